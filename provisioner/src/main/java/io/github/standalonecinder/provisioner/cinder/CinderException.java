@@ -1,0 +1,72 @@
+package io.github.standalonecinder.provisioner.cinder;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * A failed Cinder call, classified so callers decide without parsing messages. The message never contains a
+ * token, password or CHAP secret.
+ */
+public class CinderException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  public enum Kind {
+    /** 404. */
+    NOT_FOUND(false),
+    /** 409, or 400 "invalid volume status" for an action in the wrong state. */
+    CONFLICT(false),
+    /** 400 other than a state conflict. */
+    BAD_REQUEST(false),
+    /** 401/403 after re-authentication. */
+    UNAUTHORIZED(false),
+    /** 413 with a quota body ("VolumeLimitExceeded", "quota"). */
+    QUOTA_EXCEEDED(true),
+    /** 413 overLimit or 429; {@link #retryAfter()} carries Retry-After when sent. */
+    RATE_LIMITED(true),
+    /** 5xx. */
+    SERVER_ERROR(true),
+    /** Connection refused, DNS failure, connect or read timeout. */
+    UNREACHABLE(true),
+    /** A response we could not understand. */
+    PROTOCOL(false);
+
+    private final boolean transientFailure;
+
+    Kind(boolean transientFailure) {
+      this.transientFailure = transientFailure;
+    }
+
+    /** Whether retrying the same call later may succeed. */
+    public boolean isTransient() {
+      return transientFailure;
+    }
+  }
+
+  private final Kind kind;
+  private final int httpStatus;
+  private final Duration retryAfter;
+
+  public CinderException(Kind kind, int httpStatus, String message, Duration retryAfter, Throwable cause) {
+    super(message, cause);
+    this.kind = kind;
+    this.httpStatus = httpStatus;
+    this.retryAfter = retryAfter;
+  }
+
+  public CinderException(Kind kind, int httpStatus, String message) {
+    this(kind, httpStatus, message, null, null);
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  /** The HTTP status, or 0 when there was no response. */
+  public int httpStatus() {
+    return httpStatus;
+  }
+
+  public Optional<Duration> retryAfter() {
+    return Optional.ofNullable(retryAfter);
+  }
+}

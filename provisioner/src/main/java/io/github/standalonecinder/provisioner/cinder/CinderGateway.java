@@ -1,0 +1,80 @@
+package io.github.standalonecinder.provisioner.cinder;
+
+import io.github.standalonecinder.mappers.ConnectionInfo;
+import io.github.standalonecinder.mappers.Connector;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything the provisioner asks of Cinder. Every method is safe to call from any thread; each call is one
+ * unit of work with its own OpenStack session. Failures are {@link CinderException}s with a classified
+ * {@link CinderException.Kind}.
+ */
+public interface CinderGateway {
+
+  /** The API version in use and the microversion range the server offers. */
+  ApiVersion apiVersion();
+
+  CinderVolume createVolume(VolumeCreateRequest request);
+
+  /** The volume, or empty when Cinder answers 404. */
+  Optional<CinderVolume> getVolume(String volumeId);
+
+  /**
+   * Volumes with exactly this name whose metadata contains every given entry, over all pages. Uses server-side
+   * name filtering where the microversion allows (3.34) and always checks name and metadata locally.
+   */
+  List<CinderVolume> findVolumes(String name, Map<String, String> metadata);
+
+  /** All volumes whose metadata contains every given entry, over all pages ({@code marker}/{@code limit}). */
+  List<CinderVolume> listVolumes(Map<String, String> metadata);
+
+  /** {@code os-reserve}. */
+  void reserve(String volumeId);
+
+  /** {@code os-unreserve}. */
+  void unreserve(String volumeId);
+
+  /** {@code os-initialize_connection}. */
+  ConnectionInfo initializeConnection(String volumeId, Connector connector);
+
+  /** {@code os-terminate_connection}. */
+  void terminateConnection(String volumeId, Connector connector);
+
+  /** {@code os-attach} with a host name and no instance, so the volume does not stay {@code attaching}. */
+  void attach(String volumeId, String hostName, String mountpoint);
+
+  /** {@code os-detach}; a null attachment id detaches the only attachment. */
+  void detach(String volumeId, String attachmentId);
+
+  /** v3 attachments API (microversion 3.27): create an attachment with a connector, returning its connection info. */
+  CinderAttachment createAttachment(String volumeId, Connector connector, String hostName);
+
+  /** {@code os-complete} on an attachment (microversion 3.44): the volume becomes {@code in-use}. */
+  void completeAttachment(String attachmentId);
+
+  /** Deletes an attachment; 404 counts as done. Returns false when it was already gone. */
+  boolean deleteAttachment(String attachmentId);
+
+  /** Deletes the volume; returns false when it was already gone (404). */
+  boolean deleteVolume(String volumeId);
+
+  /** {@code os-extend} to {@code newSizeGiB}. */
+  void extendVolume(String volumeId, int newSizeGiB);
+
+  CinderSnapshot createSnapshot(String volumeId, String name, Map<String, String> metadata, boolean force);
+
+  Optional<CinderSnapshot> getSnapshot(String snapshotId);
+
+  /** Snapshots whose metadata contains every given entry, over all pages. */
+  List<CinderSnapshot> listSnapshots(Map<String, String> metadata);
+
+  /** Returns false when it was already gone (404). */
+  boolean deleteSnapshot(String snapshotId);
+
+  List<VolumeType> listVolumeTypes();
+
+  /** Availability zone names with their state. */
+  List<AvailabilityZone> listAvailabilityZones();
+}

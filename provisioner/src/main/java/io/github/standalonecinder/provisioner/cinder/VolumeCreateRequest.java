@@ -1,0 +1,29 @@
+package io.github.standalonecinder.provisioner.cinder;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The body of {@code POST /volumes}. Null fields are left out of the request.
+ *
+ * @param sourceVolumeId clone from this volume ({@code source_volid})
+ * @param snapshotId     restore from this snapshot ({@code snapshot_id})
+ */
+public record VolumeCreateRequest(
+    String name,
+    int sizeGiB,
+    String volumeType,
+    String availabilityZone,
+    String description,
+    Map<String, String> metadata,
+    String sourceVolumeId,
+    String snapshotId) {
+
+  public VolumeCreateRequest {
+    Objects.requireNonNull(name, "name");
+    if (sizeGiB < 1) {
+      throw new IllegalArgumentException("size must be at least 1 GiB, got " + sizeGiB);
+    }
+    metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+  }
+}
