@@ -1,0 +1,247 @@
+package io.github.standalonecinder.cmd;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.controller.ProvisionController;
+import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
+import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
+import io.github.standalonecinder.provisioner.metrics.MeteredCinderGateway;
+import io.github.standalonecinder.provisioner.metrics.StatusServer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = "Run the provisioner: watch claims of our StorageClasses and provision them from Cinder.")
+final class RunCommand implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+  @Option(names = "--provisioner-name", defaultValue = "${env:PROVISIONER_NAME:-openstack.org/standalone-cinder}",
+      description = "The StorageClass provisioner served (env PROVISIONER_NAME). Default: ${DEFAULT-VALUE}.")
+  String provisionerName;
+
+  @Option(names = "--identity", defaultValue = "${env:PROVISIONER_IDENTITY}",
+      description = "Identity written on PVs; only PVs with this identity are deleted "
+          + "(env PROVISIONER_IDENTITY). Default: the provisioner name, as the Go original.")
+  String identity;
+
+  @Option(names = "--kubeconfig", defaultValue = "${env:KUBECONFIG}",
+      description = "kubeconfig file (env KUBECONFIG). Default: in-cluster configuration.")
+  Path kubeconfig;
+
+  @Mixin
+  CloudOptions cloud;
+
+  @Option(names = "--namespace", defaultValue = "${env:POD_NAMESPACE:-kube-system}",
+      description = "The provisioner's namespace: Secrets and the leader Lease go here (env POD_NAMESPACE). "
+          + "Default: ${DEFAULT-VALUE}.")
+  String namespace;
+
+  @Option(names = "--workers", defaultValue = "${env:WORKERS:-4}",
+      description = "Claims and volumes handled in parallel (env WORKERS). Default: ${DEFAULT-VALUE}.")
+  int workers;
+
+  @Option(names = "--kube-api-qps", defaultValue = "20", description = "Kubernetes API requests per second. "
+      + "Default: ${DEFAULT-VALUE}.")
+  int kubeApiQps;
+
+  @Option(names = "--kube-api-burst", defaultValue = "40",
+      description = "Kubernetes API requests in flight at most. Default: ${DEFAULT-VALUE}.")
+  int kubeApiBurst;
+
+  @Option(names = "--leader-elect", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Run only while holding the Lease named after the provisioner. Default: ${DEFAULT-VALUE}.")
+  boolean leaderElect;
+
+  @Option(names = "--leader-election-lease-duration", defaultValue = "15s", converter = DurationConverter.class,
+      description = "Default: ${DEFAULT-VALUE}.")
+  Duration leaseDuration;
+
+  @Option(names = "--metrics-address", defaultValue = "${env:METRICS_ADDRESS:-:8080}",
+      description = "Serve /metrics, /healthz and /readyz here; empty to disable (env METRICS_ADDRESS). "
+          + "Default: ${DEFAULT-VALUE}.")
+  String metricsAddress;
+
+  @Option(names = "--volume-name-prefix", defaultValue = "pvc-",
+      description = "Cinder volume name = prefix + claim UID. Default: ${DEFAULT-VALUE}.")
+  String volumeNamePrefix;
+
+  @Option(names = "--cluster-id", defaultValue = "${env:CLUSTER_ID:-kubernetes}",
+      description = "Tag on every Cinder volume, telling this cluster's volumes from others' (env CLUSTER_ID). "
+          + "Default: ${DEFAULT-VALUE}.")
+  String clusterId;
+
+  @Option(names = "--attach-mode", defaultValue = "auto",
+      description = "How volumes are exported: auto (attachments API when Cinder has microversion 3.44), "
+          + "attachments, or legacy (os-reserve/os-initialize_connection/os-attach). Default: ${DEFAULT-VALUE}.")
+  String attachMode;
+
+  @Option(names = "--available-timeout", defaultValue = "5m", converter = DurationConverter.class,
+      description = "How long a new volume may take to become available. Default: ${DEFAULT-VALUE}.")
+  Duration availableTimeout;
+
+  @Option(names = "--resync-period", defaultValue = "5m", converter = DurationConverter.class,
+      description = "How often pending claims and released PVs are looked at again. Default: ${DEFAULT-VALUE}.")
+  Duration resyncPeriod;
+
+  @Option(names = "--max-size-gib", defaultValue = "65536",
+      description = "Larger claims are refused. Default: ${DEFAULT-VALUE}.")
+  int maxSizeGiB;
+
+  @Mixin
+  ConnectorOptions connector;
+
+  ProvisionerSettings settings() {
+    if (workers < 1 || workers > 1000) {
+      throw new UserError("--workers must be between 1 and 1000, got " + workers);
+    }
+    if (provisionerName == null || !provisionerName.matches("[a-zA-Z0-9]([-a-zA-Z0-9._/]*[a-zA-Z0-9])?")) {
+      throw new UserError("--provisioner-name \"" + provisionerName + "\" is not a valid provisioner name");
+    }
+    if (maxSizeGiB < 1) {
+      throw new UserError("--max-size-gib must be positive, got " + maxSizeGiB);
+    }
+    ProvisionerSettings.AttachMode mode;
+    try {
+      mode = ProvisionerSettings.AttachMode.valueOf(attachMode.toUpperCase());
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--attach-mode must be auto, attachments or legacy, got \"" + attachMode + "\"");
+    }
+    return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers,
+        connector.toConnector(), mode, availableTimeout, resyncPeriod, Duration.ofSeconds(1), Duration.ofMinutes(5),
+        maxSizeGiB);
+  }
+
+  private KubernetesClient kubernetes() {
+    Config config;
+    if (kubeconfig != null) {
+      try {
+        config = Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString());
+      } catch (IOException e) {
+        throw new UserError("--kubeconfig " + kubeconfig + ": " + e.getMessage());
+      }
+    } else {
+      config = Config.autoConfigure(null);
+    }
+    config = new ConfigBuilder(config).withRequestsPerSecond(kubeApiQps).withMaxConcurrentRequests(kubeApiBurst)
+        .build();
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  @Override
+  public void run() {
+    ProvisionerSettings settings = settings();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    CinderGateway cinder = MeteredCinderGateway.wrap(cloud.connect(), registry);
+    KubernetesClient kube = kubernetes();
+    String instance = hostName() + "_" + UUID.randomUUID().toString().substring(0, 8);
+    AtomicReference<ProvisionController> controller = new AtomicReference<>();
+    AtomicBoolean standingBy = new AtomicBoolean(leaderElect);
+    StatusServer status = null;
+    if (metricsAddress != null && !metricsAddress.isBlank()) {
+      try {
+        status = new StatusServer(StatusServer.parseAddress(metricsAddress), registry, () -> {
+          ProvisionController c = controller.get();
+          return c != null ? c.isReady() : standingBy.get();
+        });
+      } catch (IOException | IllegalArgumentException e) {
+        throw new UserError("--metrics-address " + metricsAddress + ": " + e.getMessage());
+      }
+    }
+    Runnable startController = () -> {
+      standingBy.set(false);
+      ProvisionController c = new ProvisionController(kube, cinder, VolumeMapperRegistry.defaults(), settings,
+          new ControllerMetrics(registry), instance);
+      controller.set(c);
+      try {
+        c.start();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    if (!leaderElect) {
+      startController.run();
+      awaitShutdown(controller, status);
+      return;
+    }
+    String leaseName = settings.provisionerName().replaceAll("[^a-zA-Z0-9.-]", "-").toLowerCase();
+    var elector = kube.leaderElector().withConfig(new LeaderElectionConfigBuilder()
+        .withName(leaseName)
+        .withLock(new LeaseLock(settings.namespace(), leaseName, instance))
+        .withLeaseDuration(leaseDuration)
+        .withRenewDeadline(leaseDuration.multipliedBy(2).dividedBy(3))
+        .withRetryPeriod(leaseDuration.dividedBy(5))
+        .withReleaseOnCancel(true)
+        .withLeaderCallbacks(new LeaderCallbacks(
+            () -> {
+              log.info("became leader on Lease {}/{}", settings.namespace(), leaseName);
+              startController.run();
+            },
+            () -> {
+              // Work must stop at once: another replica may already be provisioning the same claims.
+              log.error("lost leadership on Lease {}/{}; exiting", settings.namespace(), leaseName);
+              ProvisionController c = controller.get();
+              if (c != null) {
+                c.close();
+              }
+              Runtime.getRuntime().halt(1);
+            },
+            leader -> log.info("leader is now {}", leader)))
+        .build()).build();
+    log.info("waiting for leadership on Lease {}/{} as {}", settings.namespace(), leaseName, instance);
+    var future = elector.start();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> future.cancel(true)));
+    awaitShutdown(controller, status);
+  }
+
+  private static void awaitShutdown(AtomicReference<ProvisionController> controller, StatusServer status) {
+    CountDownLatch stop = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      ProvisionController c = controller.get();
+      if (c != null) {
+        c.close();
+      }
+      if (status != null) {
+        status.close();
+      }
+      stop.countDown();
+    }));
+    try {
+      stop.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String hostName() {
+    String pod = System.getenv("POD_NAME");
+    if (pod != null && !pod.isBlank()) {
+      return pod;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "standalone-cinder";
+    }
+  }
+}

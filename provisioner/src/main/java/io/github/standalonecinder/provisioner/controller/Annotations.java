@@ -1,0 +1,42 @@
+package io.github.standalonecinder.provisioner.controller;
+
+/** The wire contract with Kubernetes and with PVs made by the Go original, in one place. */
+public final class Annotations {
+  private Annotations() {}
+
+  /** Written on every PV we make; names the provisioner (the StorageClass {@code provisioner}). */
+  public static final String PROVISIONED_BY = "pv.kubernetes.io/provisioned-by";
+  /** Set on a claim by kube-controller-manager when its class names an external provisioner. */
+  public static final String STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner";
+  public static final String BETA_STORAGE_PROVISIONER = "volume.beta.kubernetes.io/storage-provisioner";
+  /** Set by the scheduler on WaitForFirstConsumer claims. */
+  public static final String SELECTED_NODE = "volume.kubernetes.io/selected-node";
+  public static final String BETA_STORAGE_CLASS = "volume.beta.kubernetes.io/storage-class";
+
+  /** The Go original's PV annotations, kept so its PVs are deleted by us (drop-in replacement). */
+  public static final String CINDER_VOLUME_ID = "cinderVolumeId";
+  public static final String PROVISIONER_IDENTITY = "standaloneCinderProvisionerIdentity";
+
+  /** The provisioner library's PV finalizer: the Cinder volume goes before the PV object. */
+  public static final String PV_FINALIZER = "external-provisioner.volume.kubernetes.io/finalizer";
+
+  /**
+   * Our claim finalizer, written before the first Cinder call: a claim deleted mid-provisioning stays until the
+   * volume made for it is removed, so a crash at any step cannot leak it.
+   */
+  public static final String CLAIM_FINALIZER = "standalone-cinder.openstack.org/provisioning";
+  /** On the claim while provisioning: the PV name we are making for it. */
+  public static final String CLAIM_PROVISIONING = "standalone-cinder.openstack.org/provisioning-pv";
+
+  /** Cinder volume metadata keys. */
+  public static final String META_CLUSTER = "standalone-cinder.openstack.org/cluster";
+  public static final String META_PROVISIONER = "standalone-cinder.openstack.org/provisioner";
+  public static final String META_CLAIM_NAMESPACE = "standalone-cinder.openstack.org/pvc-namespace";
+  public static final String META_CLAIM_NAME = "standalone-cinder.openstack.org/pvc-name";
+  public static final String META_CLAIM_UID = "standalone-cinder.openstack.org/pvc-uid";
+  public static final String META_PV_NAME = "standalone-cinder.openstack.org/pv-name";
+
+  /** Labels on objects we create. */
+  public static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+  public static final String MANAGED_BY = "standalone-cinder";
+}

@@ -1,0 +1,149 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import io.github.standalonecinder.mappers.ConnectionInfo;
+import io.github.standalonecinder.mappers.Connector;
+import io.github.standalonecinder.provisioner.cinder.CinderAttachment;
+import io.github.standalonecinder.provisioner.cinder.CinderException;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.cinder.CinderVolume;
+import io.github.standalonecinder.provisioner.cinder.Microversion;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Exports a volume to the configured connector and takes the export back, choosing between the v3 attachments
+ * API and the legacy {@code os-reserve}/{@code os-initialize_connection}/{@code os-attach} actions. Both
+ * directions are idempotent: tearing down an already detached volume, or one that is gone, is success.
+ */
+final class CinderExporter {
+  private static final Logger log = LoggerFactory.getLogger(CinderExporter.class);
+  /** Where the Go original "attached" its volumes; kept so its volumes look the same in Cinder. */
+  static final String MOUNTPOINT = "/k8s.io/standalone-cinder";
+
+  private final CinderGateway cinder;
+  private final Connector connector;
+  private final boolean useAttachments;
+
+  /** The outcome of an export: the connection info, and the attachment id when the attachments API was used. */
+  record Export(ConnectionInfo connectionInfo, String attachmentId) {}
+
+  CinderExporter(CinderGateway cinder, Connector connector, ProvisionerSettings.AttachMode mode) {
+    this.cinder = cinder;
+    this.connector = connector;
+    boolean serverHasAttachments = cinder.apiVersion().supports(Microversion.ATTACHMENT_COMPLETE);
+    this.useAttachments = switch (mode) {
+      case AUTO -> serverHasAttachments;
+      case ATTACHMENTS -> {
+        if (!serverHasAttachments) {
+          throw new IllegalStateException("attach mode \"attachments\" needs Cinder microversion "
+              + Microversion.ATTACHMENT_COMPLETE + ", the server offers " + cinder.apiVersion().maxMicroversion());
+        }
+        yield true;
+      }
+      case LEGACY -> false;
+    };
+  }
+
+  boolean usesAttachments() {
+    return useAttachments;
+  }
+
+  private String hostName() {
+    return connector.host() == null || connector.host().isBlank() ? "standalone-cinder.k8s.io" : connector.host();
+  }
+
+  /** Exports an {@code available} volume; on failure undoes what it did before rethrowing. */
+  Export export(String volumeId) {
+    if (useAttachments) {
+      CinderAttachment attachment = cinder.createAttachment(volumeId, connector, hostName());
+      try {
+        cinder.completeAttachment(attachment.id());
+        if (attachment.connectionInfo() == null) {
+          throw new CinderException(CinderException.Kind.PROTOCOL, 0,
+              "Cinder returned no connection_info for attachment " + attachment.id() + " of volume " + volumeId);
+        }
+        return new Export(attachment.connectionInfo(), attachment.id());
+      } catch (RuntimeException e) {
+        quietly(() -> cinder.deleteAttachment(attachment.id()), "delete attachment " + attachment.id());
+        throw e;
+      }
+    }
+    cinder.reserve(volumeId);
+    ConnectionInfo info;
+    try {
+      info = cinder.initializeConnection(volumeId, connector);
+    } catch (RuntimeException e) {
+      quietly(() -> cinder.unreserve(volumeId), "unreserve " + volumeId);
+      throw e;
+    }
+    try {
+      cinder.attach(volumeId, hostName(), MOUNTPOINT);
+    } catch (RuntimeException e) {
+      quietly(() -> cinder.terminateConnection(volumeId, connector), "terminate connection of " + volumeId);
+      quietly(() -> cinder.unreserve(volumeId), "unreserve " + volumeId);
+      throw e;
+    }
+    return new Export(info, null);
+  }
+
+  /**
+   * Takes every export of the volume back so it is {@code available} again (or gone). Returns the volume as it
+   * is afterwards, empty when Cinder no longer has it.
+   */
+  Optional<CinderVolume> unexport(String volumeId) {
+    Optional<CinderVolume> found = cinder.getVolume(volumeId);
+    if (found.isEmpty()) {
+      return found;
+    }
+    CinderVolume volume = found.get();
+    boolean touched = false;
+    for (CinderVolume.Attachment a : volume.attachments()) {
+      touched = true;
+      if (useAttachments) {
+        ignoreGone(() -> cinder.deleteAttachment(a.attachmentId()));
+      } else {
+        ignoreGone(() -> cinder.terminateConnection(volumeId, connector));
+        ignoreGone(() -> cinder.detach(volumeId, a.attachmentId()));
+      }
+    }
+    if (volume.hasStatus("attaching") || volume.hasStatus("reserved")) {
+      touched = true;
+      if (!useAttachments) {
+        ignoreGone(() -> cinder.terminateConnection(volumeId, connector));
+      }
+      ignoreGone(() -> cinder.unreserve(volumeId));
+    } else if (volume.hasStatus("detaching")) {
+      touched = true;
+      ignoreGone(() -> cinder.detach(volumeId, null));
+    }
+    return touched ? cinder.getVolume(volumeId) : found;
+  }
+
+  /** Runs a teardown step; "already done" answers (404, or a state conflict meaning not attached) are success. */
+  private static void ignoreGone(Runnable step) {
+    try {
+      step.run();
+    } catch (CinderException e) {
+      if (e.kind() != CinderException.Kind.NOT_FOUND && e.kind() != CinderException.Kind.CONFLICT) {
+        throw e;
+      }
+      log.debug("teardown step already done: {}", e.getMessage());
+    }
+  }
+
+  private static void quietly(Runnable step, String what) {
+    try {
+      step.run();
+    } catch (RuntimeException e) {
+      log.warn("could not {} while undoing a failed export: {}", what, e.getMessage());
+    }
+  }
+
+  static Duration pollDelay(int attempt) {
+    // 250 ms, 500 ms, 1 s, 2 s, then every 4 s: fast for quick backends, gentle on slow ones.
+    long ms = Math.min(4000, 250L << Math.min(attempt, 4));
+    return Duration.ofMillis(ms);
+  }
+}

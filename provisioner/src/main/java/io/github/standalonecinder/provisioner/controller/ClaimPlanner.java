@@ -1,0 +1,229 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.TypedLocalObjectReference;
+import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import io.github.standalonecinder.mappers.MappingException;
+import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.cinder.VolumeType;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * Validates a claim and its StorageClass and decides what to ask Cinder for. Every bad input is refused here,
+ * before any Cinder call (the one exception: RWX/ROX needs the volume type's multiattach flag from Cinder).
+ */
+public final class ClaimPlanner {
+  /** StorageClass parameters the controller itself reads (matched case-insensitively, as the Go original did). */
+  public static final String PARAM_TYPE = "type";
+  public static final String PARAM_AVAILABILITY = "availability";
+  public static final String PARAM_SECRET_NAMESPACE = "secret-namespace";
+  /** {@code metadata.<key>: value} parameters become Cinder volume metadata. */
+  public static final String PARAM_METADATA_PREFIX = "metadata.";
+
+  private static final Set<String> ACCESS_MODES_SINGLE = Set.of("ReadWriteOnce", "ReadWriteOncePod");
+  private static final Set<String> ACCESS_MODES_SHARED = Set.of("ReadOnlyMany", "ReadWriteMany");
+  private static final BigInteger GIB = BigInteger.ONE.shiftLeft(30);
+
+  private final ProvisionerSettings settings;
+  private final VolumeMapperRegistry mappers;
+  private final CinderGateway cinder;
+  private final Function<String, PersistentVolume> pvLookup;
+  private final Function<String, PersistentVolumeClaim> claimLookup;
+
+  /**
+   * @param pvLookup    PV by name (for clone sources)
+   * @param claimLookup claim by "namespace/name" (for clone sources)
+   */
+  public ClaimPlanner(ProvisionerSettings settings, VolumeMapperRegistry mappers, CinderGateway cinder,
+      Function<String, PersistentVolume> pvLookup, Function<String, PersistentVolumeClaim> claimLookup) {
+    this.settings = settings;
+    this.mappers = mappers;
+    this.cinder = cinder;
+    this.pvLookup = pvLookup;
+    this.claimLookup = claimLookup;
+  }
+
+  public static String pvName(PersistentVolumeClaim claim) {
+    return "pvc-" + claim.getMetadata().getUid();
+  }
+
+  public ProvisionPlan plan(PersistentVolumeClaim claim, StorageClass storageClass) throws ProvisioningException {
+    var spec = claim.getSpec();
+    if (spec.getSelector() != null
+        && (spec.getSelector().getMatchLabels() != null && !spec.getSelector().getMatchLabels().isEmpty()
+            || spec.getSelector().getMatchExpressions() != null
+                && !spec.getSelector().getMatchExpressions().isEmpty())) {
+      throw ProvisioningException.invalid("claim selector is not supported: remove spec.selector");
+    }
+    Map<String, String> params = storageClass.getParameters() == null ? Map.of() : storageClass.getParameters();
+    Map<String, String> mapperParams = new LinkedHashMap<>();
+    Map<String, String> metadata = new LinkedHashMap<>();
+    String volumeType = null;
+    String az = null;
+    String secretNamespace = settings.namespace();
+    Set<String> mapperNames = mappers.parameterNames();
+    List<String> unknown = new ArrayList<>();
+    for (var e : params.entrySet()) {
+      String key = e.getKey();
+      String lower = key.toLowerCase(Locale.ROOT);
+      if (lower.equals(PARAM_TYPE)) {
+        volumeType = blankToNull(e.getValue());
+      } else if (lower.equals(PARAM_AVAILABILITY)) {
+        az = blankToNull(e.getValue());
+      } else if (lower.equals(PARAM_SECRET_NAMESPACE)) {
+        secretNamespace = switch (e.getValue()) {
+          case "provisioner" -> settings.namespace();
+          case "claim" -> claim.getMetadata().getNamespace();
+          default -> throw ProvisioningException.invalid("StorageClass parameter \"" + PARAM_SECRET_NAMESPACE
+              + "\" must be \"provisioner\" or \"claim\", got \"" + e.getValue() + "\"");
+        };
+      } else if (key.startsWith(PARAM_METADATA_PREFIX) && key.length() > PARAM_METADATA_PREFIX.length()) {
+        metadata.put(key.substring(PARAM_METADATA_PREFIX.length()), e.getValue());
+      } else if (mapperNames.contains(key)) {
+        mapperParams.put(key, e.getValue());
+      } else {
+        unknown.add(key);
+      }
+    }
+    if (!unknown.isEmpty()) {
+      Set<String> known = new TreeSet<>(mapperNames);
+      known.addAll(List.of(PARAM_TYPE, PARAM_AVAILABILITY, PARAM_SECRET_NAMESPACE, PARAM_METADATA_PREFIX + "<key>"));
+      throw ProvisioningException.invalid("unknown StorageClass parameter" + (unknown.size() > 1 ? "s " : " ")
+          + String.join(", ", unknown.stream().map(k -> "\"" + k + "\"").toList()) + "; known: "
+          + String.join(", ", known));
+    }
+    try {
+      mappers.validateParameters(mapperParams);
+    } catch (MappingException e) {
+      throw ProvisioningException.invalid(e.getMessage());
+    }
+
+    int sizeGiB = sizeGiB(claim);
+    List<String> accessModes = spec.getAccessModes() == null ? List.of() : spec.getAccessModes();
+    if (accessModes.isEmpty()) {
+      throw ProvisioningException.invalid("claim has no spec.accessModes");
+    }
+    boolean shared = false;
+    for (String mode : accessModes) {
+      if (ACCESS_MODES_SHARED.contains(mode)) {
+        shared = true;
+      } else if (!ACCESS_MODES_SINGLE.contains(mode)) {
+        throw ProvisioningException.invalid("unsupported access mode \"" + mode
+            + "\"; supported: ReadWriteOnce, ReadWriteOncePod, and ReadOnlyMany/ReadWriteMany on a multiattach type");
+      }
+    }
+    if (shared) {
+      requireMultiattach(volumeType, accessModes);
+    }
+    boolean readOnly = accessModes.size() == 1 && accessModes.get(0).equals("ReadOnlyMany");
+    String volumeMode = spec.getVolumeMode() == null ? "Filesystem" : spec.getVolumeMode();
+    if (!volumeMode.equals("Filesystem") && !volumeMode.equals("Block")) {
+      throw ProvisioningException.invalid("unsupported volumeMode \"" + volumeMode + "\"; use Filesystem or Block");
+    }
+
+    String pvName = pvName(claim);
+    Map<String, String> volumeMetadata = new LinkedHashMap<>(metadata);
+    volumeMetadata.put(Annotations.META_CLUSTER, settings.clusterId());
+    volumeMetadata.put(Annotations.META_PROVISIONER, settings.provisionerName());
+    volumeMetadata.put(Annotations.META_CLAIM_NAMESPACE, claim.getMetadata().getNamespace());
+    volumeMetadata.put(Annotations.META_CLAIM_NAME, claim.getMetadata().getName());
+    volumeMetadata.put(Annotations.META_CLAIM_UID, claim.getMetadata().getUid());
+    volumeMetadata.put(Annotations.META_PV_NAME, pvName);
+
+    String reclaim = storageClass.getReclaimPolicy() == null ? "Delete" : storageClass.getReclaimPolicy();
+    return new ProvisionPlan(pvName, settings.volumeNamePrefix() + claim.getMetadata().getUid(), sizeGiB,
+        volumeType, az, volumeMetadata, secretNamespace, accessModes, volumeMode, readOnly, reclaim,
+        storageClass.getMountOptions(), storageClass.getMetadata().getName(), mapperParams,
+        cloneSource(claim, sizeGiB));
+  }
+
+  private int sizeGiB(PersistentVolumeClaim claim) throws ProvisioningException {
+    var resources = claim.getSpec().getResources();
+    Quantity q = resources == null || resources.getRequests() == null ? null : resources.getRequests().get("storage");
+    if (q == null) {
+      throw ProvisioningException.invalid("claim has no spec.resources.requests.storage");
+    }
+    BigDecimal bytes;
+    try {
+      bytes = Quantity.getAmountInBytes(q);
+    } catch (RuntimeException e) {
+      throw ProvisioningException.invalid("claim storage request \"" + q + "\" is not a quantity");
+    }
+    if (bytes.signum() <= 0) {
+      throw ProvisioningException.invalid("claim storage request must be positive, got \"" + q + "\"");
+    }
+    BigInteger gib = bytes.setScale(0, RoundingMode.CEILING).toBigInteger().add(GIB).subtract(BigInteger.ONE)
+        .divide(GIB);
+    if (gib.compareTo(BigInteger.valueOf(settings.maxSizeGiB())) > 0) {
+      throw ProvisioningException.invalid("claim storage request \"" + q + "\" (" + gib + " GiB) exceeds the "
+          + "provisioner's limit of " + settings.maxSizeGiB() + " GiB");
+    }
+    return gib.intValueExact();
+  }
+
+  private void requireMultiattach(String volumeType, List<String> accessModes) throws ProvisioningException {
+    if (volumeType == null) {
+      throw ProvisioningException.invalid("access modes " + accessModes + " need a multiattach volume type: set "
+          + "the StorageClass parameter \"type\" to a Cinder type with multiattach=\"<is> True\"");
+    }
+    List<VolumeType> types = cinder.listVolumeTypes();
+    VolumeType match = types.stream()
+        .filter(t -> volumeType.equals(t.name()) || volumeType.equals(t.id())).findFirst().orElse(null);
+    if (match == null) {
+      throw ProvisioningException.invalid("Cinder has no volume type \"" + volumeType + "\"");
+    }
+    if (!match.multiattach()) {
+      throw ProvisioningException.invalid("access modes " + accessModes + " need a multiattach volume type, and "
+          + "Cinder type \"" + volumeType + "\" is not one (extra spec multiattach=\"<is> True\")");
+    }
+  }
+
+  private String cloneSource(PersistentVolumeClaim claim, int sizeGiB) throws ProvisioningException {
+    TypedLocalObjectReference ds = claim.getSpec().getDataSourceRef() != null
+        ? new TypedLocalObjectReference(claim.getSpec().getDataSourceRef().getApiGroup(),
+            claim.getSpec().getDataSourceRef().getKind(), claim.getSpec().getDataSourceRef().getName())
+        : claim.getSpec().getDataSource();
+    if (ds == null) {
+      return null;
+    }
+    boolean isClaim = "PersistentVolumeClaim".equals(ds.getKind()) && (ds.getApiGroup() == null || ds.getApiGroup().isEmpty());
+    if (!isClaim) {
+      throw ProvisioningException.invalid("unsupported dataSource " + ds.getKind()
+          + "; only a PersistentVolumeClaim in the same namespace can be cloned");
+    }
+    String key = claim.getMetadata().getNamespace() + "/" + ds.getName();
+    PersistentVolumeClaim source = claimLookup.apply(key);
+    if (source == null || source.getSpec().getVolumeName() == null || source.getSpec().getVolumeName().isEmpty()) {
+      throw ProvisioningException.retryable("clone source claim " + key + " does not exist or is not bound yet", null);
+    }
+    PersistentVolume pv = pvLookup.apply(source.getSpec().getVolumeName());
+    String volumeId = pv == null || pv.getMetadata().getAnnotations() == null ? null
+        : pv.getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID);
+    if (volumeId == null) {
+      throw ProvisioningException.invalid("clone source claim " + key + " is not backed by a Cinder volume of ours");
+    }
+    Quantity sourceSize = pv.getSpec().getCapacity() == null ? null : pv.getSpec().getCapacity().get("storage");
+    if (sourceSize != null && Quantity.getAmountInBytes(sourceSize)
+        .compareTo(BigDecimal.valueOf(sizeGiB).multiply(new BigDecimal(GIB))) > 0) {
+      throw ProvisioningException.invalid("clone of " + key + " must be at least its size " + sourceSize);
+    }
+    return volumeId;
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+}

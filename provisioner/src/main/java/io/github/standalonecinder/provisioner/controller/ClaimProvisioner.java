@@ -1,0 +1,353 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.github.standalonecinder.mappers.MappedVolume;
+import io.github.standalonecinder.mappers.MappingException;
+import io.github.standalonecinder.mappers.MappingRequest;
+import io.github.standalonecinder.mappers.SecretStore;
+import io.github.standalonecinder.mappers.VolumeMapper;
+import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.provisioner.cinder.CinderException;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.cinder.CinderVolume;
+import io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Provisions one claim, every step idempotent so the whole method can be re-run after a crash at any point:
+ * record intent on the claim, find-or-create the Cinder volume by its deterministic name, wait for it, export it,
+ * map it, create-or-verify Secrets, save the PV, drop the intent. Also cleans up after claims deleted while being
+ * provisioned.
+ */
+final class ClaimProvisioner {
+  private static final Logger log = LoggerFactory.getLogger(ClaimProvisioner.class);
+  private static final int PV_SAVE_ATTEMPTS = 5;
+  /** A label every Secret made for a PV carries, so a half-made PV's Secrets can be found without the PV. */
+  static final String SECRET_PV_LABEL = "standalone-cinder.openstack.org/pv";
+
+  private final KubernetesClient kube;
+  private final CinderGateway cinder;
+  private final CinderExporter exporter;
+  private final VolumeMapperRegistry mappers;
+  private final SecretStore secrets;
+  private final ProvisionerSettings settings;
+  private final Sleeper sleeper;
+
+  /** Injected so tests do not wait for real. */
+  interface Sleeper {
+    void sleep(Duration d) throws InterruptedException;
+  }
+
+  ClaimProvisioner(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter,
+      VolumeMapperRegistry mappers, SecretStore secrets, ProvisionerSettings settings, Sleeper sleeper) {
+    this.kube = kube;
+    this.cinder = cinder;
+    this.exporter = exporter;
+    this.mappers = mappers;
+    this.secrets = secrets;
+    this.settings = settings;
+    this.sleeper = sleeper;
+  }
+
+  /** Records the intent to provision: our finalizer and the PV name, before any Cinder call. */
+  PersistentVolumeClaim recordIntent(PersistentVolumeClaim claim, String pvName) {
+    var meta = claim.getMetadata();
+    boolean hasFinalizer = meta.getFinalizers() != null && meta.getFinalizers().contains(Annotations.CLAIM_FINALIZER);
+    boolean hasAnnotation = meta.getAnnotations() != null
+        && pvName.equals(meta.getAnnotations().get(Annotations.CLAIM_PROVISIONING));
+    if (hasFinalizer && hasAnnotation) {
+      return claim;
+    }
+    return kube.persistentVolumeClaims().inNamespace(meta.getNamespace()).withName(meta.getName())
+        .edit(c -> {
+          var b = new PersistentVolumeClaimBuilder(c).editMetadata()
+              .addToAnnotations(Annotations.CLAIM_PROVISIONING, pvName);
+          if (c.getMetadata().getFinalizers() == null
+              || !c.getMetadata().getFinalizers().contains(Annotations.CLAIM_FINALIZER)) {
+            b.addToFinalizers(Annotations.CLAIM_FINALIZER);
+          }
+          return b.endMetadata().build();
+        });
+  }
+
+  /** Removes our finalizer and intent annotation; a claim already gone is fine. */
+  void clearIntent(PersistentVolumeClaim claim) {
+    var meta = claim.getMetadata();
+    boolean hasFinalizer = meta.getFinalizers() != null && meta.getFinalizers().contains(Annotations.CLAIM_FINALIZER);
+    boolean hasAnnotation = meta.getAnnotations() != null
+        && meta.getAnnotations().containsKey(Annotations.CLAIM_PROVISIONING);
+    if (!hasFinalizer && !hasAnnotation) {
+      return;
+    }
+    try {
+      kube.persistentVolumeClaims().inNamespace(meta.getNamespace()).withName(meta.getName())
+          .edit(c -> new PersistentVolumeClaimBuilder(c).editMetadata()
+              .removeFromAnnotations(Annotations.CLAIM_PROVISIONING)
+              .removeFromFinalizers(Annotations.CLAIM_FINALIZER)
+              .endMetadata().build());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
+  }
+
+  /** Provisions the claim; returns the saved PV. Cinder work done before a failure is kept for the retry. */
+  PersistentVolume provision(PersistentVolumeClaim claim, StorageClass storageClass, ProvisionPlan plan)
+      throws ProvisioningException, InterruptedException {
+    CinderVolume volume = findOrCreate(plan);
+    volume = waitUntilAvailable(volume, plan);
+    CinderExporter.Export export;
+    try {
+      export = exporter.export(volume.id());
+    } catch (CinderException e) {
+      throw cinderFailure("export Cinder volume " + volume.id(), e);
+    }
+    VolumeMapper mapper;
+    MappedVolume mapped;
+    try {
+      mapper = mappers.forConnection(export.connectionInfo());
+      mapped = mapper.map(export.connectionInfo(), new MappingRequest(plan.pvName(),
+          claim.getMetadata().getNamespace(), claim.getMetadata().getName(), plan.storageClassName(),
+          plan.secretNamespace(), plan.mapperParameters(), settings.connector(), plan.readOnly()));
+      for (Secret s : mapped.secrets()) {
+        secrets.ensure(labelled(s, plan.pvName()));
+      }
+    } catch (MappingException e) {
+      // The backend's answer cannot become a PV: keep nothing exported, retry later (an admin may fix the class).
+      quietlyUnexport(volume.id());
+      throw ProvisioningException.retryable("cannot map Cinder volume " + volume.id() + ": " + e.getMessage(), e);
+    }
+    PersistentVolume pv = buildPv(claim, plan, volume, export, mapped);
+    return save(pv, claim);
+  }
+
+  private CinderVolume findOrCreate(ProvisionPlan plan) throws ProvisioningException {
+    try {
+      List<CinderVolume> found = cinder.findVolumes(plan.volumeName(),
+          Map.of(Annotations.META_CLUSTER, settings.clusterId()));
+      if (found.size() > 1) {
+        throw ProvisioningException.retryable("Cinder has " + found.size() + " volumes named " + plan.volumeName()
+            + " for this cluster (" + found.stream().map(CinderVolume::id).toList()
+            + "); remove the extra ones", null);
+      }
+      if (found.size() == 1) {
+        CinderVolume v = found.get(0);
+        if (v.hasStatus("error")) {
+          cinder.deleteVolume(v.id());
+          throw ProvisioningException.retryable("Cinder volume " + v.id() + " went to status error; deleted it, "
+              + "will create a new one", null);
+        }
+        log.info("reusing Cinder volume {} ({}) for {}", v.id(), v.status(), plan.pvName());
+        return v;
+      }
+      CinderVolume created = cinder.createVolume(new VolumeCreateRequest(plan.volumeName(), plan.sizeGiB(),
+          plan.volumeType(), plan.availabilityZone(), "Kubernetes volume " + plan.pvName()
+              + " (standalone-cinder)", plan.volumeMetadata(), plan.sourceVolumeId(), null));
+      log.info("created Cinder volume {} for {}", created.id(), plan.pvName());
+      return created;
+    } catch (CinderException e) {
+      throw cinderFailure("create Cinder volume " + plan.volumeName(), e);
+    }
+  }
+
+  private CinderVolume waitUntilAvailable(CinderVolume volume, ProvisionPlan plan)
+      throws ProvisioningException, InterruptedException {
+    Instant deadline = Instant.now().plus(settings.availableTimeout());
+    int attempt = 0;
+    CinderVolume current = volume;
+    boolean unexported = false;
+    while (true) {
+      String status = current.status() == null ? "" : current.status().toLowerCase();
+      switch (status) {
+        case "available" -> {
+          return current;
+        }
+        case "error" -> {
+          try {
+            cinder.deleteVolume(current.id());
+          } catch (CinderException e) {
+            log.warn("could not delete Cinder volume {} in status error: {}", current.id(), e.getMessage());
+          }
+          throw ProvisioningException.retryable("Cinder volume " + current.id()
+              + " went to status error; deleted it, will create a new one", null);
+        }
+        case "in-use", "attaching", "reserved", "detaching" -> {
+          // Exported before a crash, with no PV saved: take the export back and export again.
+          if (!unexported) {
+            unexported = true;
+            try {
+              Optional<CinderVolume> after = exporter.unexport(current.id());
+              if (after.isEmpty()) {
+                throw ProvisioningException.retryable("Cinder volume " + current.id() + " disappeared", null);
+              }
+              current = after.get();
+              continue;
+            } catch (CinderException e) {
+              throw cinderFailure("take back the export of Cinder volume " + current.id(), e);
+            }
+          }
+        }
+        default -> {
+          // creating, downloading, extending...: keep waiting
+        }
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw ProvisioningException.retryable("Cinder volume " + current.id() + " is still " + current.status()
+            + " after " + settings.availableTimeout().toSeconds() + "s; will keep checking", null);
+      }
+      sleeper.sleep(CinderExporter.pollDelay(attempt++));
+      try {
+        Optional<CinderVolume> next = cinder.getVolume(current.id());
+        if (next.isEmpty()) {
+          throw ProvisioningException.retryable("Cinder volume " + current.id() + " disappeared while waiting for it"
+              + " to become available; will create a new one", null);
+        }
+        current = next.get();
+      } catch (CinderException e) {
+        throw cinderFailure("read Cinder volume " + current.id(), e);
+      }
+    }
+  }
+
+  private PersistentVolume buildPv(PersistentVolumeClaim claim, ProvisionPlan plan, CinderVolume volume,
+      CinderExporter.Export export, MappedVolume mapped) {
+    var spec = mapped.source();
+    spec.setCapacity(Map.of("storage", new Quantity(volume.sizeGiB() + "Gi")));
+    spec.setAccessModes(plan.accessModes());
+    spec.setVolumeMode(plan.volumeMode());
+    spec.setPersistentVolumeReclaimPolicy(plan.reclaimPolicy());
+    spec.setStorageClassName(plan.storageClassName());
+    spec.setMountOptions(plan.mountOptions().isEmpty() ? null : plan.mountOptions());
+    spec.setClaimRef(new ObjectReferenceBuilder()
+        .withApiVersion("v1").withKind("PersistentVolumeClaim")
+        .withNamespace(claim.getMetadata().getNamespace()).withName(claim.getMetadata().getName())
+        .withUid(claim.getMetadata().getUid()).build());
+    var b = new PersistentVolumeBuilder()
+        .withNewMetadata()
+          .withName(plan.pvName())
+          .addToAnnotations(Annotations.PROVISIONED_BY, settings.provisionerName())
+          .addToAnnotations(Annotations.CINDER_VOLUME_ID, volume.id())
+          .addToAnnotations(Annotations.PROVISIONER_IDENTITY, settings.identity())
+          .addToLabels(Annotations.LABEL_MANAGED_BY, Annotations.MANAGED_BY)
+        .endMetadata()
+        .withSpec(spec);
+    if (volume.availabilityZone() != null) {
+      b.editMetadata().addToLabels("topology.cinder.standalone-cinder.openstack.org/zone", volume.availabilityZone())
+          .endMetadata();
+    }
+    if (export.attachmentId() != null) {
+      b.editMetadata().addToAnnotations(ProvisionController.ATTACHMENT_ID, export.attachmentId()).endMetadata();
+    }
+    if ("Delete".equals(plan.reclaimPolicy())) {
+      b.editMetadata().addToFinalizers(Annotations.PV_FINALIZER).endMetadata();
+    }
+    return b.build();
+  }
+
+  /** Saves the PV, retrying; a PV already saved for this claim (a retry after a crash) is success. */
+  private PersistentVolume save(PersistentVolume pv, PersistentVolumeClaim claim)
+      throws ProvisioningException, InterruptedException {
+    KubernetesClientException last = null;
+    for (int attempt = 0; attempt < PV_SAVE_ATTEMPTS; attempt++) {
+      try {
+        return kube.persistentVolumes().resource(pv).create();
+      } catch (KubernetesClientException e) {
+        last = e;
+        if (e.getCode() == 409) {
+          PersistentVolume existing = kube.persistentVolumes().withName(pv.getMetadata().getName()).get();
+          if (existing != null && existing.getSpec().getClaimRef() != null
+              && claim.getMetadata().getUid().equals(existing.getSpec().getClaimRef().getUid())) {
+            return existing;
+          }
+        }
+        log.warn("saving PV {} failed (attempt {}/{}): {}", pv.getMetadata().getName(), attempt + 1,
+            PV_SAVE_ATTEMPTS, e.getMessage());
+        sleeper.sleep(Duration.ofMillis(200L << attempt));
+      }
+    }
+    // The volume stays: the next attempt finds it by name and saves the PV then.
+    throw ProvisioningException.retryable("could not save PV " + pv.getMetadata().getName() + ": "
+        + (last == null ? "" : last.getMessage()) + "; the Cinder volume is kept for the next attempt", last);
+  }
+
+  /**
+   * Removes what was made for a claim that is being deleted before its PV was saved: the Cinder volume found by
+   * name and cluster metadata, and the Secrets labelled with the PV name. Returns normally when nothing is left.
+   */
+  void cleanUpAbandoned(PersistentVolumeClaim claim, String pvName) throws ProvisioningException {
+    String volumeName = settings.volumeNamePrefix() + claim.getMetadata().getUid();
+    try {
+      for (CinderVolume v : cinder.findVolumes(volumeName, Map.of(Annotations.META_CLUSTER, settings.clusterId()))) {
+        exporter.unexport(v.id()).ifPresent(after -> {
+          if (!after.hasStatus("deleting")) {
+            cinder.deleteVolume(after.id());
+          }
+        });
+        log.info("deleted Cinder volume {} of claim {}/{} deleted before provisioning finished", v.id(),
+            claim.getMetadata().getNamespace(), claim.getMetadata().getName());
+      }
+    } catch (CinderException e) {
+      throw cinderFailure("clean up the volume of deleted claim " + claim.getMetadata().getNamespace() + "/"
+          + claim.getMetadata().getName(), e);
+    }
+    Set<String> namespaces = new LinkedHashSet<>(List.of(settings.namespace(), claim.getMetadata().getNamespace()));
+    for (String ns : namespaces) {
+      kube.secrets().inNamespace(ns).withLabel(SECRET_PV_LABEL, pvName).delete();
+    }
+  }
+
+  private void quietlyUnexport(String volumeId) {
+    try {
+      exporter.unexport(volumeId);
+    } catch (RuntimeException e) {
+      log.warn("could not take back the export of Cinder volume {}: {}", volumeId, e.getMessage());
+    }
+  }
+
+  private static Secret labelled(Secret s, String pvName) {
+    var labels = new java.util.LinkedHashMap<String, String>();
+    if (s.getMetadata().getLabels() != null) {
+      labels.putAll(s.getMetadata().getLabels());
+    }
+    labels.putIfAbsent(SECRET_PV_LABEL, pvName);
+    labels.putIfAbsent(Annotations.LABEL_MANAGED_BY, Annotations.MANAGED_BY);
+    s.getMetadata().setLabels(labels);
+    return s;
+  }
+
+  static ProvisioningException cinderFailure(String what, CinderException e) {
+    String detail = switch (e.kind()) {
+      case QUOTA_EXCEEDED -> "Cinder quota exceeded: ";
+      case RATE_LIMITED -> "Cinder rate limit: ";
+      case UNREACHABLE -> "Cinder unreachable: ";
+      default -> "";
+    };
+    return ProvisioningException.retryable("could not " + what + ": " + detail + e.getMessage(),
+        e.retryAfter().orElse(null), e);
+  }
+
+  static List<String> names(List<Secret> secrets) {
+    List<String> out = new ArrayList<>();
+    secrets.forEach(s -> out.add(s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()));
+    return out;
+  }
+}

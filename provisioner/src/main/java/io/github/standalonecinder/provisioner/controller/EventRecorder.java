@@ -1,0 +1,154 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.MicroTime;
+import io.fabric8.kubernetes.api.model.ObjectReference;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.api.model.events.v1.Event;
+import io.fabric8.kubernetes.api.model.events.v1.EventBuilder;
+import io.fabric8.kubernetes.api.model.events.v1.EventSeriesBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes events.k8s.io/v1 Events with every field a real API server requires (eventTime, reportingController,
+ * reportingInstance, action, regarding), aggregating repeats: the same reason and note on the same object within
+ * {@link #SERIES_WINDOW} bumps the first Event's {@code series.count} instead of writing a new one, so a claim
+ * retried for hours does not flood etcd. Recording never fails the caller: errors are logged.
+ */
+public final class EventRecorder {
+  private static final Logger log = LoggerFactory.getLogger(EventRecorder.class);
+  static final Duration SERIES_WINDOW = Duration.ofMinutes(30);
+  private static final int MAX_NOTE = 1024;
+  private static final int MAX_TRACKED = 4096;
+  private static final DateTimeFormatter MICRO =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+
+  public enum Type { Normal, Warning }
+
+  private final KubernetesClient client;
+  private final String reportingController;
+  private final String reportingInstance;
+  private final Clock clock;
+  private final Map<String, Series> recent = new LinkedHashMap<>();
+
+  private record Series(String namespace, String name, int count, Instant first) {}
+
+  public EventRecorder(KubernetesClient client, String reportingController, String reportingInstance, Clock clock) {
+    this.client = client;
+    this.reportingController = truncate(reportingController, 128);
+    this.reportingInstance = truncate(reportingInstance, 128);
+    this.clock = clock;
+  }
+
+  public void normal(HasMetadata regarding, String reason, String action, String note) {
+    record(regarding, Type.Normal, reason, action, note);
+  }
+
+  public void warning(HasMetadata regarding, String reason, String action, String note) {
+    record(regarding, Type.Warning, reason, action, note);
+  }
+
+  public void record(HasMetadata regarding, Type type, String reason, String action, String note) {
+    String safeNote = truncate(note, MAX_NOTE);
+    String key = regarding.getMetadata().getUid() + "|" + type + "|" + reason + "|" + safeNote;
+    Instant now = clock.instant();
+    try {
+      Series series;
+      synchronized (recent) {
+        series = recent.get(key);
+        if (series != null && Duration.between(series.first(), now).compareTo(SERIES_WINDOW) > 0) {
+          recent.remove(key);
+          series = null;
+        }
+      }
+      if (series != null && bump(series, key, now)) {
+        return;
+      }
+      Event created = create(regarding, type, reason, action, safeNote, now);
+      synchronized (recent) {
+        recent.put(key, new Series(created.getMetadata().getNamespace(), created.getMetadata().getName(), 1, now));
+        trim();
+      }
+    } catch (RuntimeException e) {
+      log.warn("could not record {} event {} on {}/{}: {}", type, reason, regarding.getMetadata().getNamespace(),
+          regarding.getMetadata().getName(), e.getMessage());
+    }
+  }
+
+  private Event create(HasMetadata regarding, Type type, String reason, String action, String note, Instant now) {
+    String namespace = regarding.getMetadata().getNamespace() == null ? "default" : regarding.getMetadata().getNamespace();
+    Event event = new EventBuilder()
+        .withNewMetadata()
+          .withName(regarding.getMetadata().getName() + "." + Long.toHexString(now.toEpochMilli())
+              + UUID.randomUUID().toString().substring(0, 8))
+          .withNamespace(namespace)
+        .endMetadata()
+        .withEventTime(new MicroTime(MICRO.format(now)))
+        .withReportingController(reportingController)
+        .withReportingInstance(reportingInstance)
+        .withAction(truncate(action, 128))
+        .withReason(truncate(reason, 128))
+        .withType(type.name())
+        .withNote(note)
+        .withRegarding(reference(regarding))
+        .build();
+    return client.events().v1().events().inNamespace(namespace).resource(event).create();
+  }
+
+  /** Adds one to an existing Event's series; false when that Event is gone and a new one must be written. */
+  private boolean bump(Series series, String key, Instant now) {
+    int count = series.count() + 1;
+    Event current = client.events().v1().events().inNamespace(series.namespace()).withName(series.name()).get();
+    if (current == null) {
+      synchronized (recent) {
+        recent.remove(key);
+      }
+      return false;
+    }
+    client.events().v1().events().inNamespace(series.namespace()).withName(series.name())
+        .edit(e -> new EventBuilder(e)
+            .withSeries(new EventSeriesBuilder().withCount(count)
+                .withLastObservedTime(new MicroTime(MICRO.format(now))).build())
+            .build());
+    synchronized (recent) {
+      recent.put(key, new Series(series.namespace(), series.name(), count, series.first()));
+    }
+    return true;
+  }
+
+  private void trim() {
+    Iterator<String> it = recent.keySet().iterator();
+    while (recent.size() > MAX_TRACKED && it.hasNext()) {
+      it.next();
+      it.remove();
+    }
+  }
+
+  private static ObjectReference reference(HasMetadata o) {
+    return new ObjectReferenceBuilder()
+        .withApiVersion(o.getApiVersion())
+        .withKind(o.getKind())
+        .withNamespace(o.getMetadata().getNamespace())
+        .withName(o.getMetadata().getName())
+        .withUid(o.getMetadata().getUid())
+        .withResourceVersion(o.getMetadata().getResourceVersion())
+        .build();
+  }
+
+  private static String truncate(String s, int max) {
+    Objects.requireNonNull(s);
+    return s.length() <= max ? s : s.substring(0, max - 3) + "...";
+  }
+}

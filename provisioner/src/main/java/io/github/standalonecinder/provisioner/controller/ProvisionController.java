@@ -1,0 +1,342 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.github.standalonecinder.mappers.SecretStore;
+import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Watches claims, volumes and classes through shared informers and drives {@link ClaimProvisioner} and
+ * {@link VolumeDeleter} from one rate-limited {@link WorkQueue}: handlers only enqueue keys, workers do the work,
+ * one operation per key at a time, failures retried with per-key exponential backoff and reported as Events.
+ */
+public final class ProvisionController implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ProvisionController.class);
+  /** On PVs exported through the attachments API: the attachment to delete with the volume. */
+  public static final String ATTACHMENT_ID = "standalone-cinder.openstack.org/attachment-id";
+
+  /** What a worker works on. */
+  sealed interface Key permits ClaimKey, VolumeKey {}
+
+  record ClaimKey(String namespace, String name) implements Key {
+    @Override
+    public String toString() {
+      return "claim " + namespace + "/" + name;
+    }
+  }
+
+  record VolumeKey(String name) implements Key {
+    @Override
+    public String toString() {
+      return "volume " + name;
+    }
+  }
+
+  private final KubernetesClient kube;
+  private final ProvisionerSettings settings;
+  private final ControllerMetrics metrics;
+  private final EventRecorder events;
+  private final WorkQueue<Key> queue;
+  private final ClaimPlanner planner;
+  private final ClaimProvisioner provisioner;
+  private final VolumeDeleter deleter;
+  private final Map<Key, Instant> firstAttempt = new ConcurrentHashMap<>();
+  private final List<Thread> workers = new ArrayList<>();
+  private SharedIndexInformer<PersistentVolumeClaim> claims;
+  private SharedIndexInformer<PersistentVolume> volumes;
+  private SharedIndexInformer<StorageClass> classes;
+  private volatile boolean running;
+
+  public ProvisionController(KubernetesClient kube, CinderGateway cinder, VolumeMapperRegistry mappers,
+      ProvisionerSettings settings, ControllerMetrics metrics, String instanceId) {
+    this.kube = kube;
+    this.settings = settings;
+    this.metrics = metrics;
+    this.events = new EventRecorder(kube, settings.provisionerName(), instanceId, Clock.systemUTC());
+    this.queue = new WorkQueue<>(settings.baseBackoff(), settings.maxBackoff());
+    CinderExporter exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());
+    SecretStore secretStore = new SecretStore(kube);
+    ClaimProvisioner.Sleeper sleeper = d -> TimeUnit.MILLISECONDS.sleep(d.toMillis());
+    this.planner = new ClaimPlanner(settings, mappers, cinder, this::cachedPv, this::cachedClaim);
+    this.provisioner = new ClaimProvisioner(kube, cinder, exporter, mappers, secretStore, settings, sleeper);
+    this.deleter = new VolumeDeleter(kube, cinder, exporter, mappers, secretStore, settings, sleeper);
+    log.info("Cinder exports use the {}", exporter.usesAttachments() ? "attachments API" : "legacy attach actions");
+  }
+
+  /** Starts informers, waits until their caches are filled, then starts the workers. */
+  public void start() throws InterruptedException {
+    long resync = settings.resyncPeriod().toMillis();
+    claims = kube.persistentVolumeClaims().inAnyNamespace().runnableInformer(resync);
+    volumes = kube.persistentVolumes().runnableInformer(resync);
+    classes = kube.storage().v1().storageClasses().runnableInformer(resync);
+    claims.addEventHandler(handler(c -> queue.add(new ClaimKey(c.getMetadata().getNamespace(), c.getMetadata().getName()))));
+    volumes.addEventHandler(handler(v -> queue.add(new VolumeKey(v.getMetadata().getName()))));
+    classes.addEventHandler(handler(sc -> enqueuePendingClaims()));
+    CompletableFuture.allOf(classes.start().toCompletableFuture(), volumes.start().toCompletableFuture(),
+        claims.start().toCompletableFuture()).join();
+    running = true;
+    for (int i = 0; i < settings.workers(); i++) {
+      Thread t = new Thread(this::work, "provisioner-worker-" + i);
+      t.setDaemon(true);
+      t.start();
+      workers.add(t);
+    }
+    log.info("provisioner {} started with {} workers", settings.provisionerName(), settings.workers());
+  }
+
+  public boolean isReady() {
+    return running && claims != null && claims.hasSynced() && volumes.hasSynced() && classes.hasSynced();
+  }
+
+  /** True when nothing is queued or being worked on (tests and the demo wait for this). */
+  public boolean isIdle() {
+    return queue.isIdle();
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    queue.close();
+    for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] {claims, volumes, classes}) {
+      if (i != null) {
+        i.stop();
+      }
+    }
+    for (Thread t : workers) {
+      t.interrupt();
+    }
+  }
+
+  private <T extends HasMetadata> ResourceEventHandler<T> handler(java.util.function.Consumer<T> enqueue) {
+    return new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(T obj) {
+        enqueue.accept(obj);
+      }
+
+      @Override
+      public void onUpdate(T oldObj, T newObj) {
+        enqueue.accept(newObj);
+      }
+
+      @Override
+      public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+        // Nothing to do: our finalizers make us see a deletion as an update first.
+      }
+    };
+  }
+
+  private void enqueuePendingClaims() {
+    for (PersistentVolumeClaim c : claims.getStore().list()) {
+      if (c.getSpec().getVolumeName() == null || c.getSpec().getVolumeName().isEmpty()) {
+        queue.add(new ClaimKey(c.getMetadata().getNamespace(), c.getMetadata().getName()));
+      }
+    }
+  }
+
+  private void work() {
+    while (running) {
+      Key key;
+      try {
+        key = queue.take();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (key == null) {
+        return;
+      }
+      MDC.put("key", key.toString());
+      try {
+        if (key instanceof ClaimKey ck) {
+          syncClaim(ck);
+        } else if (key instanceof VolumeKey vk) {
+          syncVolume(vk);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException e) {
+        // A bug or an API server failure: never lose the key.
+        log.error("unexpected failure on {}", key, e);
+        queue.addRateLimited(key, null);
+      } finally {
+        MDC.remove("key");
+        queue.done(key);
+      }
+    }
+  }
+
+  PersistentVolumeClaim cachedClaim(String namespacedName) {
+    return claims.getStore().getByKey(namespacedName);
+  }
+
+  PersistentVolume cachedPv(String name) {
+    return volumes.getStore().getByKey(name);
+  }
+
+  private StorageClass storageClassOf(PersistentVolumeClaim claim) {
+    String name = claim.getMetadata().getAnnotations() == null ? null
+        : claim.getMetadata().getAnnotations().get(Annotations.BETA_STORAGE_CLASS);
+    if (name == null) {
+      name = claim.getSpec().getStorageClassName();
+    }
+    return name == null || name.isEmpty() ? null : classes.getStore().getByKey(name);
+  }
+
+  private boolean namesUs(PersistentVolumeClaim claim) {
+    Map<String, String> a = claim.getMetadata().getAnnotations();
+    if (a == null) {
+      return false;
+    }
+    return settings.provisionerName().equals(a.get(Annotations.STORAGE_PROVISIONER))
+        || settings.provisionerName().equals(a.get(Annotations.BETA_STORAGE_PROVISIONER));
+  }
+
+  private static boolean hasOurFinalizer(PersistentVolumeClaim claim) {
+    return claim.getMetadata().getFinalizers() != null
+        && claim.getMetadata().getFinalizers().contains(Annotations.CLAIM_FINALIZER);
+  }
+
+  void syncClaim(ClaimKey key) throws InterruptedException {
+    PersistentVolumeClaim claim = cachedClaim(key.namespace() + "/" + key.name());
+    if (claim == null) {
+      firstAttempt.remove(key);
+      return;
+    }
+    String pvName = ClaimPlanner.pvName(claim);
+    if (claim.getMetadata().getDeletionTimestamp() != null) {
+      if (hasOurFinalizer(claim)) {
+        cleanUpDeletedClaim(key, claim, pvName);
+      }
+      return;
+    }
+    boolean bound = claim.getSpec().getVolumeName() != null && !claim.getSpec().getVolumeName().isEmpty();
+    if (bound || !namesUs(claim)) {
+      if (bound && hasOurFinalizer(claim)) {
+        provisioner.clearIntent(claim);
+      }
+      return;
+    }
+    StorageClass sc = storageClassOf(claim);
+    if (sc == null) {
+      // Not our decision to make yet: the class may be created later (its add event re-queues the claim).
+      log.debug("claim {} names us but its StorageClass is not known", key);
+      return;
+    }
+    if (!settings.provisionerName().equals(sc.getProvisioner())) {
+      return;
+    }
+    if ("WaitForFirstConsumer".equals(sc.getVolumeBindingMode()) && (claim.getMetadata().getAnnotations() == null
+        || claim.getMetadata().getAnnotations().get(Annotations.SELECTED_NODE) == null)) {
+      return;
+    }
+    if (pvExists(pvName)) {
+      provisioner.clearIntent(claim);
+      return;
+    }
+    Instant started = firstAttempt.computeIfAbsent(key, k -> Instant.now());
+    try {
+      ProvisionPlan plan = planner.plan(claim, sc);
+      claim = provisioner.recordIntent(claim, plan.pvName());
+      events.normal(claim, "Provisioning", "Provision",
+          "External provisioner is provisioning volume for claim \"" + key.namespace() + "/" + key.name() + "\"");
+      PersistentVolume pv = provisioner.provision(claim, sc, plan);
+      provisioner.clearIntent(claim);
+      events.normal(claim, "ProvisioningSucceeded", "Provision",
+          "Successfully provisioned volume " + pv.getMetadata().getName());
+      metrics.provisioned(sc.getMetadata().getName(), Duration.between(started, Instant.now()));
+      firstAttempt.remove(key);
+      queue.forget(key);
+    } catch (ProvisioningException e) {
+      metrics.provisionFailed(sc.getMetadata().getName());
+      events.warning(claim, "ProvisioningFailed", "Provision", "failed to provision volume with StorageClass \""
+          + sc.getMetadata().getName() + "\": " + e.getMessage());
+      if (e.permanent()) {
+        log.warn("claim {} cannot be provisioned: {}", key, e.getMessage());
+        firstAttempt.remove(key);
+        queue.forget(key);
+      } else {
+        Duration delay = queue.addRateLimited(key, e.retryAfter().orElse(null));
+        log.warn("provisioning {} failed, retrying in {} ms: {}", key, delay.toMillis(), e.getMessage());
+      }
+    } catch (KubernetesClientException e) {
+      metrics.provisionFailed(sc.getMetadata().getName());
+      Duration delay = queue.addRateLimited(key, null);
+      log.warn("provisioning {} hit a Kubernetes API error, retrying in {} ms: {}", key, delay.toMillis(),
+          e.getMessage());
+    }
+  }
+
+  private void cleanUpDeletedClaim(ClaimKey key, PersistentVolumeClaim claim, String pvName) {
+    PersistentVolume pv = kube.persistentVolumes().withName(pvName).get();
+    try {
+      if (pv == null || pv.getSpec().getClaimRef() == null
+          || !Objects.equals(pv.getSpec().getClaimRef().getUid(), claim.getMetadata().getUid())) {
+        provisioner.cleanUpAbandoned(claim, pvName);
+      }
+      // With the PV saved, the PV's own Delete path removes the volume once Kubernetes releases it.
+      provisioner.clearIntent(claim);
+      queue.forget(key);
+    } catch (ProvisioningException e) {
+      events.warning(claim, "ProvisioningCleanupFailed", "Provision",
+          "claim was deleted while being provisioned; cleaning up failed: " + e.getMessage());
+      queue.addRateLimited(key, e.retryAfter().orElse(null));
+    }
+  }
+
+  private boolean pvExists(String pvName) {
+    if (cachedPv(pvName) != null) {
+      return true;
+    }
+    // The cache may lag behind a PV we just saved; ask the API server before provisioning again.
+    return kube.persistentVolumes().withName(pvName).get() != null;
+  }
+
+  void syncVolume(VolumeKey key) throws InterruptedException {
+    PersistentVolume pv = cachedPv(key.name());
+    if (pv == null || !deleter.shouldDelete(pv)) {
+      firstAttempt.remove(key);
+      return;
+    }
+    String storageClass = pv.getSpec().getStorageClassName() == null ? "" : pv.getSpec().getStorageClassName();
+    Instant started = firstAttempt.computeIfAbsent(key, k -> Instant.now());
+    try {
+      deleter.delete(pv);
+      metrics.deleted(storageClass, Duration.between(started, Instant.now()));
+      firstAttempt.remove(key);
+      queue.forget(key);
+    } catch (ProvisioningException e) {
+      metrics.deleteFailed(storageClass);
+      events.warning(pv, "VolumeFailedDelete", "Delete", e.getMessage());
+      Duration delay = queue.addRateLimited(key, e.retryAfter().orElse(null));
+      log.warn("deleting {} failed, retrying in {} ms: {}", key, delay.toMillis(), e.getMessage());
+    } catch (KubernetesClientException e) {
+      metrics.deleteFailed(storageClass);
+      Duration delay = queue.addRateLimited(key, null);
+      log.warn("deleting {} hit a Kubernetes API error, retrying in {} ms: {}", key, delay.toMillis(),
+          e.getMessage());
+    }
+  }
+}

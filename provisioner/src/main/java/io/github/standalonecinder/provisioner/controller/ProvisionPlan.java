@@ -1,0 +1,36 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything decided about a claim before Cinder is called: the result of validating the claim and its
+ * StorageClass.
+ *
+ * @param mapperParameters StorageClass parameters handed to the volume mapper
+ * @param sourceVolumeId   clone source (from a PVC dataSource), or null
+ */
+public record ProvisionPlan(
+    String pvName,
+    String volumeName,
+    int sizeGiB,
+    String volumeType,
+    String availabilityZone,
+    Map<String, String> volumeMetadata,
+    String secretNamespace,
+    List<String> accessModes,
+    String volumeMode,
+    boolean readOnly,
+    String reclaimPolicy,
+    List<String> mountOptions,
+    String storageClassName,
+    Map<String, String> mapperParameters,
+    String sourceVolumeId) {
+
+  public ProvisionPlan {
+    volumeMetadata = Map.copyOf(volumeMetadata);
+    accessModes = List.copyOf(accessModes);
+    mountOptions = mountOptions == null ? List.of() : List.copyOf(mountOptions);
+    mapperParameters = Map.copyOf(mapperParameters);
+  }
+}

@@ -1,0 +1,146 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.github.standalonecinder.mappers.SecretRef;
+import io.github.standalonecinder.mappers.SecretStore;
+import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.provisioner.cinder.CinderException;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.cinder.CinderVolume;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deletes a released PV's Cinder volume, its Secrets, our finalizer and the PV object, in that order. Every step
+ * treats "already done" as success, so a delete interrupted anywhere finishes on the next attempt.
+ */
+final class VolumeDeleter {
+  private static final Logger log = LoggerFactory.getLogger(VolumeDeleter.class);
+
+  private final KubernetesClient kube;
+  private final CinderGateway cinder;
+  private final CinderExporter exporter;
+  private final VolumeMapperRegistry mappers;
+  private final SecretStore secrets;
+  private final ProvisionerSettings settings;
+  private final ClaimProvisioner.Sleeper sleeper;
+
+  VolumeDeleter(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter, VolumeMapperRegistry mappers,
+      SecretStore secrets, ProvisionerSettings settings, ClaimProvisioner.Sleeper sleeper) {
+    this.kube = kube;
+    this.cinder = cinder;
+    this.exporter = exporter;
+    this.mappers = mappers;
+    this.secrets = secrets;
+    this.settings = settings;
+    this.sleeper = sleeper;
+  }
+
+  /**
+   * Whether this PV is ours to delete: Released, reclaim Delete, and made by this provisioner identity — by us, or
+   * by the Go original with the same identity.
+   */
+  boolean shouldDelete(PersistentVolume pv) {
+    if (pv.getStatus() == null || !"Released".equals(pv.getStatus().getPhase())) {
+      return false;
+    }
+    if (!"Delete".equals(pv.getSpec().getPersistentVolumeReclaimPolicy())) {
+      return false;
+    }
+    return isOurs(pv);
+  }
+
+  boolean isOurs(PersistentVolume pv) {
+    Map<String, String> a = pv.getMetadata().getAnnotations();
+    if (a == null || !a.containsKey(Annotations.CINDER_VOLUME_ID)) {
+      return false;
+    }
+    String identity = a.get(Annotations.PROVISIONER_IDENTITY);
+    if (identity != null) {
+      return identity.equals(settings.identity());
+    }
+    return settings.provisionerName().equals(a.get(Annotations.PROVISIONED_BY));
+  }
+
+  void delete(PersistentVolume pv) throws ProvisioningException, InterruptedException {
+    String volumeId = pv.getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID);
+    try {
+      Optional<CinderVolume> remaining = exporter.unexport(volumeId);
+      if (remaining.isPresent() && !remaining.get().hasStatus("deleting")) {
+        cinder.deleteVolume(volumeId);
+      }
+      if (remaining.isPresent()) {
+        waitUntilGone(volumeId);
+      }
+    } catch (CinderException e) {
+      throw ClaimProvisioner.cinderFailure("delete Cinder volume " + volumeId, e);
+    }
+    for (SecretRef ref : secretsOf(pv)) {
+      secrets.delete(ref);
+    }
+    removeFinalizerAndPv(pv);
+    log.info("deleted PV {} and Cinder volume {}", pv.getMetadata().getName(), volumeId);
+  }
+
+  private void waitUntilGone(String volumeId) throws ProvisioningException, InterruptedException {
+    Instant deadline = Instant.now().plus(settings.availableTimeout());
+    for (int attempt = 0; ; attempt++) {
+      Optional<CinderVolume> v = cinder.getVolume(volumeId);
+      if (v.isEmpty()) {
+        return;
+      }
+      if (v.get().hasStatus("error_deleting")) {
+        throw ProvisioningException.retryable("Cinder could not delete volume " + volumeId
+            + " (status error_deleting); will try again", null);
+      }
+      if (!v.get().hasStatus("deleting")) {
+        // Deletion was refused or not yet accepted (e.g. a snapshot depends on it): ask again.
+        cinder.deleteVolume(volumeId);
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw ProvisioningException.retryable("Cinder volume " + volumeId + " is still " + v.get().status()
+            + " after " + settings.availableTimeout().toSeconds() + "s", null);
+      }
+      sleeper.sleep(CinderExporter.pollDelay(attempt));
+    }
+  }
+
+  /** Secrets we made for the PV, plus the Go original's {@code <pv>-secret} CHAP Secret in the claim namespace. */
+  private Set<SecretRef> secretsOf(PersistentVolume pv) {
+    Set<SecretRef> refs = new LinkedHashSet<>();
+    mappers.forVolume(pv).ifPresent(m -> refs.addAll(m.ownedSecrets(pv)));
+    var iscsi = pv.getSpec().getIscsi();
+    String legacyName = pv.getMetadata().getName() + "-secret";
+    if (iscsi != null && iscsi.getSecretRef() != null && legacyName.equals(iscsi.getSecretRef().getName())
+        && pv.getSpec().getClaimRef() != null) {
+      String ns = iscsi.getSecretRef().getNamespace() != null ? iscsi.getSecretRef().getNamespace()
+          : pv.getSpec().getClaimRef().getNamespace();
+      refs.add(new SecretRef(ns, legacyName));
+    }
+    return refs;
+  }
+
+  private void removeFinalizerAndPv(PersistentVolume pv) {
+    String name = pv.getMetadata().getName();
+    try {
+      if (pv.getMetadata().getFinalizers() != null
+          && pv.getMetadata().getFinalizers().contains(Annotations.PV_FINALIZER)) {
+        kube.persistentVolumes().withName(name).edit(p -> new PersistentVolumeBuilder(p).editMetadata()
+            .removeFromFinalizers(Annotations.PV_FINALIZER).endMetadata().build());
+      }
+      kube.persistentVolumes().withName(name).delete();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
+  }
+}

@@ -1,0 +1,166 @@
+package io.github.standalonecinder.provisioner.emulation;
+
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The part of kube-controller-manager's PV controller a provisioner depends on, for API servers that have none
+ * (the Fabric8 CRUD mock in tests, the demo and benchmarks): it annotates claims of external classes with
+ * {@code volume.kubernetes.io/storage-provisioner}, binds a PV to the claim its claimRef names, and marks a PV
+ * {@code Released} once its claim is gone. Never use it against a real cluster.
+ */
+public final class PersistentVolumeBinder implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PersistentVolumeBinder.class);
+  private static final String STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner";
+
+  private final KubernetesClient kube;
+  private final ExecutorService loop = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "pv-binder");
+    t.setDaemon(true);
+    return t;
+  });
+  private SharedIndexInformer<PersistentVolume> volumes;
+  private SharedIndexInformer<PersistentVolumeClaim> claims;
+  private SharedIndexInformer<StorageClass> classes;
+
+  public PersistentVolumeBinder(KubernetesClient kube) {
+    this.kube = kube;
+  }
+
+  public PersistentVolumeBinder start() {
+    classes = kube.storage().v1().storageClasses().inform();
+    volumes = kube.persistentVolumes().inform(handler(this::syncVolume), 2_000);
+    claims = kube.persistentVolumeClaims().inAnyNamespace().inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(PersistentVolumeClaim c) {
+        loop.execute(() -> guard(() -> syncClaim(c)));
+      }
+
+      @Override
+      public void onUpdate(PersistentVolumeClaim o, PersistentVolumeClaim c) {
+        loop.execute(() -> guard(() -> syncClaim(c)));
+      }
+
+      @Override
+      public void onDelete(PersistentVolumeClaim c, boolean unknown) {
+        loop.execute(() -> guard(() -> volumes.getStore().list().stream()
+            .filter(pv -> pv.getSpec().getClaimRef() != null
+                && Objects.equals(pv.getSpec().getClaimRef().getUid(), c.getMetadata().getUid()))
+            .forEach(PersistentVolumeBinder.this::syncVolume)));
+      }
+    }, 2_000);
+    return this;
+  }
+
+  private ResourceEventHandler<PersistentVolume> handler(java.util.function.Consumer<PersistentVolume> sync) {
+    return new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(PersistentVolume pv) {
+        loop.execute(() -> guard(() -> sync.accept(pv)));
+      }
+
+      @Override
+      public void onUpdate(PersistentVolume o, PersistentVolume pv) {
+        loop.execute(() -> guard(() -> sync.accept(pv)));
+      }
+
+      @Override
+      public void onDelete(PersistentVolume pv, boolean unknown) {}
+    };
+  }
+
+  private void syncClaim(PersistentVolumeClaim c) {
+    if (c.getMetadata().getDeletionTimestamp() != null) {
+      // Mimic pvc-protection: the claim object goes once nothing but us holds it.
+      return;
+    }
+    String className = c.getSpec().getStorageClassName();
+    if (className == null || c.getSpec().getVolumeName() != null) {
+      return;
+    }
+    StorageClass sc = classes.getStore().getByKey(className);
+    if (sc == null || (c.getMetadata().getAnnotations() != null
+        && c.getMetadata().getAnnotations().containsKey(STORAGE_PROVISIONER))) {
+      return;
+    }
+    kube.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace()).withName(c.getMetadata().getName())
+        .edit(x -> new PersistentVolumeClaimBuilder(x).editMetadata()
+            .addToAnnotations(STORAGE_PROVISIONER, sc.getProvisioner()).endMetadata().build());
+  }
+
+  private void syncVolume(PersistentVolume pv) {
+    var ref = pv.getSpec().getClaimRef();
+    String phase = pv.getStatus() == null ? null : pv.getStatus().getPhase();
+    if (ref == null || "Released".equals(phase) || pv.getMetadata().getDeletionTimestamp() != null) {
+      return;
+    }
+    PersistentVolumeClaim claim = kube.persistentVolumeClaims().inNamespace(ref.getNamespace())
+        .withName(ref.getName()).get();
+    boolean claimGone = claim == null || !Objects.equals(claim.getMetadata().getUid(), ref.getUid())
+        || claim.getMetadata().getDeletionTimestamp() != null && "Bound".equals(phase);
+    if (claimGone) {
+      if ("Bound".equals(phase)) {
+        setPhase(pv, "Released");
+      }
+      return;
+    }
+    if (claim.getSpec().getVolumeName() == null) {
+      kube.persistentVolumeClaims().inNamespace(ref.getNamespace()).withName(ref.getName())
+          .edit(x -> new PersistentVolumeClaimBuilder(x).editSpec().withVolumeName(pv.getMetadata().getName())
+              .endSpec().editMetadata().addToAnnotations("pv.kubernetes.io/bind-completed", "yes").endMetadata()
+              .build());
+    }
+    PersistentVolumeClaim latest = kube.persistentVolumeClaims().inNamespace(ref.getNamespace())
+        .withName(ref.getName()).get();
+    if (latest != null && (latest.getStatus() == null || !"Bound".equals(latest.getStatus().getPhase()))) {
+      latest.setStatus(new io.fabric8.kubernetes.api.model.PersistentVolumeClaimStatusBuilder()
+          .withPhase("Bound").withAccessModes(pv.getSpec().getAccessModes())
+          .withCapacity(pv.getSpec().getCapacity()).build());
+      kube.persistentVolumeClaims().inNamespace(ref.getNamespace()).resource(latest).updateStatus();
+    }
+    if (!"Bound".equals(phase)) {
+      setPhase(pv, "Bound");
+    }
+  }
+
+  private void setPhase(PersistentVolume pv, String phase) {
+    PersistentVolume latest = kube.persistentVolumes().withName(pv.getMetadata().getName()).get();
+    if (latest == null) {
+      return;
+    }
+    latest = new PersistentVolumeBuilder(latest).withNewStatus().withPhase(phase).endStatus().build();
+    kube.persistentVolumes().resource(latest).updateStatus();
+    log.debug("PV {} is {}", pv.getMetadata().getName(), phase);
+  }
+
+  private static void guard(Runnable r) {
+    try {
+      r.run();
+    } catch (KubernetesClientException e) {
+      // A conflict or a vanished object: the next event or resync brings it back.
+      log.debug("binder step skipped: {}", e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] {volumes, claims, classes}) {
+      if (i != null) {
+        i.stop();
+      }
+    }
+    loop.shutdownNow();
+  }
+}

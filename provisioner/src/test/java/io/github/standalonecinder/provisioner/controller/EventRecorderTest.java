@@ -1,0 +1,68 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.events.v1.Event;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+@EnableKubernetesMockClient(crud = true)
+class EventRecorderTest {
+  static KubernetesClient client;
+
+  private PersistentVolumeClaim claim;
+
+  @BeforeEach
+  void setUp() {
+    client.events().v1().events().inAnyNamespace().delete();
+    claim = client.persistentVolumeClaims().inNamespace("ns").resource(new PersistentVolumeClaimBuilder()
+        .withNewMetadata().withName("c" + System.nanoTime()).withNamespace("ns").endMetadata().build()).create();
+  }
+
+  @Test
+  void writesEveryFieldARealApiServerRequires() {
+    EventRecorder r = new EventRecorder(client, "openstack.org/standalone-cinder", "host-1",
+        Clock.fixed(Instant.parse("2026-11-23T10:00:00.123456Z"), ZoneOffset.UTC));
+    r.normal(claim, "Provisioning", "Provision", "provisioning");
+    List<Event> events = client.events().v1().events().inNamespace("ns").list().getItems();
+    assertThat(events).hasSize(1);
+    Event e = events.get(0);
+    assertThat(e.getEventTime().getTime()).isEqualTo("2026-11-23T10:00:00.123456Z");
+    assertThat(e.getReportingController()).isEqualTo("openstack.org/standalone-cinder");
+    assertThat(e.getReportingInstance()).isEqualTo("host-1");
+    assertThat(e.getAction()).isEqualTo("Provision");
+    assertThat(e.getReason()).isEqualTo("Provisioning");
+    assertThat(e.getType()).isEqualTo("Normal");
+    assertThat(e.getRegarding().getUid()).isEqualTo(claim.getMetadata().getUid());
+    assertThat(e.getRegarding().getKind()).isEqualTo("PersistentVolumeClaim");
+  }
+
+  @Test
+  void repeatsBecomeASeriesNotNewEvents() {
+    EventRecorder r = new EventRecorder(client, "p", "i", Clock.systemUTC());
+    for (int i = 0; i < 5; i++) {
+      r.warning(claim, "ProvisioningFailed", "Provision", "Cinder unreachable");
+    }
+    r.warning(claim, "ProvisioningFailed", "Provision", "another reason");
+    List<Event> events = client.events().v1().events().inNamespace("ns").list().getItems();
+    assertThat(events).hasSize(2);
+    Event repeated = events.stream().filter(e -> e.getNote().equals("Cinder unreachable")).findFirst().orElseThrow();
+    assertThat(repeated.getSeries().getCount()).isEqualTo(5);
+  }
+
+  @Test
+  void longNotesAreTruncatedToTheApiLimit() {
+    EventRecorder r = new EventRecorder(client, "p", "i", Clock.systemUTC());
+    r.warning(claim, "ProvisioningFailed", "Provision", "x".repeat(5000));
+    Event e = client.events().v1().events().inNamespace("ns").list().getItems().get(0);
+    assertThat(e.getNote()).hasSize(1024).endsWith("...");
+  }
+}
