@@ -86,6 +86,14 @@ public final class CinderSimulator implements AutoCloseable {
   static final Set<String> RESOURCES = Set.of("volumes", "attachments", "snapshots", "types",
       "os-availability-zone", "limits", "extensions", "os-quota-sets", "types_extra_specs");
 
+  static {
+    // Without TCP_NODELAY the JDK server's small responses hit Nagle + delayed ACK (~40 ms per request).
+    // Read once by the JDK's ServerConfig, so it must be set before the first HttpServer is created.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
   private final Builder cfg;
   private final ObjectMapper mapper = new ObjectMapper();
   private final SimulatorFaults faults;
