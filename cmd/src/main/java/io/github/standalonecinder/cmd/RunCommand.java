@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLo
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
+import io.github.standalonecinder.provisioner.kube.RequestRateLimiter;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import io.github.standalonecinder.provisioner.metrics.MeteredCinderGateway;
@@ -61,12 +62,13 @@ final class RunCommand implements Runnable {
       description = "Claims and volumes handled in parallel (env WORKERS). Default: ${DEFAULT-VALUE}.")
   int workers;
 
-  @Option(names = "--kube-api-qps", defaultValue = "20", description = "Kubernetes API requests per second. "
-      + "Default: ${DEFAULT-VALUE}.")
-  int kubeApiQps;
+  @Option(names = "--kube-api-qps", defaultValue = "50", description = "Kubernetes API requests per second, "
+      + "after a burst. Default: ${DEFAULT-VALUE}.")
+  double kubeApiQps;
 
-  @Option(names = "--kube-api-burst", defaultValue = "40",
-      description = "Kubernetes API requests in flight at most. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--kube-api-burst", defaultValue = "100",
+      description = "Kubernetes API requests sent at once before the QPS limit applies; also the most in flight. "
+          + "Default: ${DEFAULT-VALUE}.")
   int kubeApiBurst;
 
   @Option(names = "--leader-elect", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -118,6 +120,9 @@ final class RunCommand implements Runnable {
     if (provisionerName == null || !provisionerName.matches("[a-zA-Z0-9]([-a-zA-Z0-9._/]*[a-zA-Z0-9])?")) {
       throw new UserError("--provisioner-name \"" + provisionerName + "\" is not a valid provisioner name");
     }
+    if (kubeApiQps <= 0 || kubeApiBurst < 1) {
+      throw new UserError("--kube-api-qps must be positive and --kube-api-burst at least 1");
+    }
     if (maxSizeGiB < 1) {
       throw new UserError("--max-size-gib must be positive, got " + maxSizeGiB);
     }
@@ -143,9 +148,10 @@ final class RunCommand implements Runnable {
     } else {
       config = Config.autoConfigure(null);
     }
-    config = new ConfigBuilder(config).withRequestsPerSecond(kubeApiQps).withMaxConcurrentRequests(kubeApiBurst)
-        .build();
-    return new KubernetesClientBuilder().withConfig(config).build();
+    config = new ConfigBuilder(config).withMaxConcurrentRequests(kubeApiBurst).build();
+    RequestRateLimiter limiter = new RequestRateLimiter(kubeApiQps, kubeApiBurst);
+    return new KubernetesClientBuilder().withConfig(config)
+        .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("qps", limiter)).build();
   }
 
   @Override

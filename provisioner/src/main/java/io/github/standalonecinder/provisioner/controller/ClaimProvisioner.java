@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.github.standalonecinder.mappers.MappedVolume;
 import io.github.standalonecinder.mappers.MappingException;
 import io.github.standalonecinder.mappers.MappingRequest;
+import io.github.standalonecinder.mappers.SecretRef;
 import io.github.standalonecinder.mappers.SecretStore;
 import io.github.standalonecinder.mappers.VolumeMapper;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
@@ -42,6 +43,8 @@ final class ClaimProvisioner {
   private static final int PV_SAVE_ATTEMPTS = 5;
   /** A label every Secret made for a PV carries, so a half-made PV's Secrets can be found without the PV. */
   static final String SECRET_PV_LABEL = "standalone-cinder.openstack.org/pv";
+  /** The Secret names mappers derive from a PV name ({@code <pv>-chap}, {@code <pv>-cephx}). */
+  static final List<String> OWNED_SECRET_SUFFIXES = List.of("-chap", "-cephx");
 
   private final KubernetesClient kube;
   private final CinderGateway cinder;
@@ -309,9 +312,19 @@ final class ClaimProvisioner {
       throw cinderFailure("clean up the volume of deleted claim " + claim.getMetadata().getNamespace() + "/"
           + claim.getMetadata().getName(), e);
     }
+    // By name, not by label: the provisioner may only create, get and delete Secrets (no list).
     Set<String> namespaces = new LinkedHashSet<>(List.of(settings.namespace(), claim.getMetadata().getNamespace()));
     for (String ns : namespaces) {
-      kube.secrets().inNamespace(ns).withLabel(SECRET_PV_LABEL, pvName).delete();
+      for (String suffix : OWNED_SECRET_SUFFIXES) {
+        try {
+          secrets.delete(new SecretRef(ns, pvName + suffix));
+        } catch (KubernetesClientException e) {
+          // Without claim-namespace Secrets enabled we may not touch Secrets there, and none were made there.
+          if (e.getCode() != 403 || ns.equals(settings.namespace())) {
+            throw e;
+          }
+        }
+      }
     }
   }
 

@@ -73,12 +73,8 @@ final class VolumeDeleter {
   void delete(PersistentVolume pv) throws ProvisioningException, InterruptedException {
     String volumeId = pv.getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID);
     try {
-      Optional<CinderVolume> remaining = exporter.unexport(volumeId);
-      if (remaining.isPresent() && !remaining.get().hasStatus("deleting")) {
-        cinder.deleteVolume(volumeId);
-      }
-      if (remaining.isPresent()) {
-        waitUntilGone(volumeId);
+      if (exporter.unexport(volumeId).isPresent()) {
+        deleteAndWait(volumeId);
       }
     } catch (CinderException e) {
       throw ClaimProvisioner.cinderFailure("delete Cinder volume " + volumeId, e);
@@ -90,8 +86,14 @@ final class VolumeDeleter {
     log.info("deleted PV {} and Cinder volume {}", pv.getMetadata().getName(), volumeId);
   }
 
-  private void waitUntilGone(String volumeId) throws ProvisioningException, InterruptedException {
+  /**
+   * Asks Cinder to delete the volume and waits until it is gone. A refusal (the volume is still detaching, or a
+   * snapshot depends on it) is asked again a few times, then reported so the worker is not held for long.
+   */
+  private void deleteAndWait(String volumeId) throws ProvisioningException, InterruptedException {
     Instant deadline = Instant.now().plus(settings.availableTimeout());
+    CinderException refusal = null;
+    int refusals = 0;
     for (int attempt = 0; ; attempt++) {
       Optional<CinderVolume> v = cinder.getVolume(volumeId);
       if (v.isEmpty()) {
@@ -102,12 +104,23 @@ final class VolumeDeleter {
             + " (status error_deleting); will try again", null);
       }
       if (!v.get().hasStatus("deleting")) {
-        // Deletion was refused or not yet accepted (e.g. a snapshot depends on it): ask again.
-        cinder.deleteVolume(volumeId);
+        try {
+          cinder.deleteVolume(volumeId);
+        } catch (CinderException e) {
+          if (e.kind() != CinderException.Kind.CONFLICT) {
+            throw e;
+          }
+          refusal = e;
+          if (++refusals >= 3) {
+            throw ProvisioningException.retryable("Cinder refuses to delete volume " + volumeId + ": "
+                + e.getMessage(), e);
+          }
+        }
       }
       if (Instant.now().isAfter(deadline)) {
         throw ProvisioningException.retryable("Cinder volume " + volumeId + " is still " + v.get().status()
-            + " after " + settings.availableTimeout().toSeconds() + "s", null);
+            + " after " + settings.availableTimeout().toSeconds() + "s"
+            + (refusal == null ? "" : ": " + refusal.getMessage()), refusal);
       }
       sleeper.sleep(CinderExporter.pollDelay(attempt));
     }

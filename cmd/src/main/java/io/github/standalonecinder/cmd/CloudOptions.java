@@ -1,0 +1,66 @@
+package io.github.standalonecinder.cmd;
+
+import io.github.standalonecinder.provisioner.cinder.CinderException;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.config.CinderGateways;
+import io.github.standalonecinder.provisioner.config.CloudConfig;
+import io.github.standalonecinder.provisioner.config.ConfigException;
+import io.github.standalonecinder.provisioner.config.GatewayOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine.Option;
+
+/** Where the cloud configuration comes from, and how to turn it into a connected {@link CinderGateway}. */
+final class CloudOptions {
+  @Option(names = "--cloud-config", defaultValue = "${env:CLOUD_CONFIG}",
+      description = "cloud.conf with a [Global] section (env CLOUD_CONFIG). Keys given there win over the OS_* "
+          + "environment, key by key.")
+  Path cloudConfig;
+
+  @Option(names = "--cinder-connect-timeout", defaultValue = "10s", converter = DurationConverter.class,
+      description = "Default: ${DEFAULT-VALUE}.")
+  Duration connectTimeout;
+
+  @Option(names = "--cinder-read-timeout", defaultValue = "60s", converter = DurationConverter.class,
+      description = "Default: ${DEFAULT-VALUE}.")
+  Duration readTimeout;
+
+  CloudConfig load() {
+    try {
+      return CloudConfig.load(Optional.ofNullable(cloudConfig), System.getenv());
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  CinderGateway connect() {
+    return connect(load(), options());
+  }
+
+  GatewayOptions options() {
+    return GatewayOptions.defaults().withConnectTimeout(connectTimeout).withReadTimeout(readTimeout);
+  }
+
+  static CinderGateway connect(CloudConfig config, GatewayOptions options) {
+    try {
+      return CinderGateways.connect(config, options);
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    } catch (CinderException e) {
+      throw new UserError("cannot reach Cinder: " + e.getMessage());
+    }
+  }
+
+  /** A noauth gateway to {@code endpoint}, as the demo needs. */
+  static CinderGateway connectNoauth(String endpoint, String user, String project) {
+    try {
+      CloudConfig config = CloudConfig.load(Optional.empty(), Map.of("OS_CINDER_ENDPOINT", endpoint,
+          "OS_USERNAME", user, "OS_PROJECT_NAME", project));
+      return connect(config, GatewayOptions.defaults());
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,172 @@
+package io.github.standalonecinder.cmd;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.github.standalonecinder.mappers.Connector;
+import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.controller.ProvisionController;
+import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
+import io.github.standalonecinder.provisioner.emulation.PersistentVolumeBinder;
+import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
+import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
+import io.github.standalonecinder.provisioner.simulator.SimVolume;
+import io.github.standalonecinder.provisioner.simulator.SimulatedBackend;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = {"Run the provisioner's whole job with no cluster and no cloud: an embedded Kubernetes API "
+        + "(the Fabric8 CRUD mock server) and an embedded Cinder simulator.",
+        "Applies the examples' StorageClass and claims, waits until they are Bound, prints the PVs, Secrets and "
+            + "Cinder volumes made, deletes the claims and shows the volumes gone."})
+final class DemoCommand implements Runnable {
+  /** The shipped examples the demo applies, in order. */
+  static final List<String> EXAMPLES = List.of("storageclass-iscsi.yaml", "claim-filesystem.yaml",
+      "claim-block.yaml");
+
+  @Option(names = "--create-delay", defaultValue = "1s", converter = DurationConverter.class,
+      description = "How long the simulated Cinder takes from creating to available. Default: ${DEFAULT-VALUE}.")
+  Duration createDelay;
+
+  @Option(names = "--timeout", defaultValue = "60s", converter = DurationConverter.class,
+      description = "Give up when a phase takes longer. Default: ${DEFAULT-VALUE}.")
+  Duration timeout;
+
+  private final PrintStream out = System.out;
+
+  @Override
+  public void run() {
+    KubernetesMockServer apiServer = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+        new KubernetesCrudDispatcher(), false);
+    apiServer.init(InetAddress.getLoopbackAddress(), 0);
+    try (KubernetesClient kube = apiServer.createClient();
+        CinderSimulator cinderSim = CinderSimulator.builder()
+            .backend(SimulatedBackend.ISCSI_CHAP)
+            .volumeType("iscsi", Map.of())
+            .createDelay(createDelay)
+            .start()) {
+      step("Embedded Kubernetes API at " + kube.getMasterUrl() + ", Cinder simulator at " + cinderSim.endpoint());
+      CinderGateway cinder = CloudOptions.connectNoauth(cinderSim.endpoint(), "admin", cinderSim.projectId());
+      ProvisionerSettings settings = ProvisionerSettings.defaults("kube-system", new Connector("demo-node",
+          "127.0.0.1", "iqn.2004-10.org.example:demo-node", List.of(), List.of(), false, "x86_64", "linux2"));
+      try (PersistentVolumeBinder binder = new PersistentVolumeBinder(kube).start();
+          ProvisionController controller = new ProvisionController(kube, cinder, VolumeMapperRegistry.defaults(),
+              settings, new ControllerMetrics(new SimpleMeterRegistry()), "demo")) {
+        controller.start();
+        List<PersistentVolumeClaim> claims = apply(kube);
+        awaitOrFail("claims Bound", () -> claims.stream().allMatch(c -> isBound(kube, c)));
+        step("All " + claims.size() + " claims are Bound. PersistentVolumes made:");
+        for (PersistentVolumeClaim c : claims) {
+          PersistentVolumeClaim latest = reload(kube, c);
+          PersistentVolume pv = kube.persistentVolumes().withName(latest.getSpec().getVolumeName()).get();
+          pv.getMetadata().setManagedFields(null);
+          out.println(Serialization.asYaml(pv));
+        }
+        step("Secrets made (values redacted):");
+        for (Secret s : kube.secrets().inNamespace(settings.namespace()).list().getItems()) {
+          out.printf("  %s/%s  type=%s  keys=%s%n", s.getMetadata().getNamespace(), s.getMetadata().getName(),
+              s.getType(), new TreeMap<>(s.getData()).keySet());
+        }
+        step("Cinder volumes:");
+        printVolumes(cinderSim.volumes());
+
+        step("Deleting the claims");
+        for (PersistentVolumeClaim c : claims) {
+          kube.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace())
+              .withName(c.getMetadata().getName()).delete();
+        }
+        awaitOrFail("volumes deleted", () -> cinderSim.volumes().isEmpty()
+            && kube.persistentVolumes().list().getItems().isEmpty());
+        step("Cinder volumes after delete:");
+        printVolumes(cinderSim.volumes());
+        out.printf("  PersistentVolumes: %d, Secrets in %s: %d%n", kube.persistentVolumes().list().getItems().size(),
+            settings.namespace(), kube.secrets().inNamespace(settings.namespace()).list().getItems().size());
+        step("Demo finished: provisioned and deleted " + claims.size() + " volumes.");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UserError("demo interrupted");
+    } finally {
+      apiServer.destroy();
+    }
+  }
+
+  private List<PersistentVolumeClaim> apply(KubernetesClient kube) {
+    List<PersistentVolumeClaim> claims = new ArrayList<>();
+    for (String name : EXAMPLES) {
+      try (InputStream in = DemoCommand.class.getResourceAsStream("/examples/" + name)) {
+        if (in == null) {
+          throw new UserError("example " + name + " is missing from the jar");
+        }
+        for (HasMetadata o : kube.load(in).items()) {
+          step("kubectl apply -f examples/" + name + "   # " + o.getKind() + " " + o.getMetadata().getName());
+          if (o instanceof StorageClass sc) {
+            kube.storage().v1().storageClasses().resource(sc).create();
+          } else if (o instanceof PersistentVolumeClaim c) {
+            claims.add(kube.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace()).resource(c)
+                .create());
+          }
+        }
+      } catch (IOException e) {
+        throw new UserError("cannot read example " + name + ": " + e.getMessage());
+      }
+    }
+    return claims;
+  }
+
+  private static PersistentVolumeClaim reload(KubernetesClient kube, PersistentVolumeClaim c) {
+    return kube.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace())
+        .withName(c.getMetadata().getName()).get();
+  }
+
+  private static boolean isBound(KubernetesClient kube, PersistentVolumeClaim c) {
+    PersistentVolumeClaim latest = reload(kube, c);
+    return latest != null && latest.getStatus() != null && "Bound".equals(latest.getStatus().getPhase());
+  }
+
+  private void printVolumes(List<SimVolume> volumes) {
+    if (volumes.isEmpty()) {
+      out.println("  (none)");
+    }
+    for (SimVolume v : volumes) {
+      out.printf("  %s  %-44s %-9s %d GiB  type=%s%n", v.id(), v.name(), v.status(), v.size(), v.volumeType());
+    }
+  }
+
+  private void awaitOrFail(String what, BooleanSupplier done) throws InterruptedException {
+    Instant deadline = Instant.now().plus(timeout);
+    while (!done.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new UserError("demo: " + what + " did not happen within " + timeout.toSeconds() + "s");
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private void step(String message) {
+    out.println("==> " + message);
+  }
+}

@@ -1,0 +1,124 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.events.v1.Event;
+import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.github.standalonecinder.mappers.Connector;
+import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.emulation.PersistentVolumeBinder;
+import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
+import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * The real controller against the Fabric8 CRUD mock API server and the Cinder simulator, with a stand-in for
+ * kube-controller-manager's PV binder. One per test; {@link #close()} stops everything it started.
+ */
+final class ControllerHarness implements AutoCloseable {
+  static final String NAMESPACE = "kube-system";
+  static final Connector CONNECTOR = new Connector("node-pool", "10.1.2.3", "iqn.2004-10.com.example:k8s",
+      List.of("10000090fa0d6754"), List.of(), false, "x86_64", "linux2");
+
+  final KubernetesClient kube;
+  final CinderSimulator sim;
+  final CinderGateway cinder;
+  final ProvisionerSettings settings;
+  private final PersistentVolumeBinder binder;
+  ProvisionController controller;
+
+  ControllerHarness(KubernetesClient kube, CinderSimulator sim, CinderGateway cinder,
+      UnaryOperator<ProvisionerSettings> tweak) throws InterruptedException {
+    this.kube = kube;
+    this.sim = sim;
+    this.cinder = cinder;
+    this.settings = tweak.apply(ProvisionerSettings.defaults(NAMESPACE, CONNECTOR)
+        .withBackoff(Duration.ofMillis(100), Duration.ofSeconds(2))
+        .withAvailableTimeout(Duration.ofSeconds(5)));
+    this.binder = new PersistentVolumeBinder(kube).start();
+    startController(cinder);
+  }
+
+  void startController(CinderGateway gateway) throws InterruptedException {
+    controller = new ProvisionController(kube, gateway, VolumeMapperRegistry.defaults(), settings,
+        new ControllerMetrics(new SimpleMeterRegistry()), "test");
+    controller.start();
+  }
+
+  void stopController() {
+    controller.close();
+  }
+
+  StorageClass storageClass(String name, Map<String, String> params, String reclaim, String bindingMode) {
+    return kube.storage().v1().storageClasses().resource(new StorageClassBuilder()
+        .withNewMetadata().withName(name).endMetadata()
+        .withProvisioner(settings.provisionerName())
+        .withParameters(params)
+        .withReclaimPolicy(reclaim)
+        .withVolumeBindingMode(bindingMode)
+        .build()).createOr(existing -> existing.update());
+  }
+
+  PersistentVolumeClaim claim(String ns, String name, String storageClass, String size,
+      UnaryOperator<PersistentVolumeClaimBuilder> tweak) {
+    PersistentVolumeClaimBuilder b = new PersistentVolumeClaimBuilder()
+        .withNewMetadata().withName(name).withNamespace(ns).endMetadata()
+        .withNewSpec()
+          .withStorageClassName(storageClass)
+          .withAccessModes("ReadWriteOnce")
+          .withNewResources().addToRequests("storage", new Quantity(size)).endResources()
+        .endSpec();
+    return kube.persistentVolumeClaims().inNamespace(ns).resource(tweak.apply(b).build()).create();
+  }
+
+  PersistentVolumeClaim awaitBound(PersistentVolumeClaim claim) {
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      PersistentVolumeClaim c = get(claim);
+      return c != null && c.getStatus() != null && "Bound".equals(c.getStatus().getPhase());
+    });
+    return get(claim);
+  }
+
+  PersistentVolumeClaim get(PersistentVolumeClaim claim) {
+    return kube.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
+        .withName(claim.getMetadata().getName()).get();
+  }
+
+  PersistentVolume pvOf(PersistentVolumeClaim claim) {
+    return kube.persistentVolumes().withName("pvc-" + claim.getMetadata().getUid()).get();
+  }
+
+  List<Event> events(PersistentVolumeClaim claim, String reason) {
+    return kube.events().v1().events().inNamespace(claim.getMetadata().getNamespace()).list().getItems().stream()
+        .filter(e -> e.getRegarding() != null && claim.getMetadata().getUid().equals(e.getRegarding().getUid()))
+        .filter(e -> reason.equals(e.getReason()))
+        .toList();
+  }
+
+  Event awaitEvent(PersistentVolumeClaim claim, String reason) {
+    await().atMost(Duration.ofSeconds(20)).until(() -> !events(claim, reason).isEmpty());
+    return events(claim, reason).get(0);
+  }
+
+  void deleteClaim(PersistentVolumeClaim claim) {
+    kube.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
+        .withName(claim.getMetadata().getName()).delete();
+  }
+
+  @Override
+  public void close() {
+    controller.close();
+    binder.close();
+  }
+}

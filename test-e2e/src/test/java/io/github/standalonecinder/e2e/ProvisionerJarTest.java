@@ -1,0 +1,121 @@
+package io.github.standalonecinder.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
+import io.github.standalonecinder.provisioner.emulation.PersistentVolumeBinder;
+import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
+import io.github.standalonecinder.provisioner.simulator.SimulatedBackend;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The shipped jar as a process: the README's demo, {@code check}, and {@code run} against a mock API server. */
+class ProvisionerJarTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void demoCommandFromTheReadmeSucceeds() throws Exception {
+    var result = ProvisionerProcess.run(dir, Map.of(), Duration.ofSeconds(120), "demo", "--create-delay", "200ms");
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    assertThat(result.output())
+        .contains("All 2 claims are Bound")
+        .contains("kubernetes.io/iscsi-chap")
+        .contains("Demo finished: provisioned and deleted 2 volumes.");
+    assertThat(result.output()).doesNotContainPattern("node\\.session\\.auth\\.password:\\s*\\S");
+  }
+
+  @Test
+  void checkPrintsTheVersionDocumentOfTheSimulator() throws Exception {
+    try (CinderSimulator sim = CinderSimulator.builder().volumeType("iscsi", Map.of()).start()) {
+      Path conf = dir.resolve("cloud.conf");
+      Files.writeString(conf, "[Global]\ncinder-endpoint = " + sim.endpointWithoutProject() + "\ntenant-name = "
+          + sim.projectId() + "\n");
+      var result = ProvisionerProcess.run(dir, Map.of(), Duration.ofSeconds(60), "check", "--cloud-config",
+          conf.toString());
+      assertThat(result.exitCode()).as(result.output()).isZero();
+      assertThat(result.output()).contains("3.70").contains("iscsi").contains("nova");
+    }
+  }
+
+  @Test
+  void badConfigurationIsOneLineAndExitCode2() throws Exception {
+    Path conf = dir.resolve("cloud.conf");
+    Files.writeString(conf, "[Global]\ntls-insecure = maybe\ncinder-endpoint = http://127.0.0.1:1/v3\n");
+    var result = ProvisionerProcess.run(dir, Map.of(), Duration.ofSeconds(60), "check", "--cloud-config",
+        conf.toString());
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.output().strip().lines().filter(l -> l.startsWith("standalone-cinder:")).toList())
+        .singleElement().asString().contains("tls-insecure");
+    assertThat(result.output()).doesNotContain("\tat ");
+  }
+
+  @Test
+  void runProvisionsAndDeletesClaimsThroughTheApiServer() throws Exception {
+    try (CinderSimulator sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP)
+            .volumeType("iscsi", Map.of()).createDelay(Duration.ofMillis(200)).start();
+        MockApiServer api = new MockApiServer(dir);
+        PersistentVolumeBinder binder = new PersistentVolumeBinder(api.client).start()) {
+      Path conf = dir.resolve("cloud.conf");
+      Files.writeString(conf, "[Global]\ncinder-endpoint = " + sim.endpoint() + "\n");
+      int metricsPort = freePort();
+      try (ProvisionerProcess p = ProvisionerProcess.start(dir, Map.of(), "run", "--kubeconfig",
+          api.kubeconfig.toString(), "--cloud-config", conf.toString(), "--no-leader-elect", "--namespace",
+          "kube-system", "--metrics-address", "127.0.0.1:" + metricsPort, "--connector-initiator",
+          "iqn.2004-10.com.example:node")) {
+        api.client.storage().v1().storageClasses().resource(new StorageClassBuilder().withNewMetadata()
+            .withName("cinder").endMetadata().withProvisioner("openstack.org/standalone-cinder")
+            .withParameters(Map.of("type", "iscsi")).withReclaimPolicy("Delete").build()).create();
+        List<PersistentVolumeClaim> claims = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+          claims.add(api.client.persistentVolumeClaims().inNamespace("default").resource(
+              new PersistentVolumeClaimBuilder().withNewMetadata().withName("c" + i).endMetadata().withNewSpec()
+                  .withStorageClassName("cinder").withAccessModes("ReadWriteOnce").withNewResources()
+                  .addToRequests("storage", new Quantity("1Gi")).endResources().endSpec().build()).create());
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> claims.stream().allMatch(c -> {
+          var latest = api.client.persistentVolumeClaims().inNamespace("default")
+              .withName(c.getMetadata().getName()).get();
+          return latest.getStatus() != null && "Bound".equals(latest.getStatus().getPhase());
+        }));
+        assertThat(sim.volumes()).hasSize(5);
+
+        HttpClient http = HttpClient.newHttpClient();
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort
+            + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("controller_persistentvolumeclaim_provision_total{class=\"cinder\"} 5.0")
+            .contains("openstack_api_request_duration_seconds");
+        assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/readyz"))
+            .build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+
+        for (var c : claims) {
+          api.client.persistentVolumeClaims().inNamespace("default").withName(c.getMetadata().getName()).delete();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> sim.volumes().isEmpty()
+            && api.client.persistentVolumes().list().getItems().isEmpty());
+        assertThat(p.isAlive()).isTrue();
+      }
+    }
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
