@@ -1,0 +1,307 @@
+package io.github.standalonecinder.e2e.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.github.standalonecinder.mappers.Connector;
+import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.provisioner.controller.EventRecorder;
+import io.github.standalonecinder.provisioner.controller.ProvisionController;
+import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
+import io.github.standalonecinder.provisioner.emulation.PersistentVolumeBinder;
+import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The chart's RBAC against the calls the code makes. The real {@link ProvisionController} runs against the Fabric8
+ * CRUD mock server through a provision and a delete (claims, PVs, Secrets, Events), beside Fabric8's LeaderElector
+ * configured as RunCommand configures it; every request it sends is recorded as (apiGroup, resource, verb,
+ * namespace, name) and must be allowed by the rendered Roles and ClusterRoles bound to the chart's ServiceAccount.
+ * The other direction: the chart grants exactly {@link #CODE_CALLS}, and each of those is seen in the run.
+ */
+@EnableKubernetesMockClient(crud = true)
+class ChartRbacTest {
+  private static final Logger log = LoggerFactory.getLogger(ChartRbacTest.class);
+  static KubernetesMockServer server;
+  static KubernetesClient client;
+
+  private static final String PROVISIONER_AGENT = "standalone-cinder-under-rbac-test";
+  private static final String NAMESPACE = ChartFixture.NAMESPACE;
+
+  /** (group, resource, verb, cluster-wide?) — every kind of call the code makes, and why. */
+  record Grant(String group, String resource, String verb, boolean clusterWide) implements Comparable<Grant> {
+    @Override
+    public int compareTo(Grant o) {
+      return toString().compareTo(o.toString());
+    }
+  }
+
+  static final Set<Grant> CODE_CALLS = new TreeSet<>(List.of(
+      // Informers over all namespaces; ClaimProvisioner.recordIntent/clearIntent edit = get + JSON patch.
+      new Grant("", "persistentvolumeclaims", "list", true),
+      new Grant("", "persistentvolumeclaims", "watch", true),
+      new Grant("", "persistentvolumeclaims", "get", true),
+      new Grant("", "persistentvolumeclaims", "patch", true),
+      // Informer; pvExists get; save create; VolumeDeleter finalizer edit (get + patch) and delete.
+      new Grant("", "persistentvolumes", "list", true),
+      new Grant("", "persistentvolumes", "watch", true),
+      new Grant("", "persistentvolumes", "get", true),
+      new Grant("", "persistentvolumes", "create", true),
+      new Grant("", "persistentvolumes", "patch", true),
+      new Grant("", "persistentvolumes", "delete", true),
+      new Grant("storage.k8s.io", "storageclasses", "list", true),
+      new Grant("storage.k8s.io", "storageclasses", "watch", true),
+      // EventRecorder: create in the claim's namespace; get + patch to bump a repeat's series.
+      new Grant("events.k8s.io", "events", "create", true),
+      new Grant("events.k8s.io", "events", "get", true),
+      new Grant("events.k8s.io", "events", "patch", true),
+      // SecretStore.ensure (create, get to verify), delete; ClaimProvisioner.cleanUpAbandoned deletes by label.
+      new Grant("", "secrets", "create", false),
+      new Grant("", "secrets", "get", false),
+      new Grant("", "secrets", "delete", false),
+      new Grant("", "secrets", "deletecollection", false),
+      // Fabric8 LeaseLock: get, create, and renewals as JSON merge patches.
+      new Grant("coordination.k8s.io", "leases", "get", false),
+      new Grant("coordination.k8s.io", "leases", "create", false),
+      new Grant("coordination.k8s.io", "leases", "patch", false)));
+
+  /** One request as RBAC sees it; namespace null for cluster-scoped or all-namespaces requests. */
+  record Call(String group, String resource, String verb, String namespace, String name) {}
+
+  @Test
+  void chartGrantsExactlyWhatTheCodeCalls() {
+    assertThat(new TreeSet<>(Rbac.of(ChartFixture.objects(ChartFixture.render("defaults.yaml"))).grants()))
+        .containsExactlyElementsOf(CODE_CALLS);
+    Set<Grant> withClaimSecrets = new TreeSet<>(CODE_CALLS);
+    for (String verb : List.of("create", "get", "delete", "deletecollection")) {
+      withClaimSecrets.add(new Grant("", "secrets", verb, true));
+    }
+    assertThat(new TreeSet<>(Rbac.of(ChartFixture.objects(ChartFixture.render("claim-namespace-secrets.yaml")))
+        .grants())).containsExactlyElementsOf(withClaimSecrets);
+  }
+
+  @Test
+  void everyRequestOfAProvisionAndDeleteIsAllowed() throws Exception {
+    Rbac rbac = Rbac.of(ChartFixture.objects(ChartFixture.render("defaults.yaml")));
+    // Everything the test itself sends goes through `client`; the code under test gets its own user agent.
+    drain();
+    KubernetesClient provisioner = new KubernetesClientBuilder().withConfig(new ConfigBuilder(client.getConfiguration())
+        .withUserAgent(PROVISIONER_AGENT).build()).build();
+    boolean mappersReady;
+    VolumeMapperRegistry mappers;
+    try {
+      mappers = VolumeMapperRegistry.defaults();
+      mappersReady = true;
+    } catch (UnsupportedOperationException e) {
+      // The mappers (issue 3) are not merged yet: the controller runs, but stops before Cinder and Secrets.
+      mappers = new VolumeMapperRegistry(List.of());
+      mappersReady = false;
+    }
+    ProvisionerSettings settings = ProvisionerSettings.defaults(NAMESPACE,
+        new Connector("k8s", "192.0.2.10", "iqn.2004-10.com.example:nodes", List.of(), List.of(), false, "x86_64",
+            "linux2")).withBackoff(Duration.ofMillis(50), Duration.ofMillis(500));
+    FakeCinder cinder = new FakeCinder();
+    StorageClass sc = (StorageClass) ChartFixture.objects(Files.readString(
+        ChartFixture.ROOT.resolve("examples/storageclass-iscsi.yaml"))).get(0);
+    PersistentVolumeClaim claim = (PersistentVolumeClaim) ChartFixture.objects(Files.readString(
+        ChartFixture.ROOT.resolve("examples/claim-filesystem.yaml"))).get(0);
+    client.resource(sc).create();
+    client.resource(claim).create();
+
+    CountDownLatch leading = new CountDownLatch(1);
+    String lease = ProvisionerSettings.DEFAULT_PROVISIONER_NAME.replaceAll("[^a-zA-Z0-9.-]", "-").toLowerCase();
+    // As RunCommand.run() configures it.
+    var election = provisioner.leaderElector().withConfig(new LeaderElectionConfigBuilder().withName(lease)
+        .withLock(new LeaseLock(NAMESPACE, lease, "pod-0_abc")).withLeaseDuration(Duration.ofSeconds(2))
+        .withRenewDeadline(Duration.ofMillis(1300)).withRetryPeriod(Duration.ofMillis(200)).withReleaseOnCancel(true)
+        .withLeaderCallbacks(new LeaderCallbacks(leading::countDown, () -> { }, id -> { })).build()).build().start();
+    try (PersistentVolumeBinder binder = new PersistentVolumeBinder(client).start();
+         ProvisionController controller = new ProvisionController(provisioner, cinder, mappers, settings,
+             new ControllerMetrics(new SimpleMeterRegistry()), "pod-0_abc")) {
+      assertThat(leading.await(20, TimeUnit.SECONDS)).as("leadership").isTrue();
+      controller.start();
+      // Events on a claim, and a repeat that updates the first Event's series.
+      EventRecorder events = new EventRecorder(provisioner, settings.provisionerName(), "pod-0_abc",
+          Clock.systemUTC());
+      PersistentVolumeClaim stored = client.resource(claim).get();
+      events.warning(stored, "ProvisioningFailed", "Provision", "rbac probe");
+      events.warning(stored, "ProvisioningFailed", "Provision", "rbac probe");
+      if (mappersReady) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> "Bound".equals(phase(claim)));
+        client.resource(claim).delete();
+        await().atMost(Duration.ofSeconds(30)).until(() -> client.persistentVolumes().list().getItems().isEmpty()
+            && cinder.volumeCount() == 0);
+      } else {
+        await().atMost(Duration.ofSeconds(20)).until(controller::isReady);
+        Thread.sleep(1000); // let a worker take the claim up (it fails in the mapper placeholder and retries)
+      }
+      // Let the elector renew at least once.
+      Thread.sleep(700);
+    } finally {
+      election.cancel(true);
+      Thread.sleep(300);
+      provisioner.close();
+    }
+
+    List<Call> calls = drain().stream().filter(r -> PROVISIONER_AGENT.equals(r.getHeader("User-Agent")))
+        .map(ChartRbacTest::call).toList();
+    assertThat(calls).isNotEmpty();
+    List<Call> denied = calls.stream().filter(c -> !rbac.allows(c)).toList();
+    assertThat(denied).as("requests the chart's RBAC would refuse").isEmpty();
+    Set<Grant> seen = new TreeSet<>();
+    calls.forEach(c -> seen.add(new Grant(c.group(), c.resource(), c.verb(), c.namespace() == null)));
+    Set<Grant> seenKinds = new TreeSet<>();
+    seen.forEach(g -> seenKinds.add(new Grant(g.group(), g.resource(), g.verb(), false)));
+    Set<Grant> codeKinds = new TreeSet<>();
+    CODE_CALLS.forEach(g -> codeKinds.add(new Grant(g.group(), g.resource(), g.verb(), false)));
+    assertThat(codeKinds).as("calls seen that CODE_CALLS does not list").containsAll(seenKinds);
+    Set<Grant> unused = new TreeSet<>(codeKinds);
+    unused.removeAll(seenKinds);
+    if (mappersReady) {
+      assertThat(unused).as("granted but never called in a provision + delete").isEmpty();
+    } else {
+      // Without mappers the run cannot reach Secrets or PV writes; everything before them must have been seen.
+      log.warn("mappers not merged yet; grants not exercised: {}", unused);
+      assertThat(unused).allMatch(g -> g.resource().equals("secrets") || g.resource().equals("persistentvolumes")
+          || g.resource().equals("persistentvolumeclaims") && g.verb().equals("patch")
+          || g.resource().equals("persistentvolumeclaims") && g.verb().equals("get"));
+      assertThat(seenKinds).contains(new Grant("coordination.k8s.io", "leases", "patch", false),
+          new Grant("events.k8s.io", "events", "patch", false),
+          new Grant("", "persistentvolumeclaims", "watch", false));
+    }
+  }
+
+  private static String phase(PersistentVolumeClaim claim) {
+    PersistentVolumeClaim c = client.resource(claim).get();
+    return c == null || c.getStatus() == null ? null : c.getStatus().getPhase();
+  }
+
+  private static List<RecordedRequest> drain() throws InterruptedException {
+    List<RecordedRequest> out = new ArrayList<>();
+    RecordedRequest r;
+    while ((r = server.takeRequest(50, TimeUnit.MILLISECONDS)) != null) {
+      out.add(r);
+    }
+    return out;
+  }
+
+  private static final Pattern PATH = Pattern.compile(
+      "^/(?:api/v1|apis/([^/]+)/[^/]+)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?(?:/([^/]+))?$");
+
+  static Call call(RecordedRequest r) {
+    String full = r.getPath();
+    String path = full.contains("?") ? full.substring(0, full.indexOf('?')) : full;
+    String query = full.contains("?") ? full.substring(full.indexOf('?') + 1) : "";
+    Matcher m = PATH.matcher(path);
+    if (!m.matches()) {
+      throw new AssertionError("unexpected request path " + full);
+    }
+    String group = m.group(1) == null ? "" : m.group(1);
+    String resource = m.group(5) == null ? m.group(3) : m.group(3) + "/" + m.group(5);
+    String name = m.group(4);
+    boolean watch = query.matches("(.*&)?watch=(true|1)(&.*)?");
+    String verb = switch (r.getMethod()) {
+      case "GET" -> name != null ? "get" : watch ? "watch" : "list";
+      case "POST" -> "create";
+      case "PUT" -> "update";
+      case "PATCH" -> "patch";
+      case "DELETE" -> name != null ? "delete" : "deletecollection";
+      default -> throw new AssertionError("unexpected method " + r.getMethod());
+    };
+    return new Call(group, resource, verb, m.group(2), name);
+  }
+
+  /** The rendered RBAC as the API server evaluates it for the chart's ServiceAccount. */
+  record Rbac(List<PolicyRule> clusterRules, List<Scoped> namespacedRules) {
+    record Scoped(String namespace, PolicyRule rule) {}
+
+    static Rbac of(List<HasMetadata> objects) {
+      ServiceAccount sa = ChartFixture.only(objects, ServiceAccount.class);
+      List<PolicyRule> cluster = new ArrayList<>();
+      List<Scoped> namespaced = new ArrayList<>();
+      for (ClusterRoleBinding b : ChartFixture.ofKind(objects, ClusterRoleBinding.class)) {
+        if (b.getSubjects().stream().anyMatch(s -> s.getName().equals(sa.getMetadata().getName())
+            && sa.getMetadata().getNamespace().equals(s.getNamespace()))) {
+          ClusterRole role = ChartFixture.ofKind(objects, ClusterRole.class).stream()
+              .filter(r -> r.getMetadata().getName().equals(b.getRoleRef().getName())).findFirst().orElseThrow();
+          cluster.addAll(role.getRules());
+        }
+      }
+      for (RoleBinding b : ChartFixture.ofKind(objects, RoleBinding.class)) {
+        if (b.getSubjects().stream().anyMatch(s -> s.getName().equals(sa.getMetadata().getName()))) {
+          assertThat(b.getRoleRef().getKind()).isEqualTo("Role");
+          Role role = ChartFixture.ofKind(objects, Role.class).stream()
+              .filter(r -> r.getMetadata().getName().equals(b.getRoleRef().getName())).findFirst().orElseThrow();
+          role.getRules().forEach(rule -> namespaced.add(new Scoped(role.getMetadata().getNamespace(), rule)));
+        }
+      }
+      return new Rbac(cluster, namespaced);
+    }
+
+    boolean allows(Call c) {
+      if (clusterRules.stream().anyMatch(r -> matches(r, c))) {
+        return true;
+      }
+      return c.namespace() != null
+          && namespacedRules.stream().anyMatch(s -> s.namespace().equals(c.namespace()) && matches(s.rule(), c));
+    }
+
+    private static boolean matches(PolicyRule r, Call c) {
+      boolean names = r.getResourceNames() == null || r.getResourceNames().isEmpty()
+          || c.name() != null && r.getResourceNames().contains(c.name());
+      return r.getApiGroups().contains(c.group()) && r.getResources().contains(c.resource())
+          && r.getVerbs().contains(c.verb()) && names;
+    }
+
+    /** Every (group, resource, verb) granted; cluster-wide when a ClusterRole grants it. */
+    Set<Grant> grants() {
+      Set<Grant> out = new LinkedHashSet<>();
+      clusterRules.forEach(r -> expand(r, true, out));
+      namespacedRules.forEach(s -> expand(s.rule(), false, out));
+      return out;
+    }
+
+    private static void expand(PolicyRule r, boolean clusterWide, Set<Grant> out) {
+      for (String g : r.getApiGroups()) {
+        for (String res : r.getResources()) {
+          for (String v : r.getVerbs()) {
+            out.add(new Grant(g, res, v, clusterWide));
+          }
+        }
+      }
+    }
+  }
+}

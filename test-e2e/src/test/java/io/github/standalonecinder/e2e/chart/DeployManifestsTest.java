@@ -1,0 +1,41 @@
+package io.github.standalonecinder.e2e.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * deploy/standalone-cinder.yaml is the chart rendered with its defaults into kube-system, for users without Helm.
+ * This test fails when the file is stale; run it with -Ddeploy.update=true to rewrite it.
+ */
+class DeployManifestsTest {
+  static final String REGENERATE =
+      "mvn -B -pl test-e2e -am test -Dtest=DeployManifestsTest -Dsurefire.failIfNoSpecifiedTests=false "
+          + "-Ddeploy.update=true";
+  static final Path FILE = ChartFixture.ROOT.resolve("deploy/standalone-cinder.yaml");
+
+  static String expected() {
+    return "# standalone-cinder: the Helm chart charts/standalone-cinder rendered with its default values into\n"
+        + "# namespace kube-system. Generated, do not edit; regenerate with:\n"
+        + "#   " + REGENERATE + "\n"
+        + "# Before applying, create the cloud.conf Secret it reads:\n"
+        + "#   kubectl -n kube-system create secret generic standalone-cinder-cloud-config --from-file=cloud.conf\n"
+        + ChartFixture.render("defaults.yaml", "kube-system");
+  }
+
+  @Test
+  void deployManifestIsTheChartRenderedWithDefaults() throws Exception {
+    String expected = expected();
+    if (Boolean.getBoolean("deploy.update")) {
+      Files.createDirectories(FILE.getParent());
+      Files.writeString(FILE, expected);
+    }
+    assertThat(Files.exists(FILE)).as("%s is missing; generate it with: %s", FILE, REGENERATE).isTrue();
+    assertThat(Files.readString(FILE)).as("%s is stale; regenerate it with: %s", FILE, REGENERATE)
+        .isEqualTo(expected);
+    assertThat(ChartFixture.objects(Files.readString(FILE))).extracting(o -> o.getKind())
+        .contains("Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding");
+  }
+}
