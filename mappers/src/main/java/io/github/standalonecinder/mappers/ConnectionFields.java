@@ -134,6 +134,11 @@ final class ConnectionFields {
     return new MappingException(prefix(field) + " must be " + expected + ", got " + show(value));
   }
 
+  /** A free-form problem with {@code field}; {@code text} must not contain secret values. */
+  MappingException problem(String field, String text) {
+    return new MappingException(prefix(field) + " " + text);
+  }
+
   MappingException missing(String field, String expected) {
     return new MappingException(prefix(field) + " is missing; it must be " + expected);
   }

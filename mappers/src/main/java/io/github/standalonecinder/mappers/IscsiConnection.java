@@ -80,8 +80,7 @@ public record IscsiConnection(List<Path> paths, Chap session, Chap discovery) {
   }
 
   private static MappingException lengthMismatch(ConnectionFields f, String field, int got, int portals) {
-    return f.error(field, "a list as long as target_portals (" + portals + " entries)",
-        "a list of " + got + " entries");
+    return f.problem(field, "must list one entry per target_portals entry (" + portals + "), got " + got);
   }
 
   private static String iqn(ConnectionFields f, String field, String value) throws MappingException {
