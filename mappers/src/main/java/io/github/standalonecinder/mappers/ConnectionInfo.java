@@ -1,5 +1,7 @@
 package io.github.standalonecinder.mappers;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
@@ -13,7 +15,8 @@ import java.util.Objects;
 public record ConnectionInfo(String driverVolumeType, Map<String, Object> data) {
   public ConnectionInfo {
     Objects.requireNonNull(driverVolumeType, "driverVolumeType");
-    data = data == null ? Map.of() : Map.copyOf(data);
+    // Not Map.copyOf: Cinder sends JSON nulls (qos_specs, secret_uuid, auth_username) and copyOf rejects them.
+    data = data == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(data));
   }
 
   @Override
