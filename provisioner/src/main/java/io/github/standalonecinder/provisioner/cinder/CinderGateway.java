@@ -57,8 +57,17 @@ public interface CinderGateway {
   /** Deletes an attachment; 404 counts as done. Returns false when it was already gone. */
   boolean deleteAttachment(String attachmentId);
 
+  /**
+   * Every attachment of the volume, including those still {@code reserved} or {@code attaching} that the volume's
+   * own {@code attachments} list leaves out (microversion 3.27). Connection info is not filled in.
+   */
+  List<CinderAttachment> listAttachments(String volumeId);
+
   /** Deletes the volume; returns false when it was already gone (404). */
   boolean deleteVolume(String volumeId);
+
+  /** {@code os-force_delete}: deletes whatever the status (admin only); false when already gone. */
+  boolean forceDeleteVolume(String volumeId);
 
   /** {@code os-extend} to {@code newSizeGiB}. */
   void extendVolume(String volumeId, int newSizeGiB);

@@ -16,14 +16,15 @@ public record CinderVolume(
     String availabilityZone,
     Map<String, String> metadata,
     boolean multiattach,
-    List<Attachment> attachments) {
+    List<Attachment> attachments,
+    java.time.Instant createdAt) {
 
   public CinderVolume {
     metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
     attachments = attachments == null ? List.of() : List.copyOf(attachments);
   }
 
-  /** One entry of a volume's {@code attachments} list. */
+  /** One entry of a volume's {@code attachments} list (Cinder lists only completed attachments there). */
   public record Attachment(String attachmentId, String serverId, String hostName) {}
 
   public boolean hasStatus(String s) {

@@ -99,22 +99,26 @@ final class CinderExporter {
     }
     CinderVolume volume = found.get();
     boolean touched = false;
-    for (CinderVolume.Attachment a : volume.attachments()) {
-      touched = true;
-      if (useAttachments) {
-        ignoreGone(() -> cinder.deleteAttachment(a.attachmentId()));
-      } else {
-        ignoreGone(() -> cinder.terminateConnection(volumeId, connector));
-        ignoreGone(() -> cinder.detach(volumeId, a.attachmentId()));
+    if (useAttachments) {
+      // Pending (reserved/attaching) attachments are not in the volume's own list: ask for all of them.
+      for (CinderAttachment a : cinder.listAttachments(volumeId)) {
+        touched = true;
+        ignoreGone(() -> cinder.deleteAttachment(a.id()));
       }
     }
-    if (volume.hasStatus("attaching") || volume.hasStatus("reserved")) {
-      touched = true;
-      if (!useAttachments) {
-        ignoreGone(() -> cinder.terminateConnection(volumeId, connector));
+    for (CinderVolume.Attachment a : volume.attachments()) {
+      if (useAttachments) {
+        continue;
       }
+      touched = true;
+      ignoreGone(() -> cinder.terminateConnection(volumeId, connector));
+      ignoreGone(() -> cinder.detach(volumeId, a.attachmentId()));
+    }
+    if (!useAttachments && (volume.hasStatus("attaching") || volume.hasStatus("reserved"))) {
+      touched = true;
+      ignoreGone(() -> cinder.terminateConnection(volumeId, connector));
       ignoreGone(() -> cinder.unreserve(volumeId));
-    } else if (volume.hasStatus("detaching")) {
+    } else if (!useAttachments && volume.hasStatus("detaching")) {
       touched = true;
       ignoreGone(() -> cinder.detach(volumeId, null));
     }

@@ -21,12 +21,14 @@ import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderVolume;
 import io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest;
+import io.github.standalonecinder.provisioner.kube.Updates;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -79,16 +81,20 @@ final class ClaimProvisioner {
     if (hasFinalizer && hasAnnotation) {
       return claim;
     }
-    return kube.persistentVolumeClaims().inNamespace(meta.getNamespace()).withName(meta.getName())
-        .edit(c -> {
-          var b = new PersistentVolumeClaimBuilder(c).editMetadata()
-              .addToAnnotations(Annotations.CLAIM_PROVISIONING, pvName);
-          if (c.getMetadata().getFinalizers() == null
-              || !c.getMetadata().getFinalizers().contains(Annotations.CLAIM_FINALIZER)) {
-            b.addToFinalizers(Annotations.CLAIM_FINALIZER);
-          }
-          return b.endMetadata().build();
-        });
+    var claims = kube.persistentVolumeClaims().inNamespace(meta.getNamespace());
+    PersistentVolumeClaim saved = Updates.update(claims.withName(meta.getName()), claims::resource, c -> {
+      if (!Objects.equals(c.getMetadata().getUid(), meta.getUid())) {
+        return null;
+      }
+      var b = new PersistentVolumeClaimBuilder(c).editMetadata()
+          .addToAnnotations(Annotations.CLAIM_PROVISIONING, pvName);
+      if (c.getMetadata().getFinalizers() == null
+          || !c.getMetadata().getFinalizers().contains(Annotations.CLAIM_FINALIZER)) {
+        b.addToFinalizers(Annotations.CLAIM_FINALIZER);
+      }
+      return b.endMetadata().build();
+    });
+    return saved == null ? claim : saved;
   }
 
   /** Removes our finalizer and intent annotation; a claim already gone is fine. */
@@ -100,17 +106,16 @@ final class ClaimProvisioner {
     if (!hasFinalizer && !hasAnnotation) {
       return;
     }
-    try {
-      kube.persistentVolumeClaims().inNamespace(meta.getNamespace()).withName(meta.getName())
-          .edit(c -> new PersistentVolumeClaimBuilder(c).editMetadata()
-              .removeFromAnnotations(Annotations.CLAIM_PROVISIONING)
-              .removeFromFinalizers(Annotations.CLAIM_FINALIZER)
-              .endMetadata().build());
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 404) {
-        throw e;
+    var claims = kube.persistentVolumeClaims().inNamespace(meta.getNamespace());
+    Updates.update(claims.withName(meta.getName()), claims::resource, c -> {
+      if (!Objects.equals(c.getMetadata().getUid(), meta.getUid())) {
+        return null;
       }
-    }
+      return new PersistentVolumeClaimBuilder(c).editMetadata()
+          .removeFromAnnotations(Annotations.CLAIM_PROVISIONING)
+          .removeFromFinalizers(Annotations.CLAIM_FINALIZER)
+          .endMetadata().build();
+    });
   }
 
   /** Provisions the claim; returns the saved PV. Cinder work done before a failure is kept for the retry. */
@@ -300,11 +305,25 @@ final class ClaimProvisioner {
     String volumeName = settings.volumeNamePrefix() + claim.getMetadata().getUid();
     try {
       for (CinderVolume v : cinder.findVolumes(volumeName, Map.of(Annotations.META_CLUSTER, settings.clusterId()))) {
-        exporter.unexport(v.id()).ifPresent(after -> {
-          if (!after.hasStatus("deleting")) {
-            cinder.deleteVolume(after.id());
+        Optional<CinderVolume> after = exporter.unexport(v.id());
+        if (after.isEmpty() || after.get().hasStatus("deleting")) {
+          continue;
+        }
+        CinderVolume current = after.get();
+        if (current.hasStatus("creating") || current.hasStatus("downloading")) {
+          // Cinder refuses to delete a volume it is still creating; one stuck there needs a force delete.
+          boolean stuck = current.createdAt() != null
+              && current.createdAt().plus(settings.availableTimeout()).isBefore(Instant.now());
+          if (!stuck) {
+            throw ProvisioningException.retryable("Cinder volume " + current.id() + " is still "
+                + current.status() + "; it is deleted once Cinder has finished creating it", null);
           }
-        });
+          log.warn("force-deleting Cinder volume {}, stuck in {} since {}", current.id(), current.status(),
+              current.createdAt());
+          cinder.forceDeleteVolume(current.id());
+        } else {
+          cinder.deleteVolume(current.id());
+        }
         log.info("deleted Cinder volume {} of claim {}/{} deleted before provisioning finished", v.id(),
             claim.getMetadata().getNamespace(), claim.getMetadata().getName());
       }

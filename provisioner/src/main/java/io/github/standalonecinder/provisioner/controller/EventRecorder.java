@@ -6,8 +6,10 @@ import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.api.model.events.v1.EventBuilder;
-import io.fabric8.kubernetes.api.model.events.v1.EventSeriesBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -110,18 +112,19 @@ public final class EventRecorder {
   /** Adds one to an existing Event's series; false when that Event is gone and a new one must be written. */
   private boolean bump(Series series, String key, Instant now) {
     int count = series.count() + 1;
-    Event current = client.events().v1().events().inNamespace(series.namespace()).withName(series.name()).get();
-    if (current == null) {
+    String patch = "{\"series\":{\"count\":" + count + ",\"lastObservedTime\":\"" + MICRO.format(now) + "\"}}";
+    try {
+      client.events().v1().events().inNamespace(series.namespace()).withName(series.name())
+          .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
       synchronized (recent) {
         recent.remove(key);
       }
       return false;
     }
-    client.events().v1().events().inNamespace(series.namespace()).withName(series.name())
-        .edit(e -> new EventBuilder(e)
-            .withSeries(new EventSeriesBuilder().withCount(count)
-                .withLastObservedTime(new MicroTime(MICRO.format(now))).build())
-            .build());
     synchronized (recent) {
       recent.put(key, new Series(series.namespace(), series.name(), count, series.first()));
     }

@@ -10,6 +10,7 @@ import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderVolume;
+import io.github.standalonecinder.provisioner.kube.Updates;
 import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -146,8 +147,9 @@ final class VolumeDeleter {
     try {
       if (pv.getMetadata().getFinalizers() != null
           && pv.getMetadata().getFinalizers().contains(Annotations.PV_FINALIZER)) {
-        kube.persistentVolumes().withName(name).edit(p -> new PersistentVolumeBuilder(p).editMetadata()
-            .removeFromFinalizers(Annotations.PV_FINALIZER).endMetadata().build());
+        Updates.update(kube.persistentVolumes().withName(name), kube.persistentVolumes()::resource,
+            p -> new PersistentVolumeBuilder(p).editMetadata().removeFromFinalizers(Annotations.PV_FINALIZER)
+                .endMetadata().build());
       }
       kube.persistentVolumes().withName(name).delete();
     } catch (KubernetesClientException e) {

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.github.standalonecinder.provisioner.kube.Updates;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -95,8 +96,9 @@ public final class PersistentVolumeBinder implements AutoCloseable {
         && c.getMetadata().getAnnotations().containsKey(STORAGE_PROVISIONER))) {
       return;
     }
-    kube.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace()).withName(c.getMetadata().getName())
-        .edit(x -> new PersistentVolumeClaimBuilder(x).editMetadata()
+    var claims = kube.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace());
+    Updates.update(claims.withName(c.getMetadata().getName()), claims::resource,
+        x -> new PersistentVolumeClaimBuilder(x).editMetadata()
             .addToAnnotations(STORAGE_PROVISIONER, sc.getProvisioner()).endMetadata().build());
   }
 
@@ -117,8 +119,9 @@ public final class PersistentVolumeBinder implements AutoCloseable {
       return;
     }
     if (claim.getSpec().getVolumeName() == null) {
-      kube.persistentVolumeClaims().inNamespace(ref.getNamespace()).withName(ref.getName())
-          .edit(x -> new PersistentVolumeClaimBuilder(x).editSpec().withVolumeName(pv.getMetadata().getName())
+      var claims = kube.persistentVolumeClaims().inNamespace(ref.getNamespace());
+      Updates.update(claims.withName(ref.getName()), claims::resource,
+          x -> new PersistentVolumeClaimBuilder(x).editSpec().withVolumeName(pv.getMetadata().getName())
               .endSpec().editMetadata().addToAnnotations("pv.kubernetes.io/bind-completed", "yes").endMetadata()
               .build());
     }

@@ -120,5 +120,30 @@ final class ControllerHarness implements AutoCloseable {
   public void close() {
     controller.close();
     binder.close();
+    wipe();
+  }
+
+  /** The mock API server lives as long as the test class: leave nothing for the next test's controller. */
+  private void wipe() {
+    for (PersistentVolumeClaim c : kube.persistentVolumeClaims().inAnyNamespace().list().getItems()) {
+      var r = kube.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace())
+          .withName(c.getMetadata().getName());
+      r.edit(x -> {
+        x.getMetadata().setFinalizers(List.of());
+        return x;
+      });
+      r.delete();
+    }
+    for (PersistentVolume pv : kube.persistentVolumes().list().getItems()) {
+      var r = kube.persistentVolumes().withName(pv.getMetadata().getName());
+      r.edit(x -> {
+        x.getMetadata().setFinalizers(List.of());
+        return x;
+      });
+      r.delete();
+    }
+    kube.storage().v1().storageClasses().delete();
+    kube.secrets().inAnyNamespace().delete();
+    kube.events().v1().events().inAnyNamespace().delete();
   }
 }
