@@ -1,0 +1,43 @@
+# Shared helpers for the standalone-cinder lab scripts (sourced, not run).
+# shellcheck shell=bash
+LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LAB_STATE="${LAB_STATE:-/var/tmp/standalone-cinder-lab}"
+LAB_HOST=127.0.0.1
+CINDER_PORT="${LAB_CINDER_PORT:-8776}"
+KEYSTONE_PORT="${LAB_KEYSTONE_PORT:-5000}"
+RABBIT_PORT="${LAB_RABBIT_PORT:-5672}"
+RABBIT_DIST_PORT="${LAB_RABBIT_DIST_PORT:-25672}"
+EPMD_PORT="${LAB_EPMD_PORT:-4369}"
+# Cinder routes only match hex project ids ([0-9a-f-]+), so use a fixed hex one.
+LAB_PROJECT_ID="${LAB_PROJECT_ID:-5ca1ab1e000000000000000000000001}"   # noauth mode only
+
+log()  { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die()  { printf '[lab %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
+now()  { date +%s.%N; }
+since() { python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(now)"; }
+
+# pid file helpers: pid files live in $LAB_STATE/run/<name>.pid
+pid_alive() { local f="$LAB_STATE/run/$1.pid"; [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+stop_pid() {
+  local name="$1" f="$LAB_STATE/run/$1.pid" pid i
+  [ -s "$f" ] || return 0
+  pid="$(cat "$f")"
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $name (pid $pid)"
+    kill "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && { log "$name did not stop, SIGKILL"; kill -9 "$pid" 2>/dev/null || true; }
+  fi
+  rm -f "$f"
+}
+
+# Print the tail of every lab log, used on failure.
+dump_logs() {
+  log "logs are in $LAB_STATE/log"
+  local f
+  for f in "$LAB_STATE"/log/*.log; do
+    [ -f "$f" ] || continue
+    printf '\n===== tail -n 40 %s =====\n' "$f" >&2
+    tail -n 40 "$f" >&2
+  done
+}
