@@ -14,7 +14,7 @@ LAB_PROJECT_ID="${LAB_PROJECT_ID:-5ca1ab1e000000000000000000000001}"   # noauth 
 log()  { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { printf '[lab %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
 now()  { date +%s.%N; }
-since() { python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(now)"; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # pid file helpers: pid files live in $LAB_STATE/run/<name>.pid
 pid_alive() { local f="$LAB_STATE/run/$1.pid"; [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
