@@ -5,10 +5,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$LAB_STATE/run"
 # Remove tgt targets first (while tgtd still runs) so no stale exports remain.
+stop_pids cinder-volume cinder-scheduler cinder-api keystone
 if pid_alive tgtd; then
   tgt-admin --delete ALL --force >/dev/null 2>&1 || true
+  # tgtd ignores SIGTERM while targets exist; ask it to go offline and exit
+  tgtadm --lld iscsi --op update --mode sys --name State -v offline >/dev/null 2>&1 || true
+  tgtadm --lld iscsi --op delete --mode system >/dev/null 2>&1 || true
 fi
-for s in cinder-volume cinder-scheduler cinder-api keystone tgtd; do stop_pid "$s"; done
+stop_pids tgtd
 # RabbitMQ: the pid file holds the rabbitmq-server shell wrapper; stop the
 # whole session (beam.smp and its children) it created.
 if pid_alive rabbitmq; then

@@ -18,18 +18,33 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # pid file helpers: pid files live in $LAB_STATE/run/<name>.pid
 pid_alive() { local f="$LAB_STATE/run/$1.pid"; [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
-stop_pid() {
-  local name="$1" f="$LAB_STATE/run/$1.pid" pid i
-  [ -s "$f" ] || return 0
-  pid="$(cat "$f")"
-  if kill -0 "$pid" 2>/dev/null; then
-    log "stopping $name (pid $pid)"
-    kill "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && { log "$name did not stop, SIGKILL"; kill -9 "$pid" 2>/dev/null || true; }
-  fi
-  rm -f "$f"
+# stop_pids NAME...: SIGTERM all of them at once, wait up to 15 s, then SIGKILL.
+stop_pids() {
+  local name f pid i pids=()
+  for name in "$@"; do
+    f="$LAB_STATE/run/$name.pid"
+    [ -s "$f" ] || continue
+    pid="$(cat "$f")"
+    if kill -0 "$pid" 2>/dev/null; then
+      log "stopping $name (pid $pid)"; kill "$pid" 2>/dev/null || true; pids+=("$pid")
+    fi
+    rm -f "$f"
+  done
+  for i in $(seq 1 75); do
+    local alive=0
+    for pid in "${pids[@]}"; do
+      # a killed daemon may linger as a zombie if nobody reaps it: that is stopped
+      if kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" | cut -c1)" != Z ]; then alive=1; fi
+    done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null && { log "pid $pid did not stop, SIGKILL"; kill -9 "$pid" 2>/dev/null || true; }
+  done
+  return 0
 }
+stop_pid() { stop_pids "$1"; }
 
 # Print the tail of every lab log, used on failure.
 dump_logs() {

@@ -29,7 +29,7 @@ T_INSTALL=$(since "$t")
 # If a lab in the other mode is running, restart the Cinder services.
 if [ -f "$LAB_STATE/run/mode" ] && [ "$(cat "$LAB_STATE/run/mode")" != "$MODE" ]; then
   log "switching lab mode $(cat "$LAB_STATE/run/mode") -> $MODE: restarting cinder services"
-  for s in cinder-volume cinder-scheduler cinder-api keystone; do stop_pid "$s"; done
+  stop_pids cinder-volume cinder-scheduler cinder-api keystone
 fi
 
 t_start=$(now)
