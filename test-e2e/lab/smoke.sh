@@ -30,10 +30,12 @@ EOF
     | awk 'tolower($1)=="x-subject-token:" {print $2}' | tr -d '\r') || fail "keystone password auth at $OS_AUTH_URL"
   [ -n "$TOKEN" ] || fail "keystone returned no X-Subject-Token"
   if [ -n "${OS_APPLICATION_CREDENTIAL_ID:-}" ]; then
-    ac=$(curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    AC_TOKEN=$(curl -sS -f -D - -o /dev/null -H 'Content-Type: application/json' \
       -d "{\"auth\":{\"identity\":{\"methods\":[\"application_credential\"],\"application_credential\":{\"id\":\"$OS_APPLICATION_CREDENTIAL_ID\",\"secret\":\"$OS_APPLICATION_CREDENTIAL_SECRET\"}}}}" \
-      "$OS_AUTH_URL/auth/tokens")
-    [ "$ac" = 201 ] || fail "application credential auth returned HTTP $ac"
+      "$OS_AUTH_URL/auth/tokens" | awk 'tolower($1)=="x-subject-token:" {print $2}' | tr -d '\r') \
+      || fail "application credential auth at $OS_AUTH_URL"
+    ac=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $AC_TOKEN" "$CINDER_ENDPOINT/volumes")
+    [ "$ac" = 200 ] || fail "cinder refused the application-credential token (HTTP $ac)"
   fi
   # A bad token must be refused by cinder (keystonemiddleware really checks).
   bad=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Auth-Token: bogus' "$CINDER_ENDPOINT/volumes")

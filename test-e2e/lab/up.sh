@@ -148,6 +148,7 @@ cp "$LAB_DIR/lab_driver/standalone_cinder_lab.py" "$DRIVER_DIR/"
 t=$(now)
 cinder-manage --config-file "$CONF" db sync >"$LAB_STATE/log/db-sync.log" 2>&1 \
   || die "cinder-manage db sync failed (see $LAB_STATE/log/db-sync.log)"
+$PY -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL")' "$LAB_STATE/cinder/cinder.sqlite"
 log "cinder db sync took $(since "$t") s"
 
 # The Cinder services talk to RabbitMQ at start, so wait for it first.
