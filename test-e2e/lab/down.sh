@@ -13,6 +13,7 @@ if pid_alive tgtd; then
   tgtadm --lld iscsi --op delete --mode system >/dev/null 2>&1 || true
 fi
 stop_pids tgtd
+"$LAB_DIR/ceph.sh" down
 # RabbitMQ: the pid file holds the rabbitmq-server shell wrapper; stop the
 # whole session (beam.smp and its children) it created.
 if pid_alive rabbitmq; then

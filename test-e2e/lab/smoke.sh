@@ -154,4 +154,33 @@ api DELETE "$EP/volumes/$VID" >/dev/null
 wait_gone "$VID"
 step "delete volume, gone (404)"
 
+# ---------------------------------------------------------------- 4. RBD (optional)
+if [ "${CINDER_RBD_AVAILABLE:-0}" = 1 ]; then
+  VID=$(api POST "$E/volumes" '{"volume": {"size": 1, "name": "lab-smoke-rbd", "volume_type": "'"$CINDER_RBD_VOLUME_TYPE"'"}}' | json 'd["volume"]["id"]')
+  wait_status "$VID" available 60
+  step "create RBD volume $VID of type $CINDER_RBD_VOLUME_TYPE, available"
+  api POST "$E/volumes/$VID/action" '{"os-reserve": {}}' >/dev/null
+  CI=$(api POST "$E/volumes/$VID/action" "{\"os-initialize_connection\": {\"connector\": $CONNECTOR}}" | json 'json.dumps(d["connection_info"])')
+  read -r dvt name mons user < <($PY -c '
+import json,sys
+c=json.loads(sys.argv[1]); d=c["data"]
+# qemu rbd filename syntax: ":" and ";" inside option values are escaped with "\\"
+print(c["driver_volume_type"], d["name"], "\\;".join("%s\\:%s" % hp for hp in zip(d["hosts"], d["ports"])), d["auth_username"])' "$CI")
+  [ "$dvt" = rbd ] || fail "rbd: driver_volume_type '$dvt'"
+  step "rbd: os-initialize_connection -> $name on mons $mons as $user"
+  # qemu's rbd driver with exactly the returned image name, monitors and user
+  url="rbd:$name:id=$user:mon_host=$mons:keyring=$CEPH_KEYRING"
+  qemu-io -f raw -c "write -P 0x5a 8192 4096" "$url" >/dev/null || fail "rbd: qemu-io write to $name"
+  qemu-io -f raw -c "read -P 0x5a 8192 4096" "$url" >/dev/null || fail "rbd: read-back of $name"
+  step "rbd: wrote and read back a 4 KiB block through librbd"
+  api POST "$E/volumes/$VID/action" "{\"os-terminate_connection\": {\"connector\": $CONNECTOR}}" >/dev/null
+  api POST "$E/volumes/$VID/action" '{"os-unreserve": {}}' >/dev/null
+  wait_status "$VID" available 30
+  api DELETE "$E/volumes/$VID" >/dev/null
+  wait_gone "$VID"
+  step "rbd: terminate, unreserve, delete, gone"
+else
+  log "skip RBD (CINDER_RBD_AVAILABLE=${CINDER_RBD_AVAILABLE:-0}; start with LAB_CEPH=1 up.sh)"
+fi
+
 log "SMOKE PASSED ($LAB_MODE) in $(since "$T_ALL") s"

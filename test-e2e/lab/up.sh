@@ -24,6 +24,7 @@ LAB_INSTALL_LOG="$LAB_STATE/log/install.log"
 mkdir -p "$LAB_STATE"/{log,run,etc,cinder,volumes,tgt,lock,rabbitmq,keystone}
 export LAB_INSTALL_LOG
 "$LAB_DIR/install.sh" "$MODE"
+if [ "${LAB_CEPH:-0}" = 1 ]; then "$LAB_DIR/install.sh" ceph; fi
 T_INSTALL=$(since "$t")
 
 # If a lab in the other mode is running, restart the Cinder services.
@@ -90,6 +91,22 @@ if [ "$MODE" = keystone ]; then
   "$LAB_DIR/keystone.sh" start
 fi
 
+# ---------------------------------------------------------------- ceph (optional)
+# LAB_CEPH=1 adds a single-node Ceph and Cinder's RBD driver as a second
+# backend "lab-rbd". A Ceph failure is reported loudly but does not stop the
+# iSCSI lab; the env file then has CINDER_RBD_AVAILABLE=0 and the reason.
+BACKENDS=lab
+RBD_AVAILABLE=0
+RBD_REASON="not requested (set LAB_CEPH=1)"
+if [ "${LAB_CEPH:-0}" = 1 ]; then
+  if "$LAB_DIR/ceph.sh" up >>"$LAB_STATE/log/ceph-up.log" 2>&1; then
+    BACKENDS=lab,lab-rbd; RBD_AVAILABLE=1; RBD_REASON=ok
+  else
+    RBD_REASON="ceph.sh up failed: $(grep ERROR "$LAB_STATE/log/ceph-up.log" | tail -n 1)"
+    log "WARNING: Ceph/RBD unavailable, continuing with iSCSI only: $RBD_REASON (log: $LAB_STATE/log/ceph-up.log)"
+  fi
+fi
+
 # ---------------------------------------------------------------- cinder
 CONF="$LAB_STATE/etc/cinder.conf"
 cp /etc/cinder/api-paste.ini "$LAB_STATE/etc/api-paste.ini"
@@ -108,7 +125,7 @@ log_dir = $LAB_STATE/log
 debug = ${LAB_DEBUG:-True}
 my_ip = 127.0.0.1
 host = lab
-enabled_backends = lab
+enabled_backends = $BACKENDS
 rootwrap_config = /etc/cinder/rootwrap.conf
 # the lab keeps everything on one host; no Glance, no Nova, no backup
 glance_api_servers = http://127.0.0.1:9
@@ -138,7 +155,13 @@ volumes_dir = $LAB_STATE/tgt
 use_chap_auth = True
 EOF
 if [ "$MODE" = keystone ]; then "$LAB_DIR/keystone.sh" authtoken-section; fi
+if [ "$RBD_AVAILABLE" = 1 ]; then cat "$LAB_STATE/ceph/cinder-backend.conf"; fi
 } > "$CONF"
+# Restart cinder-volume if the backend set changed (e.g. LAB_CEPH toggled).
+if [ "$(cat "$LAB_STATE/run/backends" 2>/dev/null)" != "$BACKENDS" ]; then
+  stop_pids cinder-volume cinder-scheduler
+fi
+echo "$BACKENDS" > "$LAB_STATE/run/backends"
 
 # Our driver module goes on the python path of cinder-volume only.
 DRIVER_DIR="$LAB_STATE/pylib"
@@ -185,11 +208,20 @@ s=json.load(sys.stdin)["services"]
 sys.exit(0 if any(x["state"]=="up" and x["status"]=="enabled" and x["host"].startswith("lab@lab") for x in s) else 1)'
 }
 wait_for "cinder-volume lab@lab to report up" 120 volume_up
+if [ "$RBD_AVAILABLE" = 1 ]; then
+  rbd_up() {
+    api GET /os-services?binary=cinder-volume | $PY -c '
+import json,sys
+s=json.load(sys.stdin)["services"]
+sys.exit(0 if any(x["state"]=="up" and x["host"].startswith("lab@lab-rbd") for x in s) else 1)'
+  }
+  wait_for "cinder-volume lab@lab-rbd to report up" 120 rbd_up
+fi
 # The scheduler needs one stats report from cinder-volume before it can place
 # a volume; wait for it (get-pools lists the backend once it has reported).
 pools_ready() {
   api GET /scheduler-stats/get_pools | $PY -c '
-import json,sys; sys.exit(0 if json.load(sys.stdin)["pools"] else 1)'
+import json,sys; sys.exit(0 if len(json.load(sys.stdin)["pools"]) >= int(sys.argv[1]) else 1)' "$(tr ',' '\n' <<<"$BACKENDS" | wc -l)"
 }
 wait_for "scheduler to receive backend stats" 90 pools_ready
 
@@ -207,6 +239,8 @@ print(next((t["id"] for t in json.load(sys.stdin)["volume_types"] if t["name"]==
 }
 TYPE_ID=$(ensure_type lab-iscsi '{"volume_backend_name": "lab"}')
 MA_TYPE_ID=$(ensure_type lab-iscsi-multiattach '{"volume_backend_name": "lab", "multiattach": "<is> True"}')
+RBD_TYPE_ID=""
+if [ "$RBD_AVAILABLE" = 1 ]; then RBD_TYPE_ID=$(ensure_type lab-rbd '{"volume_backend_name": "lab-rbd"}'); fi
 T_START=$(since "$t_start")
 
 # ---------------------------------------------------------------- env file
@@ -225,6 +259,14 @@ ENVF="$LAB_STATE/lab.env"
   echo "CINDER_AVAILABILITY_ZONE=nova"
   echo "CINDER_MAX_MICROVERSION=3.70"
   echo "ISCSI_PORTAL=127.0.0.1:3260"
+  echo "CINDER_RBD_AVAILABLE=$RBD_AVAILABLE"
+  echo "# RBD: $RBD_REASON"
+  if [ "$RBD_AVAILABLE" = 1 ]; then
+    echo "CINDER_RBD_VOLUME_TYPE=lab-rbd"
+    echo "CINDER_RBD_VOLUME_TYPE_ID=$RBD_TYPE_ID"
+    echo "CEPH_CONF=$LAB_STATE/ceph/ceph.conf"
+    echo "CEPH_KEYRING=$LAB_STATE/ceph/admin.keyring"
+  fi
   if [ "$MODE" = noauth ]; then
     echo "# noauth: send X-Auth-Token: <user>:<project>"
     echo "CINDER_NOAUTH_TOKEN=admin:$PROJECT_ID"
