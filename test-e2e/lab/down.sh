@@ -34,4 +34,4 @@ rm -f /etc/tgt/conf.d/standalone-cinder-lab.conf "$LAB_STATE/run/mode"
 if [ "${1:-}" = "--purge" ]; then
   log "purging $LAB_STATE"; rm -rf "$LAB_STATE"
 fi
-log "lab is down (state and logs kept in $LAB_STATE unless --purge)"
+if [ "${1:-}" = "--purge" ]; then log "lab is down, state purged"; else log "lab is down (state and logs kept in $LAB_STATE; --purge deletes them)"; fi
