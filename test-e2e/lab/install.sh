@@ -28,11 +28,13 @@ printf '#!/bin/sh\n# standalone-cinder lab: no service starts during package ins
 chmod 755 "$prc"
 export DEBIAN_FRONTEND=noninteractive
 # apt lists may be missing on a fresh machine
-if ! apt-cache show cinder-volume >/dev/null 2>&1; then apt-get update -q; fi
-apt-get install -y -q --no-install-recommends "${missing[@]}" >"${LAB_INSTALL_LOG:-/tmp/standalone-cinder-lab-install.log}" 2>&1 \
-  || { tail -n 40 "${LAB_INSTALL_LOG:-/tmp/standalone-cinder-lab-install.log}" >&2; die "apt-get install failed (log: ${LAB_INSTALL_LOG:-/tmp/standalone-cinder-lab-install.log})"; }
-# Debian may have started nothing (policy-rc.d) but be safe: stop distro units we run ourselves.
-for s in cinder-api cinder-scheduler cinder-volume cinder-backup rabbitmq-server tgt keystone apache2 epmd iscsid open-iscsi; do
-  if [ -x "/etc/init.d/$s" ] && pgrep -f "/etc/init.d/$s" >/dev/null 2>&1; then :; fi
-done
+if ! apt-cache show cinder-volume >/dev/null 2>&1; then apt-get update -q >&2; fi
+ilog="${LAB_INSTALL_LOG:-/tmp/standalone-cinder-lab-install.log}"
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >"$ilog" 2>&1; then
+  # stale package lists (404 on an old version) are the usual cause: refresh once
+  log "apt-get install failed; running apt-get update and retrying"
+  apt-get update -q >>"$ilog" 2>&1 || true
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$ilog" 2>&1 \
+    || { tail -n 40 "$ilog" >&2; die "apt-get install failed (log: $ilog)"; }
+fi
 log "install ($MODE) took $(since "$t0") s"

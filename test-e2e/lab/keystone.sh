@@ -80,6 +80,10 @@ start() {
   if pid_alive keystone; then
     log "keystone already running (pid $(cat "$LAB_STATE/run/keystone.pid"))"
   else
+    if ss -ltnH "sport = :$KEYSTONE_PORT" | grep -q .; then
+      ss -ltnpH "sport = :$KEYSTONE_PORT" >&2
+      die "port $KEYSTONE_PORT (keystone) is in use by a process the lab did not start"
+    fi
     log "starting keystone (uwsgi, 127.0.0.1:$KEYSTONE_PORT)"
     setsid uwsgi --plugin python3 --http-socket "127.0.0.1:$KEYSTONE_PORT" \
       --wsgi-file /usr/bin/keystone-wsgi-public --master --processes 1 --threads 1 \

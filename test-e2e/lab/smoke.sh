@@ -154,7 +154,45 @@ api DELETE "$EP/volumes/$VID" >/dev/null
 wait_gone "$VID"
 step "delete volume, gone (404)"
 
-# ---------------------------------------------------------------- 4. RBD (optional)
+# ---------------------------------------------------------------- 4. lab driver ops
+# snapshot, volume from snapshot, clone, extend (what the provisioner's
+# snapshot/clone/resize paths will call)
+VID=$(api POST "$E/volumes" '{"volume": {"size": 1, "name": "lab-smoke-src", "volume_type": "'"$CINDER_VOLUME_TYPE"'"}}' | json 'd["volume"]["id"]')
+wait_status "$VID" available 60
+SID=$(api POST "$E/snapshots" "{\"snapshot\": {\"volume_id\": \"$VID\", \"name\": \"lab-smoke-snap\"}}" | json 'd["snapshot"]["id"]')
+for i in $(seq 1 120); do
+  st=$(api GET "$E/snapshots/$SID" | json 'd["snapshot"]["status"]')
+  [ "$st" = available ] && break
+  case "$st" in error*) fail "snapshot $SID went to $st";; esac
+  sleep 0.25
+done
+[ "$st" = available ] || fail "snapshot $SID is '$st' after 30 s"
+step "snapshot $SID available"
+FROM_SNAP=$(api POST "$E/volumes" "{\"volume\": {\"size\": 2, \"snapshot_id\": \"$SID\", \"name\": \"lab-smoke-from-snap\"}}" | json 'd["volume"]["id"]')
+CLONE=$(api POST "$E/volumes" "{\"volume\": {\"size\": 1, \"source_volid\": \"$VID\", \"name\": \"lab-smoke-clone\"}}" | json 'd["volume"]["id"]')
+wait_status "$FROM_SNAP" available 60
+wait_status "$CLONE" available 60
+step "volume from snapshot (grown to 2 GiB) and clone available"
+api POST "$E/volumes/$CLONE/action" '{"os-extend": {"new_size": 3}}' >/dev/null
+for i in $(seq 1 120); do
+  sz=$(api GET "$E/volumes/$CLONE" | json 'str(d["volume"]["size"]) + " " + d["volume"]["status"]')
+  [ "$sz" = "3 available" ] && break
+  sleep 0.25
+done
+[ "$sz" = "3 available" ] || fail "extend: volume $CLONE is '$sz', want '3 available'"
+step "extend clone to 3 GiB"
+api DELETE "$E/volumes/$FROM_SNAP" >/dev/null
+api DELETE "$E/volumes/$CLONE" >/dev/null
+api DELETE "$E/snapshots/$SID" >/dev/null
+for i in $(seq 1 120); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $TOKEN" "$E/snapshots/$SID")" = 404 ] && break
+  sleep 0.25
+done
+api DELETE "$E/volumes/$VID" >/dev/null
+wait_gone "$FROM_SNAP"; wait_gone "$CLONE"; wait_gone "$VID"
+step "deleted snapshot and the three volumes"
+
+# ---------------------------------------------------------------- 5. RBD (optional)
 if [ "${CINDER_RBD_AVAILABLE:-0}" = 1 ]; then
   VID=$(api POST "$E/volumes" '{"volume": {"size": 1, "name": "lab-smoke-rbd", "volume_type": "'"$CINDER_RBD_VOLUME_TYPE"'"}}' | json 'd["volume"]["id"]')
   wait_status "$VID" available 60

@@ -52,6 +52,27 @@ wait_for() {
   die "timed out after ${secs}s waiting for $desc"
 }
 port_open() { (exec 3<>"/dev/tcp/$LAB_HOST/$1") 2>/dev/null; }
+# wait_port NAME PORT SECONDS: wait until NAME (a lab pid) listens on PORT;
+# fail at once if the process died.
+wait_port() {
+  local name="$1" port="$2" secs="$3" i
+  for i in $(seq 1 $((secs * 2))); do
+    port_open "$port" && return 0
+    pid_alive "$name" || die "$name exited during start-up (see $LAB_STATE/log)"
+    sleep 0.5
+  done
+  die "timed out after ${secs}s waiting for $name on 127.0.0.1:$port"
+}
+# require_port_free NAME PORT: before starting NAME, make sure no foreign
+# process holds its port (else we would silently talk to someone else's).
+require_port_free() {
+  local name="$1" port="$2"
+  pid_alive "$name" && return 0
+  if ss -ltnH "sport = :$port" | grep -q .; then
+    ss -ltnpH "sport = :$port" >&2
+    die "port $port (for $name) is already in use by a process the lab did not start; stop it or set LAB_*_PORT"
+  fi
+}
 
 # ---------------------------------------------------------------- rabbitmq
 # Node port, Erlang distribution port and epmd all on 127.0.0.1.
@@ -70,6 +91,8 @@ echo '[].' > "$RMQ/enabled_plugins"
 if ss -ltnH "sport = :$EPMD_PORT" | awk '{print $4}' | grep -q -v -e '^127\.0\.0\.1:' -e '^\[::1\]:'; then
   log "WARNING: an epmd not started by the lab listens on a non-loopback address:"; ss -ltnp "sport = :$EPMD_PORT" >&2
 fi
+require_port_free rabbitmq "$RABBIT_PORT"
+require_port_free rabbitmq "$RABBIT_DIST_PORT"
 start_bg rabbitmq "$LAB_STATE/log/rabbitmq.out" env \
   HOME="$RMQ" ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT="$EPMD_PORT" \
   RABBITMQ_NODENAME=lab@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$RABBIT_PORT" \
@@ -84,7 +107,9 @@ start_bg rabbitmq "$LAB_STATE/log/rabbitmq.out" env \
 # `tgt-admin --update <iqn>`, which reads /etc/tgt/targets.conf; so the lab
 # adds one include line for its own target dir (removed by down.sh).
 echo "include $LAB_STATE/tgt/*" > /etc/tgt/conf.d/standalone-cinder-lab.conf
+require_port_free tgtd 3260
 start_bg tgtd "$LAB_STATE/log/tgtd.log" /usr/sbin/tgtd -f --iscsi portal=127.0.0.1:3260
+wait_port tgtd 3260 30
 
 # ---------------------------------------------------------------- keystone
 if [ "$MODE" = keystone ]; then
@@ -105,6 +130,8 @@ if [ "${LAB_CEPH:-0}" = 1 ]; then
     RBD_REASON="ceph.sh up failed: $(grep ERROR "$LAB_STATE/log/ceph-up.log" | tail -n 1)"
     log "WARNING: Ceph/RBD unavailable, continuing with iSCSI only: $RBD_REASON (log: $LAB_STATE/log/ceph-up.log)"
   fi
+else
+  "$LAB_DIR/ceph.sh" down   # a Ceph left from an earlier LAB_CEPH=1 run is not needed
 fi
 
 # ---------------------------------------------------------------- cinder
@@ -175,7 +202,8 @@ $PY -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA journal
 log "cinder db sync took $(since "$t") s"
 
 # The Cinder services talk to RabbitMQ at start, so wait for it first.
-wait_for "rabbitmq on 127.0.0.1:$RABBIT_PORT" 90 port_open "$RABBIT_PORT"
+wait_port rabbitmq "$RABBIT_PORT" 90
+require_port_free cinder-api "$CINDER_PORT"
 for s in api scheduler volume; do
   start_bg "cinder-$s" "$LAB_STATE/log/cinder-$s.out" \
     env PYTHONPATH="$DRIVER_DIR" "/usr/bin/cinder-$s" --config-file "$CONF"
@@ -183,7 +211,8 @@ done
 echo "$MODE" > "$LAB_STATE/run/mode"
 
 # ---------------------------------------------------------------- wait + setup
-wait_for "cinder-api on 127.0.0.1:$CINDER_PORT" 120 curl -sf -o /dev/null "http://$LAB_HOST:$CINDER_PORT/healthcheck"
+wait_port cinder-api "$CINDER_PORT" 120
+wait_for "cinder-api healthcheck" 60 curl -sf -o /dev/null "http://$LAB_HOST:$CINDER_PORT/healthcheck"
 
 if [ "$MODE" = keystone ]; then
   # shellcheck disable=SC1091
