@@ -12,7 +12,7 @@ if pid_alive tgtd; then
   tgtadm --lld iscsi --op update --mode sys --name State -v offline >/dev/null 2>&1 || true
   tgtadm --lld iscsi --op delete --mode system >/dev/null 2>&1 || true
 fi
-stop_pids tgtd
+stop_pids tgtd mariadb
 "$LAB_DIR/ceph.sh" down
 # RabbitMQ: the pid file holds the rabbitmq-server shell wrapper; stop the
 # whole session (beam.smp and its children) it created.

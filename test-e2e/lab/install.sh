@@ -5,7 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 MODE="${1:-noauth}"
-PKGS=(cinder-api cinder-scheduler cinder-volume rabbitmq-server tgt libiscsi-bin qemu-utils qemu-block-extra curl)
+PKGS=(cinder-api cinder-scheduler cinder-volume rabbitmq-server tgt libiscsi-bin qemu-utils qemu-block-extra curl mariadb-server python3-pymysql)
 case "$MODE" in
   noauth) ;;
   keystone) PKGS+=(keystone python3-openstackclient uwsgi-core uwsgi-plugin-python3) ;;

@@ -39,7 +39,7 @@ write_conf() {
 log_file = $LAB_STATE/log/keystone.log
 debug = False
 [database]
-connection = sqlite:///$KS/keystone.sqlite
+connection = ${LAB_DB_URL_KEYSTONE:?run via up.sh}
 [token]
 provider = fernet
 expiration = 86400
@@ -63,10 +63,6 @@ start() {
   write_conf
   local t; t=$(now)
   km db_sync
-  # Keystone keeps a read transaction open on one pooled connection while
-  # another writes; with sqlite's default rollback journal the write then
-  # fails with "database is locked". WAL lets readers and a writer coexist.
-  $PY -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL")' "$KS/keystone.sqlite"
   # key setup only once: rerunning would rotate keys and void issued tokens
   [ -e "$KS/fernet-keys/0" ] || km fernet_setup --keystone-user root --keystone-group root
   [ -e "$KS/receipt-keys/0" ] || km receipt_setup --keystone-user root --keystone-group root
@@ -86,7 +82,7 @@ start() {
     fi
     log "starting keystone (uwsgi, 127.0.0.1:$KEYSTONE_PORT)"
     setsid uwsgi --plugin python3 --http-socket "127.0.0.1:$KEYSTONE_PORT" \
-      --wsgi-file /usr/bin/keystone-wsgi-public --master --processes 1 --threads 1 \
+      --wsgi-file /usr/bin/keystone-wsgi-public --master --processes 2 --threads 1 \
       --die-on-term --lazy-apps --buffer-size 65535 \
       --env "OS_KEYSTONE_CONFIG_FILES=$CONF" \
       >>"$LAB_STATE/log/keystone-uwsgi.log" 2>&1 < /dev/null &

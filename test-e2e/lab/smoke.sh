@@ -13,6 +13,7 @@ ENVF="$LAB_STATE/lab.env"
 . "$ENVF"
 T_ALL=$(now)
 STEP_T=$(now)
+log "lab ($LAB_MODE) was brought up with install ${LAB_INSTALL_SECONDS:-?} s, start ${LAB_START_SECONDS:-?} s"
 step() { log "ok   $1 ($(since "$STEP_T") s)"; STEP_T=$(now); }
 fail() { log "FAIL $*"; log "cinder logs: $LAB_STATE/log (cinder-volume.log, cinder-api.log)"; exit 1; }
 json() { $PY -c "import json,sys; d=json.load(sys.stdin); print($1)"; }

@@ -5,7 +5,7 @@
 # Usage: up.sh [noauth|keystone]     (default: $LAB_MODE or noauth)
 # Idempotent: running it again with the same mode keeps running services;
 # a different mode restarts the Cinder services with the new config.
-# State (configs, sqlite DBs, volume files, logs, pid files) lives in
+# State (configs, MariaDB data, volume files, logs, pid files) lives in
 # ${LAB_STATE:-/var/tmp/standalone-cinder-lab}; the env file for tests is
 # $LAB_STATE/lab.env. All services run as root (see README.md).
 set -euo pipefail
@@ -102,6 +102,37 @@ start_bg rabbitmq "$LAB_STATE/log/rabbitmq.out" env \
   RABBITMQ_PID_FILE="$RMQ/rabbitmq.pid" \
   /usr/lib/rabbitmq/bin/rabbitmq-server
 
+# ---------------------------------------------------------------- mariadb
+# Cinder's three services write to one DB concurrently; on sqlite that gives
+# sporadic "database is locked" (a deferred transaction that read first cannot
+# upgrade after another process committed), so the lab uses MariaDB on a unix
+# socket only (--skip-networking: it does not listen on TCP at all).
+MYSQL_DIR="$LAB_STATE/mysql"
+MYSQL_SOCK="$LAB_STATE/run/mysqld.sock"
+if [ ! -d "$MYSQL_DIR/mysql" ]; then
+  mariadb-install-db --no-defaults --user=root --datadir="$MYSQL_DIR" --skip-test-db \
+    --auth-root-authentication-method=socket >"$LAB_STATE/log/mariadb-install-db.log" 2>&1 \
+    || die "mariadb-install-db failed (see $LAB_STATE/log/mariadb-install-db.log)"
+fi
+start_bg mariadb "$LAB_STATE/log/mariadb.out" /usr/sbin/mariadbd --no-defaults --user=root \
+  --datadir="$MYSQL_DIR" --socket="$MYSQL_SOCK" --skip-networking \
+  --pid-file="$LAB_STATE/run/mariadbd.own.pid" --log-error="$LAB_STATE/log/mariadb.log" \
+  --innodb-buffer-pool-size=64M --performance-schema=OFF --max-connections=500
+sql() { mariadb --no-defaults -S "$MYSQL_SOCK" -u root -e "$1"; }
+for i in $(seq 1 120); do
+  sql 'SELECT 1' >/dev/null 2>&1 && break
+  pid_alive mariadb || die "mariadbd exited during start-up (see $LAB_STATE/log/mariadb.log)"
+  sleep 0.5
+done
+sql 'SELECT 1' >/dev/null || die "mariadb did not answer on $MYSQL_SOCK within 60 s"
+for db in cinder keystone; do
+  sql "CREATE DATABASE IF NOT EXISTS $db CHARACTER SET utf8mb4;
+       CREATE USER IF NOT EXISTS '$db'@'localhost' IDENTIFIED BY 'lab';
+       GRANT ALL PRIVILEGES ON $db.* TO '$db'@'localhost';"
+done
+export LAB_DB_URL_CINDER="mysql+pymysql://cinder:lab@localhost/cinder?unix_socket=$MYSQL_SOCK&charset=utf8mb4"
+export LAB_DB_URL_KEYSTONE="mysql+pymysql://keystone:lab@localhost/keystone?unix_socket=$MYSQL_SOCK&charset=utf8mb4"
+
 # ---------------------------------------------------------------- tgtd
 # Userspace iSCSI target, portal on loopback only. Cinder's tgt helper runs
 # `tgt-admin --update <iqn>`, which reads /etc/tgt/targets.conf; so the lab
@@ -160,9 +191,16 @@ report_interval = 5
 periodic_interval = 10
 service_down_time = 30
 scheduler_driver_init_wait_time = 1
+# e2e tests create many volumes in one project: no quota limits in the lab
+quota_volumes = -1
+quota_snapshots = -1
+quota_gigabytes = -1
+quota_backups = -1
+quota_backup_gigabytes = -1
+quota_groups = -1
 
 [database]
-connection = sqlite:///$LAB_STATE/cinder/cinder.sqlite
+connection = $LAB_DB_URL_CINDER
 
 [oslo_concurrency]
 lock_path = $LAB_STATE/lock
@@ -198,7 +236,6 @@ cp "$LAB_DIR/lab_driver/standalone_cinder_lab.py" "$DRIVER_DIR/"
 t=$(now)
 cinder-manage --config-file "$CONF" db sync >"$LAB_STATE/log/db-sync.log" 2>&1 \
   || die "cinder-manage db sync failed (see $LAB_STATE/log/db-sync.log)"
-$PY -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL")' "$LAB_STATE/cinder/cinder.sqlite"
 log "cinder db sync took $(since "$t") s"
 
 # The Cinder services talk to RabbitMQ at start, so wait for it first.
@@ -268,8 +305,19 @@ print(next((t["id"] for t in json.load(sys.stdin)["volume_types"] if t["name"]==
 }
 TYPE_ID=$(ensure_type lab-iscsi '{"volume_backend_name": "lab"}')
 MA_TYPE_ID=$(ensure_type lab-iscsi-multiattach '{"volume_backend_name": "lab", "multiattach": "<is> True"}')
+# The DB migration seeds the "default" quota class (10 volumes, 10 snapshots,
+# 1000 GiB), which wins over the quota_* options above: lift it too.
+api PUT /os-quota-class-sets/default '{"quota_class_set": {"volumes": -1, "snapshots": -1, "gigabytes": -1, "backups": -1, "backup_gigabytes": -1, "groups": -1, "per_volume_gigabytes": -1}}' >/dev/null
 RBD_TYPE_ID=""
-if [ "$RBD_AVAILABLE" = 1 ]; then RBD_TYPE_ID=$(ensure_type lab-rbd '{"volume_backend_name": "lab-rbd"}'); fi
+if [ "$RBD_AVAILABLE" = 1 ]; then
+  RBD_TYPE_ID=$(ensure_type lab-rbd '{"volume_backend_name": "lab-rbd"}')
+else
+  # no RBD backend now: drop a lab-rbd type left from a LAB_CEPH=1 run, so a
+  # create with it fails fast (404) instead of ending in status "error"
+  old=$(api GET /types | $PY -c 'import json,sys
+print(next((t["id"] for t in json.load(sys.stdin)["volume_types"] if t["name"]=="lab-rbd"), ""))')
+  if [ -n "$old" ]; then api DELETE "/types/$old" >/dev/null 2>&1 || log "WARNING: could not delete stale volume type lab-rbd"; fi
+fi
 T_START=$(since "$t_start")
 
 # ---------------------------------------------------------------- env file
@@ -285,6 +333,8 @@ ENVF="$LAB_STATE/lab.env"
   echo "CINDER_VOLUME_TYPE_ID=$TYPE_ID"
   echo "CINDER_MULTIATTACH_VOLUME_TYPE=lab-iscsi-multiattach"
   echo "CINDER_MULTIATTACH_VOLUME_TYPE_ID=$MA_TYPE_ID"
+  echo "LAB_INSTALL_SECONDS=$T_INSTALL"
+  echo "LAB_START_SECONDS=$T_START"
   echo "CINDER_AVAILABILITY_ZONE=nova"
   echo "CINDER_MAX_MICROVERSION=3.70"
   echo "ISCSI_PORTAL=127.0.0.1:3260"
