@@ -49,7 +49,8 @@ class ProvisionerJarTest {
       var result = ProvisionerProcess.run(dir, Map.of(), Duration.ofSeconds(60), "check", "--cloud-config",
           conf.toString());
       assertThat(result.exitCode()).as(result.output()).isZero();
-      assertThat(result.output()).contains("3.70").contains("iscsi").contains("nova");
+      assertThat(result.output()).contains("API version: v3, microversions 3.0 to 3.71, using 3.60")
+          .contains("  iscsi  id=").contains("  nova").endsWith("OK\n");
     }
   }
 

@@ -81,7 +81,17 @@ final class VolumeDeleter {
       throw ClaimProvisioner.cinderFailure("delete Cinder volume " + volumeId, e);
     }
     for (SecretRef ref : secretsOf(pv)) {
-      secrets.delete(ref);
+      try {
+        secrets.delete(ref);
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 403 || ref.namespace().equals(settings.namespace())) {
+          throw e;
+        }
+        // A Go-original CHAP Secret in the claim's namespace, without claim-namespace Secret rights: leave it,
+        // loudly, rather than keep the volume's deletion pending forever.
+        log.warn("not allowed to delete Secret {} of PV {}; delete it by hand, or grant the provisioner Secret "
+            + "rights in claim namespaces (chart value secrets.claimNamespaces)", ref, pv.getMetadata().getName());
+      }
     }
     removeFinalizerAndPv(pv);
     log.info("deleted PV {} and Cinder volume {}", pv.getMetadata().getName(), volumeId);
