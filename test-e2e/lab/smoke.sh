@@ -94,16 +94,18 @@ print(c["driver_volume_type"], d["target_portal"], d["target_iqn"], d["target_lu
   [ "$am" = CHAP ] || fail "$label: auth_method '$am', want CHAP"
   [ "$portal" = 127.0.0.1:3260 ] || fail "$label: target_portal '$portal'"
   url="iscsi://$user%$pass@${portal%:3260}/$iqn"
-  iscsi-ls -s "$url" > "$LAB_STATE/run/iscsi-ls.out" 2>&1 || { cat "$LAB_STATE/run/iscsi-ls.out" >&2; fail "$label: iscsi-ls login with returned CHAP credentials"; }
-  grep -q "Lun:$lun .*DIRECT_ACCESS" "$LAB_STATE/run/iscsi-ls.out" || { cat "$LAB_STATE/run/iscsi-ls.out" >&2; fail "$label: LUN $lun not seen"; }
+  # iscsi-inq logs in to this one target; iscsi-ls -s would also try every other target the portal lists
+  # (other volumes, other CHAP accounts) and fail on them.
+  iscsi-inq "$url/$lun" > "$LAB_STATE/run/iscsi-inq.out" 2>&1 || { cat "$LAB_STATE/run/iscsi-inq.out" >&2; fail "$label: iscsi-inq login with returned CHAP credentials"; }
+  grep -qi "Peripheral Device Type.*DIRECT_ACCESS\|DIRECT_ACCESS\|Direct access" "$LAB_STATE/run/iscsi-inq.out" || { cat "$LAB_STATE/run/iscsi-inq.out" >&2; fail "$label: LUN $lun is not a disk"; }
   step "$label: CHAP login as $user to $iqn, LUN $lun visible"
   local pat; pat=$(printf '0x%02x' $((RANDOM % 200 + 20)))
   qemu-io -f raw -c "write -P $pat 8192 4096" "$url/$lun" >/dev/null || fail "$label: qemu-io write over iSCSI"
   qemu-io -f raw -c "read -P $pat 8192 4096" "$url/$lun" >/dev/null || fail "$label: read-back did not return pattern $pat"
   if qemu-io -f raw -c "read -P 0x01 8192 4096" "$url/$lun" >/dev/null 2>&1; then fail "$label: pattern check is vacuous"; fi
   step "$label: wrote and read back a 4 KiB block (pattern $pat) over iSCSI"
-  if iscsi-ls -s "iscsi://$user%wrong-$pass@${portal%:3260}/$iqn" >/dev/null 2>&1; then fail "$label: wrong CHAP password was accepted"; fi
-  if iscsi-ls -s "iscsi://${portal%:3260}/$iqn" >/dev/null 2>&1; then fail "$label: login without CHAP was accepted"; fi
+  if iscsi-inq "iscsi://$user%wrong-$pass@${portal%:3260}/$iqn/$lun" >/dev/null 2>&1; then fail "$label: wrong CHAP password was accepted"; fi
+  if iscsi-inq "iscsi://${portal%:3260}/$iqn/$lun" >/dev/null 2>&1; then fail "$label: login without CHAP was accepted"; fi
   step "$label: wrong / missing CHAP password refused"
 }
 

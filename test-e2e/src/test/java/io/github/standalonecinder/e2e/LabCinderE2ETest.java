@@ -84,11 +84,12 @@ class LabCinderE2ETest {
     Path conf = conf(lab.cloudConf(true));
     CinderGateway cinder = CinderGateways.connect(CloudConfig.load(Optional.of(conf), Map.of()),
         GatewayOptions.defaults());
+    String clusterId = "e2e-" + System.nanoTime();
     try (MockApiServer api = new MockApiServer(dir);
         PersistentVolumeBinder binder = new PersistentVolumeBinder(api.client).start();
         ProvisionerProcess p = ProvisionerProcess.start(dir, Map.of(), "run", "--kubeconfig",
             api.kubeconfig.toString(), "--cloud-config", conf.toString(), "--no-leader-elect", "--namespace",
-            "kube-system", "--metrics-address", "", "--cluster-id", "e2e-" + System.nanoTime(),
+            "kube-system", "--metrics-address", "", "--cluster-id", clusterId,
             "--connector-initiator", "iqn.2004-10.com.example:e2e-node", "--connector-host", "e2e-node")) {
       api.client.storage().v1().storageClasses().resource(new StorageClassBuilder().withNewMetadata()
           .withName("lab").endMetadata().withProvisioner("openstack.org/standalone-cinder")
@@ -153,6 +154,21 @@ class LabCinderE2ETest {
           && ids.stream().allMatch(id -> cinder.getVolume(id).isEmpty()));
       assertThat(api.client.secrets().inNamespace("kube-system").list().getItems()).isEmpty();
       assertThat(p.isAlive()).isTrue();
+    } finally {
+      removeLeftovers(cinder, clusterId);
+    }
+  }
+
+  /** The lab outlives the test: a failed run must not leave volumes (and iSCSI targets) for the next one. */
+  private static void removeLeftovers(CinderGateway cinder, String clusterId) {
+    for (CinderVolume v : cinder.listVolumes(Map.of("standalone-cinder.openstack.org/cluster", clusterId))) {
+      try {
+        cinder.listAttachments(v.id()).forEach(a -> cinder.deleteAttachment(a.id()));
+        cinder.deleteVolume(v.id());
+        System.out.println("removed leftover Cinder volume " + v.id());
+      } catch (RuntimeException e) {
+        System.out.println("could not remove leftover Cinder volume " + v.id() + ": " + e.getMessage());
+      }
     }
   }
 
