@@ -1184,6 +1184,10 @@ final class CinderState {
     att.attachStatus = "attaching";
     att.hostName = connector.get("host") instanceof String h ? h : null;
     v.connector = connector;
+    // As Debian's Cinder 21 answers (CinderContractTest): a connector moves a reserved volume on to attaching.
+    if ("reserved".equals(v.status)) {
+      setStatus(v, "attaching");
+    }
   }
 
   Att att(String id) {

@@ -143,7 +143,7 @@ class SimulatorApiTest {
     assertThat(deleted.status()).isEqualTo(200);
     assertThat(deleted.json().path("attachments")).isEmpty();
     assertThat(c.status(id)).isEqualTo("available");
-    assertThat(sim.statusHistory(id)).containsExactly("creating", "available", "reserved", "in-use", "available");
+    assertThat(sim.statusHistory(id)).containsExactly("creating", "available", "reserved", "attaching", "in-use", "available");
 
     sim.setVolumeStatus(id, "error");
     SimClient.Res onError = c27.post("/attachments", body);

@@ -1,0 +1,243 @@
+package io.github.standalonecinder.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.standalonecinder.mappers.ConnectionInfo;
+import io.github.standalonecinder.mappers.Connector;
+import io.github.standalonecinder.provisioner.cinder.CinderException;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.cinder.CinderVolume;
+import io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest;
+import io.github.standalonecinder.provisioner.config.CinderGateways;
+import io.github.standalonecinder.provisioner.config.CloudConfig;
+import io.github.standalonecinder.provisioner.config.GatewayOptions;
+import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
+import io.github.standalonecinder.provisioner.simulator.SimulatedBackend;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One scenario — create, wait, reserve, connection info, attachments, extend, snapshot, clone, delete, and the
+ * errors Cinder returns for bad requests — run through the real gateway against the simulator and, when the lab
+ * is up, against the real Cinder. Both must produce the same trace: the simulator is held to what Cinder does.
+ */
+class CinderContractTest {
+  private static final Connector CONNECTOR = new Connector("contract-node", "127.0.0.1",
+      "iqn.2004-10.com.example:contract", List.of(), List.of(), false, "x86_64", "linux2");
+  /** The fields every iSCSI connection info must carry for the mapper. */
+  private static final List<String> ISCSI_KEYS = List.of("target_portal", "target_iqn", "target_lun", "auth_method",
+      "auth_username", "auth_password");
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void simulatorFollowsTheContract() throws Exception {
+    try (CinderSimulator sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP)
+        .maxMicroversion("3.70").volumeType("contract", Map.of()).createDelay(Duration.ofMillis(200)).start()) {
+      CinderGateway g = CinderGateways.connect(CloudConfig.load(Optional.empty(),
+          Map.of("OS_CINDER_ENDPOINT", sim.endpoint())), GatewayOptions.defaults());
+      assertThat(scenario(g, "contract", sim.endpoint(), sim.noauthToken())).containsExactlyElementsOf(EXPECTED);
+    }
+  }
+
+  @Test
+  void realCinderFollowsTheContract() throws Exception {
+    Optional<Lab> lab = Lab.find();
+    org.junit.jupiter.api.Assumptions.assumeTrue(lab.isPresent() && !lab.get().keystone(),
+        "needs the real-Cinder lab in noauth mode: " + Lab.whyMissing());
+    Path conf = dir.resolve("cloud.conf");
+    Files.writeString(conf, lab.get().cloudConf(true));
+    CinderGateway g = CinderGateways.connect(CloudConfig.load(Optional.of(conf), Map.of()),
+        GatewayOptions.defaults());
+    assertThat(scenario(g, lab.get().get("CINDER_VOLUME_TYPE"), lab.get().get("CINDER_ENDPOINT_WITH_PROJECT"),
+        lab.get().get("CINDER_NOAUTH_TOKEN"))).containsExactlyElementsOf(EXPECTED);
+  }
+
+  /** What Debian's Cinder 21 (Zed) answered, step by step; the simulator must answer the same. */
+  static final List<String> EXPECTED = List.of(
+      "create -> creating",
+      "wait -> available, 1 GiB, type=TYPE",
+      "create with unknown type -> NOT_FOUND",
+      "create of 0 GiB -> rejected locally",
+      "reserve -> attaching",
+      "initialize_connection -> iscsi " + ISCSI_KEYS,
+      "terminate_connection -> available",
+      "unreserve -> available",
+      "attachment create -> volume attaching",
+      "attachments listed -> 1",
+      "attachment complete -> in-use",
+      "attachment delete -> available",
+      "extend to 2 -> available, 2 GiB",
+      "extend to 1 -> BAD_REQUEST",
+      "snapshot -> available",
+      "delete volume with snapshot -> CONFLICT",
+      "volume from snapshot -> available, 2 GiB",
+      "clone -> available, 2 GiB",
+      "reset to error, attach -> CONFLICT",
+      "delete all -> gone",
+      "get deleted -> empty");
+
+  private List<String> scenario(CinderGateway g, String type, String endpoint, String token) throws Exception {
+    List<String> trace = new ArrayList<>();
+    List<String> made = new ArrayList<>();
+    String snapshotId = null;
+    try {
+      CinderVolume created = g.createVolume(request("contract-a", 1, type, null, null));
+      made.add(created.id());
+      trace.add("create -> " + created.status());
+      final CinderVolume v = await(g, created.id(), "available");
+      trace.add("wait -> " + v.status() + ", " + v.sizeGiB() + " GiB, type=" + (type.equals(v.volumeType())
+          ? "TYPE" : v.volumeType()));
+      trace.add("create with unknown type -> " + kind(() -> g.createVolume(request("contract-x", 1,
+          "no-such-type-" + System.nanoTime(), null, null))));
+      trace.add("create of 0 GiB -> " + (rejectsLocally(() -> request("contract-0", 0, type, null, null))
+          ? "rejected locally" : "sent"));
+
+      g.reserve(v.id());
+      trace.add("reserve -> " + status(g, v.id()));
+      ConnectionInfo info = g.initializeConnection(v.id(), CONNECTOR);
+      trace.add("initialize_connection -> " + info.driverVolumeType() + " "
+          + ISCSI_KEYS.stream().filter(info.data()::containsKey).toList());
+      g.terminateConnection(v.id(), CONNECTOR);
+      trace.add("terminate_connection -> " + status(g, v.id()));
+      g.unreserve(v.id());
+      trace.add("unreserve -> " + status(g, v.id()));
+
+      var attachment = g.createAttachment(v.id(), CONNECTOR, CONNECTOR.host());
+      trace.add("attachment create -> volume " + status(g, v.id()));
+      trace.add("attachments listed -> " + g.listAttachments(v.id()).size());
+      g.completeAttachment(attachment.id());
+      trace.add("attachment complete -> " + status(g, v.id()));
+      g.deleteAttachment(attachment.id());
+      trace.add("attachment delete -> " + await(g, v.id(), "available").status());
+
+      g.extendVolume(v.id(), 2);
+      CinderVolume extended = await(g, v.id(), "available");
+      for (int i = 0; i < 50 && extended.sizeGiB() < 2; i++) {
+        Thread.sleep(100);
+        extended = await(g, v.id(), "available");
+      }
+      trace.add("extend to 2 -> " + extended.status() + ", " + extended.sizeGiB() + " GiB");
+      trace.add("extend to 1 -> " + kind(() -> g.extendVolume(v.id(), 1)));
+
+      var snapshot = g.createSnapshot(v.id(), "contract-snap", Map.of(), false);
+      snapshotId = snapshot.id();
+      trace.add("snapshot -> " + awaitSnapshot(g, snapshot.id()));
+      trace.add("delete volume with snapshot -> " + kind(() -> g.deleteVolume(v.id())));
+      CinderVolume fromSnapshot = g.createVolume(request("contract-s", 2, type, null, snapshot.id()));
+      made.add(fromSnapshot.id());
+      fromSnapshot = await(g, fromSnapshot.id(), "available");
+      trace.add("volume from snapshot -> " + fromSnapshot.status() + ", " + fromSnapshot.sizeGiB() + " GiB");
+      CinderVolume clone = g.createVolume(request("contract-c", 2, type, v.id(), null));
+      made.add(clone.id());
+      clone = await(g, clone.id(), "available");
+      trace.add("clone -> " + clone.status() + ", " + clone.sizeGiB() + " GiB");
+
+      resetStatus(endpoint, token, clone.id(), "error");
+      String cloneId = clone.id();
+      trace.add("reset to error, attach -> " + kind(() -> g.createAttachment(cloneId, CONNECTOR, "x")));
+      resetStatus(endpoint, token, clone.id(), "available");
+    } finally {
+      if (snapshotId != null) {
+        g.deleteSnapshot(snapshotId);
+        awaitSnapshotGone(g, snapshotId);
+      }
+      for (String id : made) {
+        for (var a : g.listAttachments(id)) {
+          g.deleteAttachment(a.id());
+        }
+        await(g, id, "available");
+        g.deleteVolume(id);
+      }
+    }
+    Instant deadline = Instant.now().plusSeconds(60);
+    while (made.stream().anyMatch(id -> g.getVolume(id).isPresent()) && Instant.now().isBefore(deadline)) {
+      Thread.sleep(200);
+    }
+    trace.add("delete all -> " + (made.stream().allMatch(id -> g.getVolume(id).isEmpty()) ? "gone" : "still there"));
+    trace.add("get deleted -> " + (g.getVolume(made.get(0)).isEmpty() ? "empty" : "present"));
+    return trace;
+  }
+
+  private static VolumeCreateRequest request(String name, int size, String type, String source, String snapshot) {
+    return new VolumeCreateRequest(name, size, type, null, null, Map.of("contract", "true"), source, snapshot);
+  }
+
+  private static boolean rejectsLocally(Supplier<VolumeCreateRequest> build) {
+    try {
+      build.get();
+      return false;
+    } catch (IllegalArgumentException e) {
+      return true;
+    }
+  }
+
+  private static String kind(Runnable call) {
+    try {
+      call.run();
+      return "accepted";
+    } catch (CinderException e) {
+      return e.kind().name();
+    }
+  }
+
+  private static String status(CinderGateway g, String id) {
+    return g.getVolume(id).map(CinderVolume::status).orElse("gone");
+  }
+
+  private static CinderVolume await(CinderGateway g, String id, String wanted) throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(60);
+    TreeSet<String> seen = new TreeSet<>();
+    while (true) {
+      CinderVolume v = g.getVolume(id).orElseThrow();
+      seen.add(v.status());
+      if (v.hasStatus(wanted) || v.status().startsWith("error") || Instant.now().isAfter(deadline)) {
+        return v;
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static String awaitSnapshot(CinderGateway g, String id) throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(60);
+    while (true) {
+      String s = g.getSnapshot(id).orElseThrow().status();
+      if (!s.equals("creating") || Instant.now().isAfter(deadline)) {
+        return s;
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static void awaitSnapshotGone(CinderGateway g, String id) throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(60);
+    while (g.getSnapshot(id).isPresent() && Instant.now().isBefore(deadline)) {
+      Thread.sleep(100);
+    }
+  }
+
+  /** os-reset_status is an admin action the provisioner never uses, so the gateway does not offer it. */
+  private static void resetStatus(String endpoint, String token, String id, String status) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create(endpoint + "/volumes/" + id + "/action"))
+        .header("X-Auth-Token", token).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"os-reset_status\": {\"status\": \"" + status + "\"}}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+  }
+}
