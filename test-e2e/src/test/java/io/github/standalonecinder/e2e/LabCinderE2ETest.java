@@ -172,6 +172,44 @@ class LabCinderE2ETest {
     }
   }
 
+  @Test
+  void rbdConnectionInfoOfTheRealCinderMapsToAPv() throws Exception {
+    Assumptions.assumeTrue("1".equals(lab.env().get("CINDER_RBD_AVAILABLE")),
+        "the lab has no Ceph/RBD backend (start it with LAB_CEPH=1): " + lab.env().get("CINDER_RBD_AVAILABLE"));
+    CinderGateway cinder = CinderGateways.connect(CloudConfig.load(Optional.of(conf(lab.cloudConf(true))), Map.of()),
+        GatewayOptions.defaults());
+    var connector = new io.github.standalonecinder.mappers.Connector("e2e-node", "127.0.0.1",
+        "iqn.2004-10.com.example:e2e-node", List.of(), List.of(), false, "x86_64", "linux2");
+    String id = cinder.createVolume(new io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest(
+        "rbd-e2e-" + System.nanoTime(), 1, lab.get("CINDER_RBD_VOLUME_TYPE"), null, null, Map.of(), null, null)).id();
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> cinder.getVolume(id).orElseThrow().hasStatus("available"));
+      var attachment = cinder.createAttachment(id, connector, "e2e-node");
+      var info = attachment.connectionInfo();
+      assertThat(info.driverVolumeType()).isEqualTo("rbd");
+      var mapper = io.github.standalonecinder.mappers.VolumeMapperRegistry.defaults().forConnection(info);
+      var inTree = mapper.map(info, new io.github.standalonecinder.mappers.MappingRequest("pvc-rbd-e2e", "default",
+          "c", "rbd", "kube-system", Map.of("cephx-secret-name", "ceph-client"), connector, false));
+      var rbd = inTree.source().getRbd();
+      String[] poolImage = String.valueOf(info.data().get("name")).split("/", 2);
+      assertThat(rbd.getPool()).isEqualTo(poolImage[0]);
+      assertThat(rbd.getImage()).isEqualTo(poolImage[1]).contains(id);
+      assertThat(rbd.getUser()).isEqualTo(info.data().get("auth_username"));
+      assertThat(rbd.getMonitors()).isNotEmpty().allMatch(m -> m.matches(".+:\\d+"));
+      assertThat(rbd.getSecretRef().getName()).isEqualTo("ceph-client");
+      var csi = mapper.map(info, new io.github.standalonecinder.mappers.MappingRequest("pvc-rbd-e2e", "default", "c",
+          "rbd", "kube-system", Map.of("rbd-mode", "csi", "csi-cluster-id", "lab-ceph", "cephx-secret-name",
+              "ceph-client"), connector, false)).source().getCsi();
+      assertThat(csi.getDriver()).isEqualTo("rbd.csi.ceph.com");
+      assertThat(csi.getVolumeAttributes()).containsEntry("pool", poolImage[0]).containsEntry("clusterID", "lab-ceph");
+      cinder.deleteAttachment(attachment.id());
+    } finally {
+      cinder.listAttachments(id).forEach(a -> cinder.deleteAttachment(a.id()));
+      await().atMost(Duration.ofSeconds(60)).until(() -> cinder.getVolume(id).orElseThrow().hasStatus("available"));
+      cinder.deleteVolume(id);
+    }
+  }
+
   private static PersistentVolumeClaim claim(MockApiServer api, String name, String volumeMode) {
     return api.client.persistentVolumeClaims().inNamespace("default").resource(new PersistentVolumeClaimBuilder()
         .withNewMetadata().withName(name).endMetadata().withNewSpec().withStorageClassName("lab")
