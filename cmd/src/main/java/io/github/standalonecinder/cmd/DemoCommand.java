@@ -56,9 +56,13 @@ final class DemoCommand implements Runnable {
   Duration timeout;
 
   private final PrintStream out = System.out;
+  /** Held so the setting is not collected: the mock server logs every request through java.util.logging. */
+  private static final java.util.logging.Logger MOCK_SERVER_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
   @Override
   public void run() {
+    MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
     KubernetesMockServer apiServer = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
         new KubernetesCrudDispatcher(), false);
     apiServer.init(InetAddress.getLoopbackAddress(), 0);
