@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.TypedLocalObjectReference;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.github.standalonecinder.mappers.MappingException;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.VolumeType;
 import java.math.BigDecimal;
@@ -179,7 +180,12 @@ public final class ClaimPlanner {
       throw ProvisioningException.invalid("access modes " + accessModes + " need a multiattach volume type: set "
           + "the StorageClass parameter \"type\" to a Cinder type with multiattach=\"<is> True\"");
     }
-    List<VolumeType> types = cinder.listVolumeTypes();
+    List<VolumeType> types;
+    try {
+      types = cinder.listVolumeTypes();
+    } catch (CinderException e) {
+      throw ClaimProvisioner.cinderFailure("list Cinder volume types", e);
+    }
     VolumeType match = types.stream()
         .filter(t -> volumeType.equals(t.name()) || volumeType.equals(t.id())).findFirst().orElse(null);
     if (match == null) {
