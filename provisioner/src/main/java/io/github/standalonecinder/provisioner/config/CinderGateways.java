@@ -46,6 +46,7 @@ public final class CinderGateways {
     if (config.tlsInsecure()) {
       transport = transport.withSSLVerificationDisabled();
     }
+    transport = tls.transport(transport);
     return new OpenStackCinderGateway(tokens, transport, version);
   }
 

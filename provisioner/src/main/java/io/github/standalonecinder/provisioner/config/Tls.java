@@ -2,7 +2,6 @@ package io.github.standalonecinder.provisioner.config;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,26 +13,32 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.HexFormat;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
+import io.github.standalonecinder.provisioner.cinder.OkHttpConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * TLS towards Keystone and Cinder. A {@code ca-file} is added to the JVM's default trust store: OpenStack4j's okhttp
- * connector cannot take an SSLContext on Java 9+, but builds its trust manager from the default trust store, and
- * this process talks TLS only to OpenStack with it (the Kubernetes client has its own). Verification stays on
- * unless {@code tls-insecure} says otherwise.
+ * TLS towards Keystone and Cinder. A {@code ca-file} is added to the JDK's trusted CAs in a context of our own, used
+ * by the Keystone client and handed to OpenStack4j through our connector (the JVM-wide default stays untouched, so
+ * the Kubernetes client is not affected). Verification stays on unless {@code tls-insecure} says otherwise.
  */
 final class Tls {
   private static final Logger log = LoggerFactory.getLogger(Tls.class);
   private final SSLContext context;
+  private final boolean custom;
 
-  private Tls(SSLContext context) {
+  private Tls(SSLContext context, boolean custom) {
     this.context = context;
+    this.custom = custom;
+  }
+
+  /** OpenStack4j's transport: our connector takes the CA's context; insecure is a transport flag of its own. */
+  org.openstack4j.core.transport.Config transport(org.openstack4j.core.transport.Config base) {
+    return custom ? base.withSSLContext(context) : base;
   }
 
   static Tls configure(CloudConfig config) throws ConfigException {
@@ -42,26 +47,24 @@ final class Tls {
         log.warn("tls-insecure is set: the certificates of Keystone and Cinder are NOT verified");
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, new TrustManager[] {new TrustAll()}, new SecureRandom());
-        return new Tls(ctx);
+        return new Tls(ctx, false);
       }
       if (config.caFile().isPresent()) {
         KeyStore store = trustStoreWith(config.caFile().get());
-        Path file = Files.createTempFile("standalone-cinder-truststore", ".p12");
-        file.toFile().deleteOnExit();
-        char[] password = HexFormat.of().formatHex(new SecureRandom().generateSeed(16)).toCharArray();
-        try (OutputStream out = Files.newOutputStream(file)) {
-          store.store(out, password);
-        }
-        System.setProperty("javax.net.ssl.trustStore", file.toString());
-        System.setProperty("javax.net.ssl.trustStorePassword", new String(password));
-        System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(store);
+        X509TrustManager tm = null;
+        for (TrustManager t : tmf.getTrustManagers()) {
+          if (t instanceof X509TrustManager x) {
+            tm = x;
+          }
+        }
         SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), new SecureRandom());
-        return new Tls(ctx);
+        ctx.init(null, new TrustManager[] {tm}, new SecureRandom());
+        OkHttpConnector.registerTrustManager(ctx, tm);
+        return new Tls(ctx, true);
       }
-      return new Tls(SSLContext.getDefault());
+      return new Tls(SSLContext.getDefault(), false);
     } catch (GeneralSecurityException | IOException e) {
       throw new ConfigException("cloud config: ca-file " + config.caFile().map(Path::toString).orElse("")
           + " cannot be used: " + e.getMessage());

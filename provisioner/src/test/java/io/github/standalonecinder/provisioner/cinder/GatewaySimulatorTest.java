@@ -12,6 +12,12 @@ import org.junit.jupiter.api.Test;
 
 class GatewaySimulatorTest {
   @Test
+  void openStack4jUsesOurPooledConnector() {
+    assertThat(org.openstack4j.core.transport.internal.HttpExecutor.create().getExecutorName())
+        .isEqualTo(OkHttpConnector.NAME);
+  }
+
+  @Test
   void listsTypes() throws Exception {
     try (CinderSimulator sim = CinderSimulator.builder().volumeType("iscsi", Map.of()).start()) {
       CinderGateway g = CinderGateways.connect(CloudConfig.load(Optional.empty(),
