@@ -22,26 +22,29 @@ public final class ControllerMetrics {
   }
 
   public void provisioned(String storageClass, Duration took) {
-    Counter.builder("controller_persistentvolumeclaim_provision").tag("class", storageClass)
-        .description("Claims provisioned").register(registry).increment();
-    Timer.builder("controller_persistentvolumeclaim_provision_duration").tag("class", storageClass)
-        .description("Time to provision a claim").register(registry).record(took);
+    succeeded("controller_persistentvolumeclaim_provision", "Claims provisioned", storageClass, took);
   }
 
   public void provisionFailed(String storageClass) {
-    Counter.builder("controller_persistentvolumeclaim_provision_failed").tag("class", storageClass)
-        .description("Failed provisioning attempts").register(registry).increment();
+    failed("controller_persistentvolumeclaim_provision", "Failed provisioning attempts", storageClass);
   }
 
   public void deleted(String storageClass, Duration took) {
-    Counter.builder("controller_persistentvolume_delete").tag("class", storageClass)
-        .description("Volumes deleted").register(registry).increment();
-    Timer.builder("controller_persistentvolume_delete_duration").tag("class", storageClass)
-        .description("Time to delete a volume").register(registry).record(took);
+    succeeded("controller_persistentvolume_delete", "Volumes deleted", storageClass, took);
   }
 
   public void deleteFailed(String storageClass) {
-    Counter.builder("controller_persistentvolume_delete_failed").tag("class", storageClass)
-        .description("Failed deletion attempts").register(registry).increment();
+    failed("controller_persistentvolume_delete", "Failed deletion attempts", storageClass);
+  }
+
+  private void succeeded(String name, String description, String storageClass, Duration took) {
+    Counter.builder(name).tag("class", storageClass).description(description).register(registry).increment();
+    Timer.builder(name + "_duration").tag("class", storageClass).description(description + ": time taken")
+        .register(registry).record(took);
+  }
+
+  private void failed(String name, String description, String storageClass) {
+    Counter.builder(name + "_failed").tag("class", storageClass).description(description).register(registry)
+        .increment();
   }
 }
