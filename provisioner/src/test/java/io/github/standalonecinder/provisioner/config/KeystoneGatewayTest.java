@@ -1,0 +1,122 @@
+package io.github.standalonecinder.provisioner.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.github.standalonecinder.mappers.Connector;
+import io.github.standalonecinder.provisioner.cinder.CinderException;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest;
+import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
+import io.github.standalonecinder.provisioner.simulator.SimulatedBackend;
+import io.github.standalonecinder.provisioner.simulator.SimulatorAuth;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** Every Keystone mode through the real gateway against the simulator's Keystone, with all logs captured. */
+class KeystoneGatewayTest {
+  private static final String PASSWORD = "pa55-word-never-logged";
+  private static final String APP_SECRET = "app-credential-secret-never-logged";
+  static CinderSimulator sim;
+  static ListAppender<ILoggingEvent> logs = new ListAppender<>();
+
+  @BeforeAll
+  static void start() {
+    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    ((Logger) LoggerFactory.getLogger("io.github.standalonecinder")).setLevel(Level.TRACE);
+    ((Logger) LoggerFactory.getLogger("org.openstack4j")).setLevel(Level.TRACE);
+    logs.start();
+    root.addAppender(logs);
+    sim = CinderSimulator.builder().auth(SimulatorAuth.KEYSTONE).backend(SimulatedBackend.ISCSI_CHAP)
+        .projectId("p-id").projectName("demo").users(Map.of("alice", PASSWORD))
+        .applicationCredential("ac-id", "ci", APP_SECRET, "alice").v2Enabled(true).start();
+  }
+
+  @AfterAll
+  static void stop() {
+    sim.close();
+    ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+  }
+
+  private static CinderGateway connect(Map<String, String> env) throws Exception {
+    return CinderGateways.connect(CloudConfig.load(Optional.empty(), env), GatewayOptions.defaults());
+  }
+
+  private static void works(CinderGateway g) {
+    assertThat(g.apiVersion().major()).isEqualTo(3);
+    assertThat(g.listAvailabilityZones()).isNotEmpty();
+  }
+
+  @Test
+  void everyKeystoneModeReachesCinder() throws Exception {
+    String ks = sim.keystoneUrl();
+    works(connect(Map.of("OS_AUTH_URL", ks, "OS_USERNAME", "alice", "OS_PASSWORD", PASSWORD,
+        "OS_USER_DOMAIN_NAME", "Default", "OS_PROJECT_NAME", "demo", "OS_PROJECT_DOMAIN_NAME", "Default")));
+    works(connect(Map.of("OS_AUTH_URL", ks, "OS_USERNAME", "alice", "OS_PASSWORD", PASSWORD,
+        "OS_USER_DOMAIN_NAME", "Default", "OS_PROJECT_ID", "p-id")));
+    works(connect(Map.of("OS_AUTH_URL", ks, "OS_APPLICATION_CREDENTIAL_ID", "ac-id",
+        "OS_APPLICATION_CREDENTIAL_SECRET", APP_SECRET)));
+    works(connect(Map.of("OS_AUTH_URL", sim.keystoneV2Url(), "OS_USERNAME", "alice", "OS_PASSWORD", PASSWORD,
+        "OS_TENANT_NAME", "demo")));
+  }
+
+  @Test
+  void wrongPasswordIsUnauthorizedAndNamesTheUserOnly() {
+    assertThatThrownBy(() -> connect(Map.of("OS_AUTH_URL", sim.keystoneUrl(), "OS_USERNAME", "alice",
+        "OS_PASSWORD", "wrong-" + PASSWORD, "OS_USER_DOMAIN_NAME", "Default", "OS_PROJECT_ID", "p-id")))
+        .isInstanceOfSatisfying(CinderException.class, e -> {
+          assertThat(e.kind()).isEqualTo(CinderException.Kind.UNAUTHORIZED);
+          assertThat(e.getMessage()).contains("user alice").doesNotContain(PASSWORD);
+        });
+  }
+
+  @Test
+  void manyThreadsShareOneToken() throws Exception {
+    CinderGateway g = connect(Map.of("OS_AUTH_URL", sim.keystoneUrl(), "OS_APPLICATION_CREDENTIAL_ID", "ac-id",
+        "OS_APPLICATION_CREDENTIAL_SECRET", APP_SECRET));
+    long before = sim.requestCount("POST /identity/v3/auth/tokens");
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    List<Future<?>> calls = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      calls.add(pool.submit(() -> g.listVolumes(Map.of())));
+    }
+    for (Future<?> f : calls) {
+      f.get();
+    }
+    pool.shutdown();
+    assertThat(sim.requestCount("POST /identity/v3/auth/tokens")).as("no thread re-authenticated")
+        .isEqualTo(before);
+  }
+
+  @Test
+  void noSecretReachesAnyLogLine() throws Exception {
+    everyKeystoneModeReachesCinder();
+    CinderGateway g = connect(Map.of("OS_AUTH_URL", sim.keystoneUrl(), "OS_APPLICATION_CREDENTIAL_ID", "ac-id",
+        "OS_APPLICATION_CREDENTIAL_SECRET", APP_SECRET));
+    String id = g.createVolume(new VolumeCreateRequest("redaction", 1, null, null, null, Map.of(), null, null)).id();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+        .until(() -> g.getVolume(id).orElseThrow().hasStatus("available"));
+    var attachment = g.createAttachment(id, new Connector("h", "127.0.0.1", "iqn.2004-10.com.example:h",
+        List.of(), List.of(), false, null, null), "h");
+    String chapPassword = String.valueOf(attachment.connectionInfo().data().get("auth_password"));
+    assertThat(chapPassword).hasSizeGreaterThan(8);
+    List<String> lines = logs.list.stream().map(e -> e.getFormattedMessage()
+        + (e.getThrowableProxy() == null ? "" : " " + e.getThrowableProxy().getMessage())).toList();
+    assertThat(lines).isNotEmpty();
+    assertThat(lines).noneMatch(l -> l.contains(PASSWORD) || l.contains(APP_SECRET) || l.contains(chapPassword));
+  }
+}
