@@ -27,6 +27,13 @@ import java.util.concurrent.TimeUnit;
  */
 final class BenchEnvironment implements AutoCloseable {
   static final String BENCH_AGENT = "standalone-cinder-bench";
+  /** The mock server logs every request at INFO through java.util.logging: thousands of lines per run. */
+  private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+  static {
+    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+  }
+
   final KubernetesMockServer server;
   final KubernetesClient client;
   final CinderSimulator sim;
