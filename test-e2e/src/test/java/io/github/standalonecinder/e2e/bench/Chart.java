@@ -17,7 +17,8 @@ final class Chart {
   private static final int H = 500;
   private static final int PAD = 60;
 
-  static void write(Path file, List<Double> latenciesMs, List<Double> boundAtSeconds, double idealSeconds,
+  static void write(Path file, List<Double> latenciesMs, List<Double> boundAtSeconds, List<Double> pvAtSeconds,
+      double idealSeconds,
       double perClaimMs, int workers, int claims) throws IOException {
     System.setProperty("java.awt.headless", "true");
     BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
@@ -28,7 +29,7 @@ final class Chart {
     g.fillRect(0, 0, W, H);
     int half = W / 2;
     histogram(g, 0, latenciesMs, claims);
-    timeline(g, half, boundAtSeconds, idealSeconds, perClaimMs, workers, claims);
+    timeline(g, half, boundAtSeconds, pvAtSeconds, idealSeconds, perClaimMs, workers, claims);
     g.dispose();
     ImageIO.write(img, "png", file.toFile());
   }
@@ -60,8 +61,8 @@ final class Chart {
     }
   }
 
-  private static void timeline(Graphics2D g, int x0, List<Double> boundAt, double ideal, double perClaimMs,
-      int workers, int claims) {
+  private static void timeline(Graphics2D g, int x0, List<Double> boundAt, List<Double> pvAt, double ideal,
+      double perClaimMs, int workers, int claims) {
     int left = x0 + PAD;
     int right = x0 + W / 2 - 20;
     int top = 50;
@@ -87,24 +88,33 @@ final class Chart {
       px = nx;
       py = ny;
     }
+    curve(g, pvAt, new Color(40, 150, 70), left, right, top, bottom, maxX, maxY);
+    curve(g, boundAt, new Color(200, 60, 50), left, right, top, bottom, maxX, maxY);
+    g.setStroke(new BasicStroke(1f));
+    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+    g.setColor(new Color(40, 150, 70));
+    g.drawString("PV created: " + String.format("%.1f s", pvAt.isEmpty() ? 0 : pvAt.get(pvAt.size() - 1)),
+        left + 10, top + 20);
     g.setColor(new Color(200, 60, 50));
+    g.drawString("Bound (emulated binder): " + String.format("%.1f s", last), left + 10, top + 38);
+    g.setColor(new Color(120, 120, 120));
+    g.drawString("ideal (Cinder-bound): " + String.format("%.1f s", ideal), left + 10, top + 56);
+  }
+
+  private static void curve(Graphics2D g, List<Double> times, Color color, int left, int right, int top,
+      int bottom, double maxX, double maxY) {
+    g.setColor(color);
     g.setStroke(new BasicStroke(2.5f));
-    px = left;
-    py = bottom;
-    for (int i = 0; i < boundAt.size(); i++) {
-      int nx = left + (int) (boundAt.get(i) / maxX * (right - left));
+    int px = left;
+    int py = bottom;
+    for (int i = 0; i < times.size(); i++) {
+      int nx = left + (int) (Math.min(times.get(i), maxX) / maxX * (right - left));
       int ny = bottom - (int) ((i + 1) / maxY * (bottom - top));
       g.drawLine(px, py, nx, py);
       g.drawLine(nx, py, nx, ny);
       px = nx;
       py = ny;
     }
-    g.setStroke(new BasicStroke(1f));
-    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-    g.setColor(new Color(200, 60, 50));
-    g.drawString("measured: " + String.format("%.1f s", last), left + 10, top + 20);
-    g.setColor(new Color(120, 120, 120));
-    g.drawString("ideal (Cinder-bound): " + String.format("%.1f s", ideal), left + 10, top + 38);
   }
 
   private static void title(Graphics2D g, int left, String text) {
@@ -142,7 +152,7 @@ final class Chart {
       return 1;
     }
     double mag = Math.pow(10, Math.floor(Math.log10(v)));
-    for (double m : new double[] {1, 2, 2.5, 5, 10}) {
+    for (double m : new double[] {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10}) {
       if (m * mag >= v) {
         return m * mag;
       }
