@@ -70,7 +70,7 @@ final class Chart {
     double last = boundAt.isEmpty() ? 1 : boundAt.get(boundAt.size() - 1);
     double maxX = niceCeil(Math.max(last, ideal));
     double maxY = niceCeil(claims);
-    title(g, left, "Claims Bound over time (" + workers + " workers)");
+    title(g, left, "Claims over time (" + workers + " workers)");
     axes(g, left, right, top, bottom, maxX, "seconds since the burst", maxY, "claims Bound");
     // Ideal: W claims every perClaim seconds (Cinder-bound, no overhead).
     g.setColor(new Color(150, 150, 150));
