@@ -58,15 +58,15 @@ final class RunCommand implements Runnable {
           + "Default: ${DEFAULT-VALUE}.")
   String namespace;
 
-  @Option(names = "--workers", defaultValue = "${env:WORKERS:-4}",
+  @Option(names = "--workers", defaultValue = "${env:WORKERS:-16}",
       description = "Claims and volumes handled in parallel (env WORKERS). Default: ${DEFAULT-VALUE}.")
   int workers;
 
-  @Option(names = "--kube-api-qps", defaultValue = "50", description = "Kubernetes API requests per second, "
+  @Option(names = "--kube-api-qps", defaultValue = "150", description = "Kubernetes API requests per second, "
       + "after a burst. Default: ${DEFAULT-VALUE}.")
   double kubeApiQps;
 
-  @Option(names = "--kube-api-burst", defaultValue = "100",
+  @Option(names = "--kube-api-burst", defaultValue = "300",
       description = "Kubernetes API requests sent at once before the QPS limit applies; also the most in flight. "
           + "Default: ${DEFAULT-VALUE}.")
   int kubeApiBurst;

@@ -1,0 +1,495 @@
+package io.github.standalonecinder.e2e.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.github.standalonecinder.provisioner.emulation.PersistentVolumeBinder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The benchmark suite (issue 7). Not a test: it prints a table, writes {@code target/bench/report.json} and
+ * {@code target/bench/report.png}, and only fails (with {@code -Dbench.strict=true}) when a target is missed.
+ * Run it with {@code mvn -B -o -Pbench -pl test-e2e -am verify -Dtest=Benchmarks
+ * -Dsurefire.failIfNoSpecifiedTests=false}; see docs/benchmarks.md.
+ */
+class Benchmarks {
+  static final Duration API_LATENCY = Duration.ofMillis(Long.parseLong(prop("bench.apiLatencyMs", "20")));
+  static final Duration CREATE_DELAY = Duration.ofMillis(Long.parseLong(prop("bench.createDelayMs", "1000")));
+  static final Duration DELETE_DELAY = Duration.ofMillis(Long.parseLong(prop("bench.deleteDelayMs", "1000")));
+  static final int CLAIMS = Integer.parseInt(prop("bench.claims", "500"));
+  static final int FAST_CLAIMS = Integer.parseInt(prop("bench.fastClaims", "500"));
+  static final int[] SCALING = Arrays.stream(prop("bench.scaling", "100,500").split(","))
+      .map(String::trim).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
+  static final int MEMORY_OBJECTS = Integer.parseInt(prop("bench.memoryObjects", "10000"));
+  /** Empty: the controller's own defaults. */
+  static final String WORKERS = prop("bench.workers", "");
+  static final String QPS = prop("bench.qps", "");
+  static final String BURST = prop("bench.burst", "");
+  static final boolean STRICT = Boolean.parseBoolean(prop("bench.strict", "false"));
+  static final Path OUT = Path.of(prop("bench.out", "target/bench"));
+
+  private static String prop(String name, String def) {
+    String v = System.getProperty(name);
+    return v == null || v.isBlank() || v.startsWith("${") ? def : v.trim();
+  }
+
+  private final Map<String, Object> report = new LinkedHashMap<>();
+  private final List<String[]> table = new ArrayList<>();
+  private final List<String> missed = new ArrayList<>();
+
+  @Test
+  void run() throws Exception {
+    Files.createDirectories(OUT);
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("apiLatencyMs", API_LATENCY.toMillis());
+    config.put("createDelayMs", CREATE_DELAY.toMillis());
+    config.put("deleteDelayMs", DELETE_DELAY.toMillis());
+    config.put("workers", WORKERS.isEmpty() ? "controller default" : WORKERS);
+    config.put("kubeApiQps", QPS.isEmpty() ? "controller default" : QPS);
+    config.put("kubeApiBurst", BURST.isEmpty() ? "controller default" : BURST);
+    config.put("jvmFlags", String.join(" ", ControllerProcess.IMAGE_JVM_FLAGS) + " " + ControllerProcess.MAX_RAM);
+    config.put("cpus", Runtime.getRuntime().availableProcessors());
+    report.put("config", config);
+
+    // Scaling and the main burst (+ delete storm) with realistic latencies.
+    List<Map<String, Object>> scaling = new ArrayList<>();
+    Map<String, Object> main = null;
+    boolean mainInScaling = Arrays.stream(SCALING).anyMatch(n -> n == CLAIMS);
+    int[] sizes = mainInScaling ? SCALING : concat(SCALING, CLAIMS);
+    for (int n : sizes) {
+      Map<String, Object> r = burst("realistic-" + n, n, API_LATENCY, CREATE_DELAY, DELETE_DELAY, n == CLAIMS);
+      scaling.add(r);
+      if (n == CLAIMS) {
+        main = r;
+      }
+    }
+    report.put("scaling", scaling);
+    report.put("burst", main);
+    Map<String, Object> fast = burst("fast-" + FAST_CLAIMS, FAST_CLAIMS, Duration.ZERO, Duration.ZERO, Duration.ZERO,
+        false);
+    report.put("fastBurst", fast);
+    Map<String, Object> memory = MEMORY_OBJECTS > 0 ? memory(MEMORY_OBJECTS)
+        : Map.of("rssMiB", Double.NaN, "startToReadySeconds", Double.NaN);
+    report.put("memory", memory);
+
+    // The table: each number beside its ideal or target.
+    double ideal = (double) main.get("idealSeconds");
+    row("Burst " + CLAIMS + ": all PVs created", fmt(main.get("allPvCreatedSeconds")) + " s",
+        "ideal " + fmt(ideal) + " s; target <= 1.3x = " + fmt(1.3 * ideal) + " s",
+        (double) main.get("allPvCreatedSeconds") <= 1.3 * ideal);
+    row("Burst " + CLAIMS + ": all Bound (+ emulated binder)", fmt(main.get("allBoundSeconds")) + " s",
+        "ideal " + fmt(ideal) + " s (x" + fmt((double) main.get("allBoundSeconds") / ideal) + ")", null);
+    for (Map<String, Object> s : scaling) {
+      if (s != main) {
+        row("Burst " + s.get("claims") + ": all PVs created / all Bound", fmt(s.get("allPvCreatedSeconds")) + " / "
+            + fmt(s.get("allBoundSeconds")) + " s", "ideal " + fmt(s.get("idealSeconds")) + " s (x"
+            + fmt((double) s.get("allPvCreatedSeconds") / (double) s.get("idealSeconds")) + " / x"
+            + fmt((double) s.get("allBoundSeconds") / (double) s.get("idealSeconds")) + ")", null);
+      }
+    }
+    row("Burst " + CLAIMS + ": throughput (PVs / Bound)", fmt(main.get("pvsPerSecond")) + " / "
+        + fmt(main.get("claimsPerSecond")) + " claims/s", "ideal " + fmt(CLAIMS / ideal) + " claims/s", null);
+    row("Fast simulator " + FAST_CLAIMS + ": throughput (PVs / Bound)", fmt(fast.get("pvsPerSecond")) + " / "
+        + fmt(fast.get("claimsPerSecond")) + " claims/s", "target >= 50 claims/s",
+        (double) fast.get("pvsPerSecond") >= 50);
+    @SuppressWarnings("unchecked")
+    Map<String, Double> ov = (Map<String, Double>) main.get("overheadToBoundMs");
+    @SuppressWarnings("unchecked")
+    Map<String, Double> ovPv = (Map<String, Double>) main.get("overheadToPvMs");
+    row("Overhead p50 (to PV / to Bound)", fmt(ovPv.get("p50")) + " / " + fmt(ov.get("p50")) + " ms",
+        "ideal 0; target <= 100 ms", ovPv.get("p50") <= 100);
+    row("Overhead p95 (to PV / to Bound)", fmt(ovPv.get("p95")) + " / " + fmt(ov.get("p95")) + " ms", "ideal 0",
+        null);
+    row("Overhead p99 (to PV / to Bound)", fmt(ovPv.get("p99")) + " / " + fmt(ov.get("p99")) + " ms",
+        "ideal 0; target <= 500 ms", ovPv.get("p99") <= 500);
+    row("Cinder calls / volume", fmt(main.get("cinderCallsPerVolume")),
+        "ideal 4 (create, 1 get, attach, complete); target <= 6", (double) main.get("cinderCallsPerVolume") <= 6);
+    row("Kubernetes calls / claim", fmt(main.get("kubeCallsPerClaim")), "ideal 1 (create PV)", null);
+    row("Controller CPU / volume (realistic)", fmt(main.get("cpuMsPerVolume")) + " ms", "target <= 5 ms",
+        (double) main.get("cpuMsPerVolume") <= 5);
+    row("Controller CPU / volume (fast sim)", fmt(fast.get("cpuMsPerVolume")) + " ms", "target <= 5 ms", null);
+    row("Delete storm " + CLAIMS + ": all gone", fmt(main.get("deleteStormSeconds")) + " s",
+        "ideal " + fmt(main.get("deleteIdealSeconds")) + " s", null);
+    row("Cinder calls / deleted volume", fmt(main.get("deleteCinderCallsPerVolume")), "", null);
+    row("Idle RSS after start", fmt(main.get("idleRssMiB")) + " MiB", "target <= 96 MiB",
+        (double) main.get("idleRssMiB") <= 96);
+    row("RSS with " + MEMORY_OBJECTS + " PVs + claims", fmt(memory.get("rssMiB")) + " MiB", "target <= 192 MiB",
+        (double) memory.get("rssMiB") <= 192);
+    row("Start to ready (empty)", fmt(main.get("startToReadySeconds")) + " s", "target <= 2 s",
+        (double) main.get("startToReadySeconds") <= 2);
+    row("Start to ready (" + MEMORY_OBJECTS + " PVs + claims)", fmt(memory.get("startToReadySeconds")) + " s",
+        "", null);
+    report.put("missedTargets", missed);
+    printTable();
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(OUT.resolve("report.json").toFile(),
+        report);
+    @SuppressWarnings("unchecked")
+    List<Double> boundAt = (List<Double>) main.get("boundAtSeconds");
+    @SuppressWarnings("unchecked")
+    List<Double> lat = (List<Double>) main.get("latencyToBoundMs");
+    @SuppressWarnings("unchecked")
+    List<Double> pvAt = (List<Double>) main.get("pvCreatedAtSeconds");
+    Chart.write(OUT.resolve("report.png"), lat, boundAt, pvAt, ideal, (double) main.get("perClaimCinderMs"),
+        Integer.parseInt(String.valueOf(main.get("workers"))), CLAIMS);
+    System.out.println("report: " + OUT.resolve("report.json").toAbsolutePath() + ", chart: "
+        + OUT.resolve("report.png").toAbsolutePath());
+    if (STRICT && !missed.isEmpty()) {
+      throw new AssertionError("targets missed: " + missed);
+    }
+  }
+
+  private static int[] concat(int[] a, int b) {
+    int[] r = Arrays.copyOf(a, a.length + 1);
+    r[a.length] = b;
+    Arrays.sort(r);
+    return r;
+  }
+
+  /** One controller process against a fresh mock API server and simulator: n claims at once. */
+  private Map<String, Object> burst(String name, int n, Duration apiLatency, Duration createDelay,
+      Duration deleteDelay, boolean deleteStorm) throws Exception {
+    System.out.println("== " + name + ": " + n + " claims, apiLatency " + apiLatency.toMillis() + " ms, createDelay "
+        + createDelay.toMillis() + " ms");
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("claims", n);
+    Path dir = OUT.resolve(name);
+    List<String> args = new ArrayList<>();
+    if (!WORKERS.isEmpty()) {
+      args.addAll(List.of("--workers", WORKERS));
+    }
+    if (!QPS.isEmpty()) {
+      args.addAll(List.of("--kube-api-qps", QPS));
+    }
+    if (!BURST.isEmpty()) {
+      args.addAll(List.of("--kube-api-burst", BURST));
+    }
+    try (BenchEnvironment env = new BenchEnvironment(dir, apiLatency, createDelay, deleteDelay, 128);
+        PersistentVolumeBinder binder = new PersistentVolumeBinder(env.client).start();
+        ControllerProcess controller = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf, args)) {
+      Map<String, Long> created = new ConcurrentHashMap<>();
+      Map<String, Long> pvAt = new ConcurrentHashMap<>();
+      Map<String, Long> boundAt = new ConcurrentHashMap<>();
+      SharedIndexInformer<PersistentVolumeClaim> claimWatch = env.client.persistentVolumeClaims()
+          .inNamespace("default").inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(PersistentVolumeClaim c) {
+              see(c);
+            }
+
+            @Override
+            public void onUpdate(PersistentVolumeClaim o, PersistentVolumeClaim c) {
+              see(c);
+            }
+
+            private void see(PersistentVolumeClaim c) {
+              if (c.getStatus() != null && "Bound".equals(c.getStatus().getPhase())) {
+                boundAt.putIfAbsent(c.getMetadata().getName(), System.nanoTime());
+              }
+            }
+
+            @Override
+            public void onDelete(PersistentVolumeClaim c, boolean unknown) {}
+          });
+      SharedIndexInformer<PersistentVolume> pvWatch = env.client.persistentVolumes().inform(new ResourceEventHandler<>() {
+        @Override
+        public void onAdd(PersistentVolume pv) {
+          if (pv.getSpec().getClaimRef() != null) {
+            pvAt.putIfAbsent(pv.getSpec().getClaimRef().getName(), System.nanoTime());
+          }
+        }
+
+        @Override
+        public void onUpdate(PersistentVolume o, PersistentVolume pv) {}
+
+        @Override
+        public void onDelete(PersistentVolume pv, boolean unknown) {}
+      });
+
+      Duration ready = controller.awaitReady(Duration.ofSeconds(60));
+      Thread.sleep(2000);
+      r.put("startToReadySeconds", ready.toMillis() / 1000.0);
+      r.put("idleRssMiB", controller.rssKiB() / 1024.0);
+      String metrics = controller.metrics();
+      int workers = WORKERS.isEmpty() ? workersFromLog(controller) : Integer.parseInt(WORKERS);
+      r.put("workers", workers);
+      r.put("startupKubeCalls", env.drainControllerRequests());
+      r.put("startupCinderCalls", env.sim.requestCounts());
+      env.sim.resetRequestCounts();
+      long cpu0 = controller.cpuMillis();
+
+      // The burst: n claims created from 16 threads, each stamped just before its create is sent. The claims carry
+      // the storage-provisioner annotation kube-controller-manager would add, so the binder is off the start path.
+      ExecutorService pool = Executors.newFixedThreadPool(16);
+      long t0 = System.nanoTime();
+      List<Future<?>> fs = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        String claimName = String.format("c%05d", i);
+        fs.add(pool.submit(() -> {
+          created.put(claimName, System.nanoTime());
+          env.client.persistentVolumeClaims().inNamespace("default").resource(new PersistentVolumeClaimBuilder()
+              .withNewMetadata().withName(claimName)
+              .addToAnnotations("volume.kubernetes.io/storage-provisioner", "openstack.org/standalone-cinder")
+              .endMetadata().withNewSpec().withStorageClassName("cinder").withAccessModes("ReadWriteOnce")
+              .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources().endSpec().build())
+              .create();
+          return null;
+        }));
+      }
+      for (Future<?> f : fs) {
+        f.get();
+      }
+      double createSeconds = (System.nanoTime() - t0) / 1e9;
+      r.put("createAllClaimsSeconds", createSeconds);
+      awaitCondition(() -> boundAt.size() >= n, Duration.ofSeconds(60 + 20L * n));
+      long tEnd = boundAt.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+      long tPv = pvAt.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+      Thread.sleep(1000); // let the last events and status writes finish before reading CPU and counters
+      long cpu1 = controller.cpuMillis();
+      Map<String, Long> cinderCalls = env.sim.requestCounts();
+      Map<String, Long> kubeCalls = env.drainControllerRequests();
+      long cinderTotal = cinderCalls.values().stream().mapToLong(Long::longValue).sum();
+      long kubeTotal = kubeCalls.entrySet().stream().filter(e -> !e.getKey().contains("(watch)"))
+          .mapToLong(Map.Entry::getValue).sum();
+      double callsPerVolume = (double) cinderTotal / n;
+      double perClaimMs = createDelay.toMillis() + callsPerVolume * apiLatency.toMillis();
+      double ideal = Math.ceil((double) n / workers) * perClaimMs / 1000.0;
+      double allBound = (tEnd - t0) / 1e9;
+      r.put("allBoundSeconds", allBound);
+      r.put("allPvCreatedSeconds", (tPv - t0) / 1e9);
+      r.put("idealSeconds", ideal);
+      r.put("ratioToIdeal", ideal > 0 ? allBound / ideal : null);
+      r.put("claimsPerSecond", n / allBound);
+      r.put("pvsPerSecond", n / ((tPv - t0) / 1e9));
+      r.put("perClaimCinderMs", perClaimMs);
+      r.put("cinderCallsPerVolume", callsPerVolume);
+      r.put("cinderCalls", cinderCalls);
+      r.put("kubeCallsPerClaim", (double) kubeTotal / n);
+      r.put("kubeCalls", kubeCalls);
+      r.put("cpuMs", cpu1 - cpu0);
+      r.put("cpuMsPerVolume", (double) (cpu1 - cpu0) / n);
+      r.put("rssAfterBurstMiB", controller.rssKiB() / 1024.0);
+
+      // Latency per claim, and the overhead: latency minus what the simulator itself needed for that claim,
+      // queueing behind earlier claims for a free worker included (FIFO, W workers).
+      List<String> order = new ArrayList<>(created.keySet());
+      order.sort((a, b) -> Long.compare(created.get(a), created.get(b)));
+      double[] latBound = new double[n];
+      double[] ovBound = new double[n];
+      double[] ovPv = new double[n];
+      List<Double> boundTimes = new ArrayList<>();
+      List<Double> pvTimes = new ArrayList<>();
+      for (int k = 0; k < n; k++) {
+        String c = order.get(k);
+        double idealK = (k / workers + 1) * perClaimMs;
+        latBound[k] = (boundAt.get(c) - created.get(c)) / 1e6;
+        ovBound[k] = latBound[k] - idealK;
+        ovPv[k] = (pvAt.getOrDefault(c, boundAt.get(c)) - created.get(c)) / 1e6 - idealK;
+        boundTimes.add((boundAt.get(c) - t0) / 1e9);
+        pvTimes.add((pvAt.getOrDefault(c, boundAt.get(c)) - t0) / 1e9);
+      }
+      boundTimes.sort(Double::compare);
+      pvTimes.sort(Double::compare);
+      r.put("latencyToBoundMsPercentiles", percentiles(latBound));
+      r.put("overheadToBoundMs", percentiles(ovBound));
+      r.put("overheadToPvMs", percentiles(ovPv));
+      r.put("latencyToBoundMs", Arrays.stream(latBound).boxed().toList());
+      r.put("boundAtSeconds", boundTimes);
+      r.put("pvCreatedAtSeconds", pvTimes);
+      r.put("metricsAfterBurst", metrics.lines().filter(l -> l.startsWith("controller_") && !l.startsWith("#"))
+          .limit(40).toList());
+      System.out.printf("   all Bound in %.2f s (ideal %.2f s, %d workers), %.1f Cinder calls/volume, %.1f ms CPU/volume%n",
+          allBound, ideal, workers, callsPerVolume, (double) (cpu1 - cpu0) / n);
+
+      if (deleteStorm) {
+        env.sim.resetRequestCounts();
+        env.drainControllerRequests();
+        long dcpu0 = controller.cpuMillis();
+        long d0 = System.nanoTime();
+        fs.clear();
+        for (String c : order) {
+          fs.add(pool.submit(() -> env.client.persistentVolumeClaims().inNamespace("default").withName(c).delete()));
+        }
+        for (Future<?> f : fs) {
+          f.get();
+        }
+        awaitCondition(() -> pvWatch.getStore().list().isEmpty() && env.sim.volumes().isEmpty(),
+            Duration.ofSeconds(60 + 20L * n));
+        double del = (System.nanoTime() - d0) / 1e9;
+        Thread.sleep(1000);
+        long dcpu1 = controller.cpuMillis();
+        Map<String, Long> dCinder = env.sim.requestCounts();
+        Map<String, Long> dKube = env.drainControllerRequests();
+        double dCalls = (double) dCinder.values().stream().mapToLong(Long::longValue).sum() / n;
+        double perDelete = deleteDelay.toMillis() + dCalls * apiLatency.toMillis();
+        r.put("deleteStormSeconds", del);
+        r.put("deleteIdealSeconds", Math.ceil((double) n / workers) * perDelete / 1000.0);
+        r.put("deleteCinderCallsPerVolume", dCalls);
+        r.put("deleteCinderCalls", dCinder);
+        r.put("deleteKubeCalls", dKube);
+        r.put("deleteCpuMsPerVolume", (double) (dcpu1 - dcpu0) / n);
+        System.out.printf("   delete storm: all gone in %.2f s%n", del);
+      }
+      pool.shutdownNow();
+      claimWatch.stop();
+      pvWatch.stop();
+    }
+    return r;
+  }
+
+  /** Memory with many bound PV/claim pairs (made directly in the API server, not provisioned) in the caches. */
+  private Map<String, Object> memory(int objects) throws Exception {
+    System.out.println("== memory: " + objects + " PVs + " + objects + " claims");
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("objects", objects);
+    Path dir = OUT.resolve("memory");
+    try (BenchEnvironment env = new BenchEnvironment(dir, Duration.ZERO, Duration.ZERO, Duration.ZERO, 8)) {
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      long t0 = System.nanoTime();
+      List<Future<?>> fs = new ArrayList<>();
+      for (int i = 0; i < objects; i++) {
+        int k = i;
+        fs.add(pool.submit(() -> {
+          String claim = String.format("m%05d", k);
+          String pv = "pvc-" + String.format("%08d-0000-4000-8000-%012d", k, k);
+          var c = env.client.persistentVolumeClaims().inNamespace("default").resource(new PersistentVolumeClaimBuilder()
+              .withNewMetadata().withName(claim)
+              .addToAnnotations("volume.kubernetes.io/storage-provisioner", "openstack.org/standalone-cinder")
+              .addToAnnotations("pv.kubernetes.io/bind-completed", "yes").endMetadata()
+              .withNewSpec().withStorageClassName("cinder").withAccessModes("ReadWriteOnce").withVolumeName(pv)
+              .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources().endSpec()
+              .withNewStatus().withPhase("Bound").endStatus().build()).create();
+          env.client.persistentVolumes().resource(new PersistentVolumeBuilder().withNewMetadata().withName(pv)
+              .addToAnnotations("pv.kubernetes.io/provisioned-by", "openstack.org/standalone-cinder")
+              .addToAnnotations("standaloneCinderProvisionerIdentity", "openstack.org/standalone-cinder")
+              .addToAnnotations("cinderVolumeId", String.format("%08d-1111-4000-8000-%012d", k, k))
+              .endMetadata().withNewSpec().withStorageClassName("cinder").withAccessModes("ReadWriteOnce")
+              .withPersistentVolumeReclaimPolicy("Delete").addToCapacity("storage", new Quantity("1Gi"))
+              .withNewIscsi().withTargetPortal("192.0.2.10:3260")
+              .withIqn("iqn.2010-10.org.openstack:volume-" + k).withLun(0).withFsType("ext4")
+              .withChapAuthSession(true).withNewSecretRef().withName(pv + "-chap").withNamespace("kube-system")
+              .endSecretRef().endIscsi()
+              .withNewClaimRef().withNamespace("default").withName(claim).withUid(c.getMetadata().getUid())
+              .endClaimRef().endSpec().withNewStatus().withPhase("Bound").endStatus().build()).create();
+          return null;
+        }));
+      }
+      for (Future<?> f : fs) {
+        f.get();
+      }
+      pool.shutdownNow();
+      r.put("populateSeconds", (System.nanoTime() - t0) / 1e9);
+      System.out.printf("   populated in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+      env.drainControllerRequests();
+      List<String> args = new ArrayList<>();
+      if (!WORKERS.isEmpty()) {
+        args.addAll(List.of("--workers", WORKERS));
+      }
+      try (ControllerProcess controller = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf, args)) {
+        Duration ready = controller.awaitReady(Duration.ofSeconds(120));
+        r.put("startToReadySeconds", ready.toMillis() / 1000.0);
+        r.put("rssAtReadyMiB", controller.rssKiB() / 1024.0);
+        Thread.sleep(10_000); // workers look at every cached object once; then it settles
+        r.put("rssMiB", controller.rssKiB() / 1024.0);
+        // How much of it is live: a full GC (SerialGC then gives memory back above MaxHeapFreeRatio).
+        Process gc = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+            Long.toString(controller.process.pid()), "GC.run").redirectErrorStream(true).start();
+        gc.getInputStream().readAllBytes();
+        gc.waitFor();
+        Thread.sleep(1000);
+        r.put("rssAfterFullGcMiB", controller.rssKiB() / 1024.0);
+        r.put("cpuMsAfter10s", controller.cpuMillis());
+        r.put("kubeCalls", env.drainControllerRequests());
+        r.put("cinderCalls", env.sim.requestCounts());
+        System.out.printf("   ready in %.2f s, RSS %.1f MiB%n", ready.toMillis() / 1000.0,
+            controller.rssKiB() / 1024.0);
+      }
+    }
+    return r;
+  }
+
+  private static int workersFromLog(ControllerProcess c) throws Exception {
+    for (String line : Files.readAllLines(c.log)) {
+      int i = line.indexOf(" started with ");
+      if (i >= 0) {
+        return Integer.parseInt(line.substring(i + 14).split(" ")[0]);
+      }
+    }
+    throw new IllegalStateException("no worker count in the controller's log");
+  }
+
+  private static void awaitCondition(BooleanSupplier done, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("not done after " + timeout);
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  static Map<String, Double> percentiles(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("p50", pct(v, 50));
+    m.put("p95", pct(v, 95));
+    m.put("p99", pct(v, 99));
+    m.put("max", v[v.length - 1]);
+    return m;
+  }
+
+  private static double pct(double[] sorted, double p) {
+    int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+
+  private void row(String what, String value, String against, Boolean met) {
+    String verdict = met == null ? "" : met ? "met" : "MISSED";
+    if (Boolean.FALSE.equals(met)) {
+      missed.add(what);
+    }
+    table.add(new String[] {what, value, against, verdict});
+  }
+
+  private void printTable() {
+    int[] w = new int[4];
+    for (String[] r : table) {
+      for (int i = 0; i < 4; i++) {
+        w[i] = Math.max(w[i], r[i].length());
+      }
+    }
+    StringBuilder sb = new StringBuilder("\n");
+    for (String[] r : table) {
+      sb.append(String.format("| %-" + w[0] + "s | %" + w[1] + "s | %-" + w[2] + "s | %-" + Math.max(1, w[3])
+          + "s |%n", (Object[]) r));
+    }
+    System.out.println(sb);
+    report.put("table", table.stream().map(r -> String.join(" | ", r)).toList());
+  }
+
+  static String fmt(Object o) {
+    if (o instanceof Double d) {
+      return d >= 100 ? String.format("%.0f", d) : d >= 10 ? String.format("%.1f", d) : String.format("%.2f", d);
+    }
+    return String.valueOf(o);
+  }
+}
