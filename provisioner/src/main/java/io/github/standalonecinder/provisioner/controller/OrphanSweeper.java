@@ -157,31 +157,30 @@ final class OrphanSweeper implements AutoCloseable {
     if (ns == null || name == null || uid == null || pvName == null) {
       return false; // not made by us, or by a version that did not say for whom: never ours to judge
     }
-    // Cheap checks on the informer caches first.
-    for (PersistentVolume pv : cachedPvs.get()) {
-      if (ownsVolume(pv, pvName, v.id())) {
-        return false;
-      }
-    }
-    for (PersistentVolumeClaim c : cachedClaims.get()) {
-      if (uid.equals(c.getMetadata().getUid()) || provisioningFor(c, pvName)) {
-        return false;
-      }
-    }
-    // Then the API server itself: a cache may lag behind a claim or PV made a moment ago.
+    // A PV that names this volume owns it; a PV with this volume's PV name but another volume id means this one is
+    // a duplicate (a create that timed out, carried out by Cinder after the retry made another): nobody will ever
+    // use it. Otherwise a claim with the UID (or provisioning for the PV name) may still be using it.
     try {
+      for (PersistentVolume pv : concat(cachedPvs.get(), kube.persistentVolumes().list().getItems())) {
+        Map<String, String> a = pv.getMetadata().getAnnotations();
+        if (a != null && v.id().equals(a.get(Annotations.CINDER_VOLUME_ID))) {
+          return false;
+        }
+      }
+      PersistentVolume byName = kube.persistentVolumes().withName(pvName).get();
+      if (byName != null) {
+        Map<String, String> a = byName.getMetadata().getAnnotations();
+        // Without a volume id it is not a PV of ours: do not judge.
+        return a != null && a.get(Annotations.CINDER_VOLUME_ID) != null;
+      }
+      for (PersistentVolumeClaim c : cachedClaims.get()) {
+        if (uid.equals(c.getMetadata().getUid()) || provisioningFor(c, pvName)) {
+          return false;
+        }
+      }
       PersistentVolumeClaim claim = kube.persistentVolumeClaims().inNamespace(ns).withName(name).get();
       if (claim != null && (uid.equals(claim.getMetadata().getUid()) || provisioningFor(claim, pvName))) {
         return false;
-      }
-      PersistentVolume pv = kube.persistentVolumes().withName(pvName).get();
-      if (pv != null) {
-        return false;
-      }
-      for (PersistentVolume p : kube.persistentVolumes().list().getItems()) {
-        if (ownsVolume(p, pvName, v.id())) {
-          return false;
-        }
       }
     } catch (KubernetesClientException e) {
       log.warn("orphan sweep: cannot check the owners of Cinder volume {}: {}", v.id(), e.getMessage());
@@ -190,12 +189,10 @@ final class OrphanSweeper implements AutoCloseable {
     return true;
   }
 
-  private static boolean ownsVolume(PersistentVolume pv, String pvName, String volumeId) {
-    if (pvName.equals(pv.getMetadata().getName())) {
-      return true;
-    }
-    Map<String, String> a = pv.getMetadata().getAnnotations();
-    return a != null && volumeId.equals(a.get(Annotations.CINDER_VOLUME_ID));
+  private static <T> List<T> concat(List<T> a, List<T> b) {
+    List<T> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
   }
 
   private static boolean provisioningFor(PersistentVolumeClaim c, String pvName) {
