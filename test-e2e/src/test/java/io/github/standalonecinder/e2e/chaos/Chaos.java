@@ -186,6 +186,13 @@ final class Chaos {
     return lines;
   }
 
+  /** Where the jar processes' logs go (kept after the run, for the log scan and for a post-mortem). */
+  static Path logDir(String test) throws IOException {
+    Path d = Path.of("target", "chaos-logs", test + "-" + System.currentTimeMillis());
+    Files.createDirectories(d);
+    return d;
+  }
+
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();

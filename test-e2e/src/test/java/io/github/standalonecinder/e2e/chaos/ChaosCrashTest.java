@@ -36,6 +36,7 @@ class ChaosCrashTest {
 
   @Test
   void killNineDuringABurstLosesNothing() throws Exception {
+    Path logDir = Chaos.logDir("crash");
     long seed = Long.getLong("chaos.seed", System.nanoTime() % 100_000);
     int claimCount = Chaos.SOAK ? 600 : 200;
     int kills = Chaos.SOAK ? 80 : 20;
@@ -76,7 +77,7 @@ class ChaosCrashTest {
       }, "claim-burst");
       burst.start();
 
-      ChaosProcess p = ChaosProcess.start(dir, "crash-0", args);
+      ChaosProcess p = ChaosProcess.start(logDir, "crash-0", args);
       logs.add(p.log);
       int midWork = 0;
       for (int k = 1; k <= kills; k++) {
@@ -87,7 +88,7 @@ class ChaosCrashTest {
         if (out.contains("started with") && (out.contains("created Cinder volume") || out.contains("deleted PV"))) {
           midWork++;
         }
-        p = ChaosProcess.start(dir, "crash-" + k, args);
+        p = ChaosProcess.start(logDir, "crash-" + k, args);
         logs.add(p.log);
       }
       burst.join();

@@ -59,6 +59,7 @@ class ChaosOrphanSweeperTest {
 
   @Test
   void orphansAreReportedThenDeletedAndNothingElseIsTouched() throws Exception {
+    Path logDir = Chaos.logDir("orphans");
     try (CinderSimulator sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP)
             .volumeType("iscsi", Map.of()).createDelay(Duration.ofMillis(200)).start();
         ChaosApiServer api = new ChaosApiServer(dir);
@@ -78,7 +79,7 @@ class ChaosOrphanSweeperTest {
       // Phase 1, mode report.
       List<String> report = new ArrayList<>(common);
       report.addAll(List.of("--orphan-mode", "report"));
-      ChaosProcess p = ChaosProcess.start(dir, "orphan-report-1", report);
+      ChaosProcess p = ChaosProcess.start(logDir, "orphan-report-1", report);
       logs.add(p.log);
       PersistentVolumeClaim owned = Chaos.claim(api.client, "apps", "owned", "cinder");
       await().atMost(Duration.ofSeconds(60)).until(() -> Chaos.bound(api.client.persistentVolumeClaims()
@@ -119,7 +120,7 @@ class ChaosOrphanSweeperTest {
           .withNewIscsi().withTargetPortal("10.0.0.1:3260").withIqn("iqn.x:y").withLun(0).endIscsi()
           .endSpec().build()).create();
 
-      p = ChaosProcess.start(dir, "orphan-report-2", report);
+      p = ChaosProcess.start(logDir, "orphan-report-2", report);
       logs.add(p.log);
       ChaosProcess reporter = p;
       await().atMost(Duration.ofSeconds(60)).until(() -> reporter.output().contains("orphan Cinder volume " + orphan)
@@ -135,7 +136,7 @@ class ChaosOrphanSweeperTest {
       // Phase 2, mode delete: the two orphans go, after their grace period; the rest stays.
       List<String> delete = new ArrayList<>(common);
       delete.addAll(List.of("--orphan-mode", "delete"));
-      p = ChaosProcess.start(dir, "orphan-delete", delete);
+      p = ChaosProcess.start(logDir, "orphan-delete", delete);
       logs.add(p.log);
       try (ChaosProcess deleter = p) {
         await().atMost(Duration.ofSeconds(60)).until(() -> sim.volumes().stream()
