@@ -35,6 +35,10 @@ final class ChaosProcess implements AutoCloseable {
     return new ChaosProcess(pb.start(), log);
   }
 
+  int exitCode() {
+    return process.exitValue();
+  }
+
   long pid() {
     return process.pid();
   }
