@@ -142,8 +142,8 @@ class ChaosOrphanSweeperTest {
         await().atMost(Duration.ofSeconds(60)).until(() -> sim.volumes().stream()
             .noneMatch(v -> v.id().equals(orphan) || v.id().equals(stuckId)));
         assertThat(Duration.between(orphanCreated, Instant.now())).isGreaterThanOrEqualTo(GRACE);
-        assertThat(deleter.output()).contains("deleted orphan Cinder volume " + orphan)
-            .contains("deleted orphan Cinder volume " + stuckId);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(deleter.output())
+            .contains("deleted orphan Cinder volume " + orphan).contains("deleted orphan Cinder volume " + stuckId));
         Thread.sleep(3000);
         String ownedId = api.client.persistentVolumes().withName("pvc-" + owned.getMetadata().getUid()).get()
             .getMetadata().getAnnotations().get("cinderVolumeId");
