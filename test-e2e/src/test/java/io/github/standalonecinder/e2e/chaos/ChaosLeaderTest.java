@@ -35,7 +35,7 @@ class ChaosLeaderTest {
   @Test
   void killingTheLeaderMidBurstMakesNoDuplicate() throws Exception {
     Path logDir = Chaos.logDir("leader");
-    int claimCount = Chaos.SOAK ? 300 : 80;
+    int claimCount = Chaos.SOAK ? 300 : 60;
     int leaderKills = Chaos.SOAK ? 10 : 3;
     List<Path> logs = new ArrayList<>();
     try (CinderSimulator sim = Chaos.keystoneSim().createDelay(Duration.ofMillis(300)).start();

@@ -35,6 +35,8 @@ final class ChaosProcess implements AutoCloseable {
     return new ChaosProcess(pb.start(), log);
   }
 
+  record Result(int exitCode, String output) {}
+
   int exitCode() {
     return process.exitValue();
   }
