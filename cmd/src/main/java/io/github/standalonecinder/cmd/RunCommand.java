@@ -110,6 +110,19 @@ final class RunCommand implements Runnable {
       description = "Larger claims are refused. Default: ${DEFAULT-VALUE}.")
   int maxSizeGiB;
 
+  @Option(names = "--orphan-sweep-interval", defaultValue = "10m", converter = DurationConverter.class,
+      description = "How often to look for Cinder volumes of this cluster that no claim and no PV owns; 0s turns "
+          + "the sweeper off. Default: ${DEFAULT-VALUE}.")
+  Duration orphanSweepInterval;
+
+  @Option(names = "--orphan-grace-period", defaultValue = "1h", converter = DurationConverter.class,
+      description = "Volumes younger than this are never orphans. Default: ${DEFAULT-VALUE}.")
+  Duration orphanGracePeriod;
+
+  @Option(names = "--orphan-mode", defaultValue = "report",
+      description = "report (log and metric standalone_cinder_orphan_volumes) or delete. Default: ${DEFAULT-VALUE}.")
+  String orphanMode;
+
   @Mixin
   ConnectorOptions connector;
 
@@ -132,9 +145,18 @@ final class RunCommand implements Runnable {
     } catch (IllegalArgumentException e) {
       throw new UserError("--attach-mode must be auto, attachments or legacy, got \"" + attachMode + "\"");
     }
+    ProvisionerSettings.OrphanMode orphans;
+    try {
+      orphans = ProvisionerSettings.OrphanMode.valueOf(orphanMode.toUpperCase());
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--orphan-mode must be report or delete, got \"" + orphanMode + "\"");
+    }
+    if (orphanSweepInterval.isNegative() || orphanGracePeriod.isNegative()) {
+      throw new UserError("--orphan-sweep-interval and --orphan-grace-period must not be negative");
+    }
     return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers,
         connector.toConnector(), mode, availableTimeout, resyncPeriod, Duration.ofSeconds(1), Duration.ofMinutes(5),
-        maxSizeGiB);
+        maxSizeGiB, orphanSweepInterval, orphanGracePeriod, orphans);
   }
 
   private KubernetesClient kubernetes() {

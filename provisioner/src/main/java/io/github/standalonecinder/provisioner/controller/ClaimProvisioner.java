@@ -153,9 +153,30 @@ final class ClaimProvisioner {
       List<CinderVolume> found = cinder.findVolumes(plan.volumeName(),
           Map.of(Annotations.META_CLUSTER, settings.clusterId()));
       if (found.size() > 1) {
-        throw ProvisioningException.retryable("Cinder has " + found.size() + " volumes named " + plan.volumeName()
-            + " for this cluster (" + found.stream().map(CinderVolume::id).toList()
-            + "); remove the extra ones", null);
+        // A create that timed out on our side but that Cinder carried out, then retried: all of them are ours
+        // and this claim's (name and cluster tag), none is in a PV yet. Keep the oldest, delete the others.
+        List<CinderVolume> sorted = new ArrayList<>(found);
+        sorted.sort(java.util.Comparator.comparing((CinderVolume v) -> v.createdAt() == null ? Instant.MAX
+            : v.createdAt()).thenComparing(CinderVolume::id));
+        List<String> pending = new ArrayList<>();
+        for (CinderVolume extra : sorted.subList(1, sorted.size())) {
+          try {
+            Optional<CinderVolume> after = exporter.unexport(extra.id());
+            if (after.isPresent() && !after.get().hasStatus("deleting")) {
+              cinder.deleteVolume(extra.id());
+            }
+            log.warn("deleted duplicate Cinder volume {} named {}; keeping {}", extra.id(), plan.volumeName(),
+                sorted.get(0).id());
+          } catch (CinderException e) {
+            pending.add(extra.id() + " (" + e.getMessage() + ")");
+          }
+        }
+        if (!pending.isEmpty()) {
+          throw ProvisioningException.retryable("Cinder has " + found.size() + " volumes named "
+              + plan.volumeName() + " for this cluster; keeping " + sorted.get(0).id()
+              + ", could not delete yet: " + pending, null);
+        }
+        found = List.of(sorted.get(0));
       }
       if (found.size() == 1) {
         CinderVolume v = found.get(0);

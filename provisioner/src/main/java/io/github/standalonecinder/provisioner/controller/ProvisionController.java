@@ -61,6 +61,7 @@ public final class ProvisionController implements AutoCloseable {
   private final ClaimPlanner planner;
   private final ClaimProvisioner provisioner;
   private final VolumeDeleter deleter;
+  private final OrphanSweeper sweeper;
   private final Map<Key, Instant> firstAttempt = new ConcurrentHashMap<>();
   private final List<Thread> workers = new ArrayList<>();
   private SharedIndexInformer<PersistentVolumeClaim> claims;
@@ -81,6 +82,8 @@ public final class ProvisionController implements AutoCloseable {
     this.planner = new ClaimPlanner(settings, mappers, cinder, this::cachedPv, this::cachedClaim);
     this.provisioner = new ClaimProvisioner(kube, cinder, exporter, mappers, secretStore, settings, sleeper);
     this.deleter = new VolumeDeleter(kube, cinder, exporter, mappers, secretStore, settings, sleeper);
+    this.sweeper = new OrphanSweeper(kube, cinder, exporter, secretStore, settings, metrics.registry(),
+        () -> claims.getStore().list(), () -> volumes.getStore().list(), Clock.systemUTC());
     log.info("Cinder exports use the {}", exporter.usesAttachments() ? "attachments API" : "legacy attach actions");
   }
 
@@ -102,6 +105,7 @@ public final class ProvisionController implements AutoCloseable {
       t.start();
       workers.add(t);
     }
+    sweeper.start();
     log.info("provisioner {} started with {} workers", settings.provisionerName(), settings.workers());
   }
 
@@ -117,6 +121,7 @@ public final class ProvisionController implements AutoCloseable {
   @Override
   public void close() {
     running = false;
+    sweeper.close();
     queue.close();
     for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] {claims, volumes, classes}) {
       if (i != null) {

@@ -21,6 +21,10 @@ import java.util.Objects;
  * @param baseBackoff       first retry delay of a failing claim or volume
  * @param maxBackoff        retry delay cap
  * @param maxSizeGiB        larger requests are refused before Cinder is called
+ * @param orphanSweepInterval how often the {@link OrphanSweeper} looks for Cinder volumes of this cluster that no
+ *                          claim and no PV owns; zero turns it off
+ * @param orphanGracePeriod a volume younger than this is never an orphan (it may be being provisioned right now)
+ * @param orphanMode        what the sweeper does with an orphan: delete it, or only report it
  */
 public record ProvisionerSettings(
     String provisionerName,
@@ -35,7 +39,10 @@ public record ProvisionerSettings(
     Duration resyncPeriod,
     Duration baseBackoff,
     Duration maxBackoff,
-    int maxSizeGiB) {
+    int maxSizeGiB,
+    Duration orphanSweepInterval,
+    Duration orphanGracePeriod,
+    OrphanMode orphanMode) {
 
   public static final String DEFAULT_PROVISIONER_NAME = "openstack.org/standalone-cinder";
 
@@ -49,11 +56,37 @@ public record ProvisionerSettings(
     LEGACY
   }
 
+  /** What the {@link OrphanSweeper} does with a volume no claim and no PV owns. */
+  public enum OrphanMode {
+    /** Log it and count it in {@code standalone_cinder_orphan_volumes}; an admin decides. */
+    REPORT,
+    /** Take back its export, delete it and the Secrets made for its PV. */
+    DELETE
+  }
+
+  public static final Duration DEFAULT_ORPHAN_SWEEP_INTERVAL = Duration.ofMinutes(10);
+  public static final Duration DEFAULT_ORPHAN_GRACE_PERIOD = Duration.ofHours(1);
+
+  /** Without orphan sweeper settings: sweeps every 10 minutes, reporting orphans older than an hour. */
+  public ProvisionerSettings(String provisionerName, String identity, String namespace, String clusterId,
+      String volumeNamePrefix, int workers, Connector connector, AttachMode attachMode, Duration availableTimeout,
+      Duration resyncPeriod, Duration baseBackoff, Duration maxBackoff, int maxSizeGiB) {
+    this(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers, connector, attachMode,
+        availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB, DEFAULT_ORPHAN_SWEEP_INTERVAL,
+        DEFAULT_ORPHAN_GRACE_PERIOD, OrphanMode.REPORT);
+  }
+
   public ProvisionerSettings {
     Objects.requireNonNull(provisionerName, "provisionerName");
     Objects.requireNonNull(namespace, "namespace");
     Objects.requireNonNull(connector, "connector");
     identity = identity == null || identity.isBlank() ? provisionerName : identity;
+    orphanSweepInterval = orphanSweepInterval == null ? Duration.ZERO : orphanSweepInterval;
+    orphanGracePeriod = orphanGracePeriod == null ? DEFAULT_ORPHAN_GRACE_PERIOD : orphanGracePeriod;
+    orphanMode = orphanMode == null ? OrphanMode.REPORT : orphanMode;
+    if (orphanSweepInterval.isNegative() || orphanGracePeriod.isNegative()) {
+      throw new IllegalArgumentException("orphan sweep interval and grace period must not be negative");
+    }
     if (workers < 1) {
       throw new IllegalArgumentException("workers must be at least 1, got " + workers);
     }
@@ -67,21 +100,31 @@ public record ProvisionerSettings(
 
   public ProvisionerSettings withWorkers(int n) {
     return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, n, connector,
-        attachMode, availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB);
+        attachMode, availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB,
+        orphanSweepInterval, orphanGracePeriod, orphanMode);
   }
 
   public ProvisionerSettings withBackoff(Duration base, Duration max) {
     return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers,
-        connector, attachMode, availableTimeout, resyncPeriod, base, max, maxSizeGiB);
+        connector, attachMode, availableTimeout, resyncPeriod, base, max, maxSizeGiB,
+        orphanSweepInterval, orphanGracePeriod, orphanMode);
   }
 
   public ProvisionerSettings withAvailableTimeout(Duration timeout) {
     return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers,
-        connector, attachMode, timeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB);
+        connector, attachMode, timeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB,
+        orphanSweepInterval, orphanGracePeriod, orphanMode);
   }
 
   public ProvisionerSettings withAttachMode(AttachMode mode) {
     return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers,
-        connector, mode, availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB);
+        connector, mode, availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB,
+        orphanSweepInterval, orphanGracePeriod, orphanMode);
+  }
+
+  public ProvisionerSettings withOrphanSweeper(Duration interval, Duration gracePeriod, OrphanMode mode) {
+    return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers,
+        connector, attachMode, availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB, interval,
+        gracePeriod, mode);
   }
 }

@@ -22,6 +22,8 @@ public final class WorkQueue<K> implements AutoCloseable {
   private final Set<K> inFlight = new HashSet<>();
   private final Set<K> dirtyWhileInFlight = new HashSet<>();
   private final Map<K, Integer> failures = new HashMap<>();
+  /** Keys waiting out a backoff or Retry-After: not handed out again before this {@link System#nanoTime()}. */
+  private final Map<K, Long> notBefore = new HashMap<>();
   private final Duration baseDelay;
   private final Duration maxDelay;
   private final ScheduledExecutorService timer;
@@ -45,6 +47,15 @@ public final class WorkQueue<K> implements AutoCloseable {
     if (inFlight.contains(key)) {
       dirtyWhileInFlight.add(key);
       return;
+    }
+    Long until = notBefore.get(key);
+    if (until != null) {
+      if (until - System.nanoTime() > 0) {
+        // Backing off (perhaps because Cinder said Retry-After): an event, often our own write to the object,
+        // must not bring the retry forward. The backoff timer queues the key when the time has come.
+        return;
+      }
+      notBefore.remove(key);
     }
     if (queued.add(key)) {
       queue.addLast(key);
@@ -79,8 +90,24 @@ public final class WorkQueue<K> implements AutoCloseable {
     if (atLeast != null && atLeast.compareTo(delay) > 0) {
       delay = atLeast;
     }
-    addAfter(key, delay);
+    long until = System.nanoTime() + delay.toNanos();
+    synchronized (this) {
+      if (shutDown) {
+        return delay;
+      }
+      notBefore.put(key, until);
+    }
+    timer.schedule(() -> addAfterBackoff(key, until), delay.toMillis(), TimeUnit.MILLISECONDS);
     return delay;
+  }
+
+  private synchronized void addAfterBackoff(K key, long until) {
+    Long current = notBefore.get(key);
+    if (current != null && current != until) {
+      return; // a later backoff replaced this one; its own timer queues the key
+    }
+    notBefore.remove(key);
+    add(key);
   }
 
   Duration backoff(int previousFailures) {
@@ -95,6 +122,7 @@ public final class WorkQueue<K> implements AutoCloseable {
   /** Clears the key's failure count: its next failure starts again at the base delay. */
   public synchronized void forget(K key) {
     failures.remove(key);
+    notBefore.remove(key);
   }
 
   public synchronized int failures(K key) {
