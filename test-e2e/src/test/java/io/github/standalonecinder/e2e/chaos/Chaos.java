@@ -62,10 +62,18 @@ final class Chaos {
   }
 
   static PersistentVolumeClaim claim(KubernetesClient kube, String ns, String name, String sc) {
-    return kube.persistentVolumeClaims().inNamespace(ns).resource(new PersistentVolumeClaimBuilder()
-        .withNewMetadata().withName(name).withNamespace(ns).endMetadata().withNewSpec().withStorageClassName(sc)
-        .withAccessModes("ReadWriteOnce").withNewResources().addToRequests("storage", new Quantity("1Gi"))
-        .endResources().endSpec().build()).create();
+    try {
+      return kube.persistentVolumeClaims().inNamespace(ns).resource(new PersistentVolumeClaimBuilder()
+          .withNewMetadata().withName(name).withNamespace(ns).endMetadata().withNewSpec().withStorageClassName(sc)
+          .withAccessModes("ReadWriteOnce").withNewResources().addToRequests("storage", new Quantity("1Gi"))
+          .endResources().endSpec().build()).create();
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      // On a loaded machine the client may time out and send the POST again: the first one did create it.
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      return kube.persistentVolumeClaims().inNamespace(ns).withName(name).get();
+    }
   }
 
   static boolean bound(PersistentVolumeClaim c) {
