@@ -7,7 +7,6 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 
@@ -25,26 +24,7 @@ final class MockApiServer implements AutoCloseable {
         new KubernetesCrudDispatcher(), false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
-    kubeconfig = dir.resolve("kubeconfig");
-    Files.writeString(kubeconfig, """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: mock
-          cluster:
-            server: %s
-        users:
-        - name: mock
-          user:
-            token: not-checked
-        contexts:
-        - name: mock
-          context:
-            cluster: mock
-            user: mock
-            namespace: default
-        current-context: mock
-        """.formatted(client.getMasterUrl().toString().replaceAll("/$", "")));
+    kubeconfig = Kubeconfigs.write(dir, client.getMasterUrl().toString(), "not-checked");
   }
 
   @Override

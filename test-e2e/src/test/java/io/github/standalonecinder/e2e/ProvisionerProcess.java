@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** The {@code standalone-cinder} jar run as a separate JVM, its output captured to a file. */
-final class ProvisionerProcess implements AutoCloseable {
+public final class ProvisionerProcess implements AutoCloseable {
   private final Process process;
   private final Path log;
 
@@ -19,7 +19,7 @@ final class ProvisionerProcess implements AutoCloseable {
     this.log = log;
   }
 
-  static Path jar() {
+  public static Path jar() {
     String path = System.getProperty("standalone-cinder.jar");
     if (path == null || !Files.isRegularFile(Path.of(path))) {
       throw new IllegalStateException("the standalone-cinder jar is missing (" + path + "): build cmd first");

@@ -1,5 +1,7 @@
 package io.github.standalonecinder.e2e.bench;
 
+import io.github.standalonecinder.e2e.Kubeconfigs;
+
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -52,27 +54,7 @@ final class BenchEnvironment implements AutoCloseable {
           .withUserAgent(BENCH_AGENT).withMaxConcurrentRequests(64).withMaxConcurrentRequestsPerHost(64).build())
           .build();
     }
-    Files.createDirectories(dir);
-    kubeconfig = dir.resolve("kubeconfig");
-    Files.writeString(kubeconfig, """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: mock
-          cluster:
-            server: %s
-        users:
-        - name: mock
-          user:
-            token: not-checked
-        contexts:
-        - name: mock
-          context:
-            cluster: mock
-            user: mock
-            namespace: default
-        current-context: mock
-        """.formatted(client.getMasterUrl().toString().replaceAll("/$", "")));
+    kubeconfig = Kubeconfigs.write(dir, client.getMasterUrl().toString(), "not-checked");
     cloudConf = dir.resolve("cloud.conf");
     Files.writeString(cloudConf, "[Global]\ncinder-endpoint = " + sim.endpoint() + "\n");
     client.storage().v1().storageClasses().resource(new StorageClassBuilder().withNewMetadata()

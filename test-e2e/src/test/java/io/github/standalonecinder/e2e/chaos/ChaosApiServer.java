@@ -1,5 +1,7 @@
 package io.github.standalonecinder.e2e.chaos;
 
+import io.github.standalonecinder.e2e.Kubeconfigs;
+
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -9,7 +11,6 @@ import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -33,26 +34,7 @@ final class ChaosApiServer implements AutoCloseable {
         new KubernetesMixedDispatcher(responses), false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
-    kubeconfig = dir.resolve("kubeconfig");
-    Files.writeString(kubeconfig, """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: mock
-          cluster:
-            server: %s
-        users:
-        - name: mock
-          user:
-            token: %s
-        contexts:
-        - name: mock
-          context:
-            cluster: mock
-            user: mock
-            namespace: default
-        current-context: mock
-        """.formatted(client.getMasterUrl().toString().replaceAll("/$", ""), TOKEN));
+    kubeconfig = Kubeconfigs.write(dir, client.getMasterUrl().toString(), TOKEN);
   }
 
   KubernetesMockServer server() {

@@ -1,5 +1,7 @@
 package io.github.standalonecinder.e2e.chaos;
 
+import io.github.standalonecinder.e2e.ProvisionerProcess;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,11 +20,7 @@ final class ChaosProcess implements AutoCloseable {
   }
 
   static Path jar() {
-    String path = System.getProperty("standalone-cinder.jar");
-    if (path == null || !Files.isRegularFile(Path.of(path))) {
-      throw new IllegalStateException("the standalone-cinder jar is missing (" + path + "): build cmd first");
-    }
-    return Path.of(path);
+    return ProvisionerProcess.jar();
   }
 
   static ChaosProcess start(Path logDir, String name, List<String> args) throws IOException {
