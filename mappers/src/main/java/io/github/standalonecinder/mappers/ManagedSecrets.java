@@ -15,8 +15,8 @@ public final class ManagedSecrets {
   public static final String MANAGED_BY_VALUE = "standalone-cinder";
   public static final String PV_LABEL = "standalone-cinder.openstack.org/pv";
 
-  static final String CHAP_SUFFIX = "-chap";
-  static final String CEPHX_SUFFIX = "-cephx";
+  public static final String CHAP_SUFFIX = "-chap";
+  public static final String CEPHX_SUFFIX = "-cephx";
 
   private ManagedSecrets() {
   }

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.github.standalonecinder.mappers.ManagedSecrets;
 import io.github.standalonecinder.mappers.MappedVolume;
 import io.github.standalonecinder.mappers.MappingException;
 import io.github.standalonecinder.mappers.MappingRequest;
@@ -43,10 +44,9 @@ import org.slf4j.LoggerFactory;
 final class ClaimProvisioner {
   private static final Logger log = LoggerFactory.getLogger(ClaimProvisioner.class);
   private static final int PV_SAVE_ATTEMPTS = 5;
-  /** A label every Secret made for a PV carries, so a half-made PV's Secrets can be found without the PV. */
-  static final String SECRET_PV_LABEL = "standalone-cinder.openstack.org/pv";
   /** The Secret names mappers derive from a PV name ({@code <pv>-chap}, {@code <pv>-cephx}). */
-  static final List<String> OWNED_SECRET_SUFFIXES = List.of("-chap", "-cephx");
+  static final List<String> OWNED_SECRET_SUFFIXES = List.of(ManagedSecrets.CHAP_SUFFIX,
+      ManagedSecrets.CEPHX_SUFFIX);
 
   private final KubernetesClient kube;
   private final CinderGateway cinder;
@@ -137,7 +137,7 @@ final class ClaimProvisioner {
           claim.getMetadata().getNamespace(), claim.getMetadata().getName(), plan.storageClassName(),
           plan.secretNamespace(), plan.mapperParameters(), settings.connector(), plan.readOnly()));
       for (Secret s : mapped.secrets()) {
-        secrets.ensure(labelled(s, plan.pvName()));
+        secrets.ensure(s);
       }
     } catch (MappingException e) {
       // The backend's answer cannot become a PV: keep nothing exported, retry later (an admin may fix the class).
@@ -320,7 +320,7 @@ final class ClaimProvisioner {
 
   /**
    * Removes what was made for a claim that is being deleted before its PV was saved: the Cinder volume found by
-   * name and cluster metadata, and the Secrets labelled with the PV name. Returns normally when nothing is left.
+   * name and cluster metadata, and the Secrets named after the PV. Returns normally when nothing is left.
    */
   void cleanUpAbandoned(PersistentVolumeClaim claim, String pvName) throws ProvisioningException {
     String volumeName = settings.volumeNamePrefix() + claim.getMetadata().getUid();
@@ -376,17 +376,6 @@ final class ClaimProvisioner {
     }
   }
 
-  private static Secret labelled(Secret s, String pvName) {
-    var labels = new java.util.LinkedHashMap<String, String>();
-    if (s.getMetadata().getLabels() != null) {
-      labels.putAll(s.getMetadata().getLabels());
-    }
-    labels.putIfAbsent(SECRET_PV_LABEL, pvName);
-    labels.putIfAbsent(Annotations.LABEL_MANAGED_BY, Annotations.MANAGED_BY);
-    s.getMetadata().setLabels(labels);
-    return s;
-  }
-
   static ProvisioningException cinderFailure(String what, CinderException e) {
     String detail = switch (e.kind()) {
       case QUOTA_EXCEEDED -> "Cinder quota exceeded: ";
@@ -396,11 +385,5 @@ final class ClaimProvisioner {
     };
     return ProvisioningException.retryable("could not " + what + ": " + detail + e.getMessage(),
         e.retryAfter().orElse(null), e);
-  }
-
-  static List<String> names(List<Secret> secrets) {
-    List<String> out = new ArrayList<>();
-    secrets.forEach(s -> out.add(s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()));
-    return out;
   }
 }
