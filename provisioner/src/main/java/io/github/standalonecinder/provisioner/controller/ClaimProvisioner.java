@@ -72,38 +72,48 @@ final class ClaimProvisioner {
     this.sleeper = sleeper;
   }
 
-  /** Records the intent to provision: our finalizer and the PV name, before any Cinder call. */
-  PersistentVolumeClaim recordIntent(PersistentVolumeClaim claim, String pvName) {
+  /**
+   * Records the intent to provision: our finalizer and the PV name, before any Cinder call. Empty when the claim
+   * is gone, was replaced by another of the same name, or is being deleted: the caller's copy (from the informer
+   * cache) was stale, and a volume made now would belong to no claim.
+   */
+  Optional<PersistentVolumeClaim> recordIntent(PersistentVolumeClaim claim, String pvName) {
     var meta = claim.getMetadata();
-    boolean hasFinalizer = meta.getFinalizers() != null && meta.getFinalizers().contains(Annotations.CLAIM_FINALIZER);
-    boolean hasAnnotation = meta.getAnnotations() != null
-        && pvName.equals(meta.getAnnotations().get(Annotations.CLAIM_PROVISIONING));
-    if (hasFinalizer && hasAnnotation) {
-      return claim;
+    if (hasFinalizer(claim) && meta.getAnnotations() != null
+        && pvName.equals(meta.getAnnotations().get(Annotations.CLAIM_PROVISIONING))) {
+      // Our finalizer holds the claim: a deletion from here on is seen and cleaned up after.
+      return Optional.of(claim);
     }
     var claims = kube.persistentVolumeClaims().inNamespace(meta.getNamespace());
     PersistentVolumeClaim saved = Updates.update(claims.withName(meta.getName()), claims::resource, c -> {
-      if (!Objects.equals(c.getMetadata().getUid(), meta.getUid())) {
+      if (!Objects.equals(c.getMetadata().getUid(), meta.getUid()) || c.getMetadata().getDeletionTimestamp() != null) {
         return null;
       }
       var b = new PersistentVolumeClaimBuilder(c).editMetadata()
           .addToAnnotations(Annotations.CLAIM_PROVISIONING, pvName);
-      if (c.getMetadata().getFinalizers() == null
-          || !c.getMetadata().getFinalizers().contains(Annotations.CLAIM_FINALIZER)) {
+      if (!hasFinalizer(c)) {
         b.addToFinalizers(Annotations.CLAIM_FINALIZER);
       }
       return b.endMetadata().build();
     });
-    return saved == null ? claim : saved;
+    if (saved == null || !Objects.equals(saved.getMetadata().getUid(), meta.getUid())
+        || saved.getMetadata().getDeletionTimestamp() != null) {
+      return Optional.empty();
+    }
+    return Optional.of(saved);
+  }
+
+  static boolean hasFinalizer(PersistentVolumeClaim claim) {
+    return claim.getMetadata().getFinalizers() != null
+        && claim.getMetadata().getFinalizers().contains(Annotations.CLAIM_FINALIZER);
   }
 
   /** Removes our finalizer and intent annotation; a claim already gone is fine. */
   void clearIntent(PersistentVolumeClaim claim) {
     var meta = claim.getMetadata();
-    boolean hasFinalizer = meta.getFinalizers() != null && meta.getFinalizers().contains(Annotations.CLAIM_FINALIZER);
     boolean hasAnnotation = meta.getAnnotations() != null
         && meta.getAnnotations().containsKey(Annotations.CLAIM_PROVISIONING);
-    if (!hasFinalizer && !hasAnnotation) {
+    if (!hasFinalizer(claim) && !hasAnnotation) {
       return;
     }
     var claims = kube.persistentVolumeClaims().inNamespace(meta.getNamespace());

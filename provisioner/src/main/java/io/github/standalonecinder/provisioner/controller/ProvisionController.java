@@ -219,11 +219,6 @@ public final class ProvisionController implements AutoCloseable {
         || settings.provisionerName().equals(a.get(Annotations.BETA_STORAGE_PROVISIONER));
   }
 
-  private static boolean hasOurFinalizer(PersistentVolumeClaim claim) {
-    return claim.getMetadata().getFinalizers() != null
-        && claim.getMetadata().getFinalizers().contains(Annotations.CLAIM_FINALIZER);
-  }
-
   void syncClaim(ClaimKey key) throws InterruptedException {
     PersistentVolumeClaim claim = cachedClaim(key.namespace() + "/" + key.name());
     if (claim == null) {
@@ -232,14 +227,14 @@ public final class ProvisionController implements AutoCloseable {
     }
     String pvName = ClaimPlanner.pvName(claim);
     if (claim.getMetadata().getDeletionTimestamp() != null) {
-      if (hasOurFinalizer(claim)) {
+      if (ClaimProvisioner.hasFinalizer(claim)) {
         cleanUpDeletedClaim(key, claim, pvName);
       }
       return;
     }
     boolean bound = claim.getSpec().getVolumeName() != null && !claim.getSpec().getVolumeName().isEmpty();
     if (bound || !namesUs(claim)) {
-      if (bound && hasOurFinalizer(claim)) {
+      if (bound && ClaimProvisioner.hasFinalizer(claim)) {
         provisioner.clearIntent(claim);
       }
       return;
@@ -264,7 +259,15 @@ public final class ProvisionController implements AutoCloseable {
     Instant started = firstAttempt.computeIfAbsent(key, k -> Instant.now());
     try {
       ProvisionPlan plan = planner.plan(claim, sc);
-      claim = provisioner.recordIntent(claim, plan.pvName());
+      var held = provisioner.recordIntent(claim, plan.pvName());
+      if (held.isEmpty()) {
+        // Deleted or replaced since the cache saw it: its delete (or the new claim's add) brings the key back.
+        log.info("claim {} is gone or being deleted; not provisioning it", key);
+        firstAttempt.remove(key);
+        queue.forget(key);
+        return;
+      }
+      claim = held.get();
       events.normal(claim, "Provisioning", "Provision",
           "External provisioner is provisioning volume for claim \"" + key.namespace() + "/" + key.name() + "\"");
       PersistentVolume pv = provisioner.provision(claim, sc, plan);
