@@ -10,9 +10,14 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.github.standalonecinder.provisioner.kube.Updates;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,13 +26,17 @@ import org.slf4j.LoggerFactory;
  * (the Fabric8 CRUD mock in tests, the demo and benchmarks): it annotates claims of external classes with
  * {@code volume.kubernetes.io/storage-provisioner}, binds a PV to the claim its claimRef names, and marks a PV
  * {@code Released} once its claim is gone. Never use it against a real cluster.
+ *
+ * <p>The Fabric8 mock server can drop watch events: when a watching client dies mid-send (kill -9), the server's
+ * event loop blocks for 30 s and sends to other watchers time out and are lost. Tests that kill processes turn on
+ * {@link #relistEvery}, which lists claims and PVs from the API server and settles what the watches missed.
  */
 public final class PersistentVolumeBinder implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PersistentVolumeBinder.class);
   private static final String STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner";
 
   private final KubernetesClient kube;
-  private final ExecutorService loop = Executors.newSingleThreadExecutor(r -> {
+  private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "pv-binder");
     t.setDaemon(true);
     return t;
@@ -35,9 +44,16 @@ public final class PersistentVolumeBinder implements AutoCloseable {
   private SharedIndexInformer<PersistentVolume> volumes;
   private SharedIndexInformer<PersistentVolumeClaim> claims;
   private SharedIndexInformer<StorageClass> classes;
+  private Duration relist;
 
   public PersistentVolumeBinder(KubernetesClient kube) {
     this.kube = kube;
+  }
+
+  /** Also settles, every {@code period}, what a full list from the API server shows unsettled. */
+  public PersistentVolumeBinder relistEvery(Duration period) {
+    this.relist = period;
+    return this;
   }
 
   public PersistentVolumeBinder start() {
@@ -62,7 +78,34 @@ public final class PersistentVolumeBinder implements AutoCloseable {
             .forEach(PersistentVolumeBinder.this::syncVolume)));
       }
     }, 2_000);
+    if (relist != null) {
+      loop.scheduleWithFixedDelay(() -> {
+        try {
+          settleFromList();
+        } catch (RuntimeException e) {
+          // A thrown task would cancel the schedule: keep relisting.
+          log.warn("binder relist failed: {}", e.toString());
+        }
+      }, relist.toMillis(), relist.toMillis(), TimeUnit.MILLISECONDS);
+    }
     return this;
+  }
+
+  private void settleFromList() {
+    Map<String, PersistentVolumeClaim> claimsByUid = kube.persistentVolumeClaims().inAnyNamespace().list()
+        .getItems().stream().collect(Collectors.toMap(c -> c.getMetadata().getUid(), Function.identity()));
+    for (PersistentVolumeClaim c : claimsByUid.values()) {
+      guard(() -> syncClaim(c));
+    }
+    for (PersistentVolume pv : kube.persistentVolumes().list().getItems()) {
+      var ref = pv.getSpec().getClaimRef();
+      PersistentVolumeClaim claim = ref == null ? null : claimsByUid.get(ref.getUid());
+      boolean settled = pv.getStatus() != null && "Bound".equals(pv.getStatus().getPhase()) && claim != null
+          && claim.getStatus() != null && "Bound".equals(claim.getStatus().getPhase());
+      if (!settled) {
+        guard(() -> syncVolume(pv));
+      }
+    }
   }
 
   private ResourceEventHandler<PersistentVolume> handler(java.util.function.Consumer<PersistentVolume> sync) {
@@ -105,7 +148,8 @@ public final class PersistentVolumeBinder implements AutoCloseable {
   private void syncVolume(PersistentVolume pv) {
     var ref = pv.getSpec().getClaimRef();
     String phase = pv.getStatus() == null ? null : pv.getStatus().getPhase();
-    if (ref == null || "Released".equals(phase) || pv.getMetadata().getDeletionTimestamp() != null) {
+    if (ref == null || "Released".equals(phase) || "Failed".equals(phase)
+        || pv.getMetadata().getDeletionTimestamp() != null) {
       return;
     }
     PersistentVolumeClaim claim = kube.persistentVolumeClaims().inNamespace(ref.getNamespace())
@@ -113,9 +157,8 @@ public final class PersistentVolumeBinder implements AutoCloseable {
     boolean claimGone = claim == null || !Objects.equals(claim.getMetadata().getUid(), ref.getUid())
         || claim.getMetadata().getDeletionTimestamp() != null && "Bound".equals(phase);
     if (claimGone) {
-      if ("Bound".equals(phase)) {
-        setPhase(pv, "Released");
-      }
+      // As kube-controller-manager does: a PV whose claim no longer exists is Released, bound before or not.
+      setPhase(pv, "Released");
       return;
     }
     if (claim.getSpec().getVolumeName() == null) {

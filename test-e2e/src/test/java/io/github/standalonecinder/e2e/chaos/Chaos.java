@@ -124,7 +124,7 @@ final class Chaos {
     }
     for (SimVolume v : volumes) {
       if (!uids.contains(v.metadata().get("standalone-cinder.openstack.org/pvc-uid"))) {
-        problems.add("Cinder volume " + v.id() + " (" + v.name() + ") has no claim");
+        problems.add("Cinder volume " + v.id() + " (" + v.name() + ", " + v.status() + ") has no claim");
       }
     }
     Set<String> pvNames = new LinkedHashSet<>();

@@ -50,7 +50,8 @@ class ChaosCrashTest {
     try (CinderSimulator sim = Chaos.keystoneSim().createDelay(Duration.ofMillis(300))
             .deleteDelay(Duration.ofMillis(100)).quota(10_000, 100_000).seed(seed).start();
         ChaosApiServer api = new ChaosApiServer(dir);
-        PersistentVolumeBinder binder = new PersistentVolumeBinder(api.client).start()) {
+        PersistentVolumeBinder binder = new PersistentVolumeBinder(api.client).relistEvery(Duration.ofSeconds(5))
+            .start()) {
       Path conf = Chaos.cloudConfig(dir, sim);
       List<String> args = List.of("run", "--kubeconfig", api.kubeconfig.toString(), "--cloud-config",
           conf.toString(), "--no-leader-elect", "--namespace", Chaos.NAMESPACE, "--metrics-address", "",
@@ -102,11 +103,13 @@ class ChaosCrashTest {
       }
       burst.join();
       try (ChaosProcess last = p) {
-        await().atMost(Duration.ofMinutes(Chaos.SOAK ? 15 : 4)).pollInterval(Duration.ofSeconds(1)).until(() ->
-            api.client.persistentVolumeClaims().inAnyNamespace().list().getItems().stream().allMatch(Chaos::bound)
-                && api.client.persistentVolumeClaims().inAnyNamespace().list().getItems().size()
-                    == claimCount - deleted.size()
-                && Chaos.live(sim).size() == claimCount - deleted.size());
+        // untilAsserted: a timeout names what is still wrong (which claim, which volume), not just "false".
+        await().atMost(Duration.ofMinutes(Chaos.SOAK ? 15 : 4)).pollInterval(Duration.ofSeconds(1))
+            .untilAsserted(() -> {
+              assertThat(api.client.persistentVolumeClaims().inAnyNamespace().list().getItems())
+                  .as("claims left").hasSize(claimCount - deleted.size());
+              Chaos.assertNothingLost(api.client, sim);
+            });
         // Settle: nothing changes any more, then the invariants on everything.
         Thread.sleep(2000);
         Chaos.assertNothingLost(api.client, sim);
@@ -120,10 +123,14 @@ class ChaosCrashTest {
           api.client.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace())
               .withName(c.getMetadata().getName()).delete();
         }
-        await().atMost(Duration.ofMinutes(Chaos.SOAK ? 15 : 4)).pollInterval(Duration.ofSeconds(1)).until(() ->
-            sim.volumes().isEmpty() && api.client.persistentVolumes().list().getItems().isEmpty()
-                && api.client.secrets().inAnyNamespace().list().getItems().isEmpty()
-                && api.client.persistentVolumeClaims().inAnyNamespace().list().getItems().isEmpty());
+        await().atMost(Duration.ofMinutes(Chaos.SOAK ? 15 : 4)).pollInterval(Duration.ofSeconds(1))
+            .untilAsserted(() -> {
+              assertThat(sim.volumes()).as("Cinder volumes left").isEmpty();
+              assertThat(api.client.persistentVolumes().list().getItems()).as("PVs left").isEmpty();
+              assertThat(api.client.secrets().inAnyNamespace().list().getItems()).as("Secrets left").isEmpty();
+              assertThat(api.client.persistentVolumeClaims().inAnyNamespace().list().getItems()).as("claims left")
+                  .isEmpty();
+            });
         assertThat(last.isAlive()).isTrue();
         secrets.add(Chaos.KEYSTONE_PASSWORD);
         secrets.add(ChaosApiServer.TOKEN);

@@ -40,7 +40,8 @@ class ChaosLeaderTest {
     List<Path> logs = new ArrayList<>();
     try (CinderSimulator sim = Chaos.keystoneSim().createDelay(Duration.ofMillis(300)).start();
         ChaosApiServer api = new ChaosApiServer(dir);
-        PersistentVolumeBinder binder = new PersistentVolumeBinder(api.client).start()) {
+        PersistentVolumeBinder binder = new PersistentVolumeBinder(api.client).relistEvery(Duration.ofSeconds(5))
+            .start()) {
       Chaos.storageClass(api.client, "cinder");
       List<String> args = List.of("run", "--kubeconfig", api.kubeconfig.toString(), "--cloud-config",
           Chaos.cloudConfig(dir, sim).toString(), "--leader-elect", "--leader-election-lease-duration", "3s",

@@ -63,7 +63,8 @@ class ChaosOrphanSweeperTest {
     try (CinderSimulator sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP)
             .volumeType("iscsi", Map.of()).createDelay(Duration.ofMillis(200)).start();
         ChaosApiServer api = new ChaosApiServer(dir);
-        PersistentVolumeBinder binder = new PersistentVolumeBinder(api.client).start()) {
+        PersistentVolumeBinder binder = new PersistentVolumeBinder(api.client).relistEvery(Duration.ofSeconds(5))
+            .start()) {
       CinderGateway cinder = CinderGateways.connect(CloudConfig.load(Optional.empty(),
           Map.of("OS_CINDER_ENDPOINT", sim.endpoint())), GatewayOptions.defaults());
       Path conf = dir.resolve("cloud.conf");
