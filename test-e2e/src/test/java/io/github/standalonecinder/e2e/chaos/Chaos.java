@@ -1,6 +1,7 @@
 package io.github.standalonecinder.e2e.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -16,6 +17,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -147,6 +149,16 @@ final class Chaos {
       problems.add(claims.size() + " claims but " + volumes.size() + " Cinder volumes");
     }
     assertThat(problems).as("invariants").isEmpty();
+  }
+
+  /**
+   * {@link #assertNothingLost} once the controller has caught up: a claim seen Bound may still carry the
+   * provisioning finalizer for a moment (the controller drops it right after saving the PV, the binder binds at
+   * the same time).
+   */
+  static void awaitNothingLost(KubernetesClient kube, CinderSimulator sim) {
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+        .untilAsserted(() -> assertNothingLost(kube, sim));
   }
 
   /** Every decoded Secret value: CHAP passwords, usernames, cephx keys the campaign must never log. */

@@ -170,7 +170,7 @@ class ChaosCinderFaultsTest {
         }
         sim.faults().reset();
 
-        Chaos.assertNothingLost(api.client, sim);
+        Chaos.awaitNothingLost(api.client, sim);
         assertThat(p.isAlive()).isTrue();
         var secrets = new java.util.LinkedHashSet<>(Chaos.secretValues(api.client));
         secrets.add(Chaos.KEYSTONE_PASSWORD);

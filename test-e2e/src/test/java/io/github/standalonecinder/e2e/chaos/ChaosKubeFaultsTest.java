@@ -64,7 +64,7 @@ class ChaosKubeFaultsTest {
           .as("volume kept while the PV cannot be saved").hasSize(1);
       awaitBound(api, pvFail);
       assertThat(sim.volumes()).filteredOn(v -> v.name().equals("pvc-" + pvFail.getMetadata().getUid())).hasSize(1);
-      Chaos.assertNothingLost(api.client, sim);
+      Chaos.awaitNothingLost(api.client, sim);
 
       // 409s on the PV update that drops our finalizer while deleting.
       String pvName = "pvc-" + conflict.getMetadata().getUid();
@@ -74,7 +74,7 @@ class ChaosKubeFaultsTest {
       api.client.persistentVolumeClaims().inNamespace("apps").withName("conflict").delete();
       await().atMost(Duration.ofSeconds(90)).until(() -> api.client.persistentVolumes().withName(pvName).get() == null
           && sim.volumes().stream().noneMatch(v -> v.name().equals(pvName)));
-      Chaos.assertNothingLost(api.client, sim);
+      Chaos.awaitNothingLost(api.client, sim);
       assertThat(p.isAlive()).isTrue();
       System.out.println("chaos kube faults injected: " + injected);
     }

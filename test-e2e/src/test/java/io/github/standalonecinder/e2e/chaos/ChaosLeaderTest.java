@@ -93,7 +93,7 @@ class ChaosLeaderTest {
             .collect(Collectors.groupingBy(SimVolume::name, Collectors.counting()));
         assertThat(byName.values()).as("no duplicate volume").allMatch(n -> n == 1);
         assertThat(sim.volumes()).hasSize(claimCount);
-        Chaos.assertNothingLost(api.client, sim);
+        Chaos.awaitNothingLost(api.client, sim);
         var secrets = new java.util.LinkedHashSet<>(Chaos.secretValues(api.client));
         secrets.add(Chaos.KEYSTONE_PASSWORD);
         secrets.add(ChaosApiServer.TOKEN);
