@@ -75,7 +75,8 @@ final class ClaimProvisioner {
   /**
    * Records the intent to provision: our finalizer and the PV name, before any Cinder call. Empty when the claim
    * is gone, was replaced by another of the same name, or is being deleted: the caller's copy (from the informer
-   * cache) was stale, and a volume made now would belong to no claim.
+   * cache) was stale, and a volume made now would belong to no claim. The write starts from that copy; if it is
+   * stale, its resourceVersion makes the write fail and the claim is read afresh.
    */
   Optional<PersistentVolumeClaim> recordIntent(PersistentVolumeClaim claim, String pvName) {
     var meta = claim.getMetadata();
@@ -95,7 +96,7 @@ final class ClaimProvisioner {
         b.addToFinalizers(Annotations.CLAIM_FINALIZER);
       }
       return b.endMetadata().build();
-    });
+    }, claim);
     if (saved == null || !Objects.equals(saved.getMetadata().getUid(), meta.getUid())
         || saved.getMetadata().getDeletionTimestamp() != null) {
       return Optional.empty();
@@ -125,7 +126,7 @@ final class ClaimProvisioner {
           .removeFromAnnotations(Annotations.CLAIM_PROVISIONING)
           .removeFromFinalizers(Annotations.CLAIM_FINALIZER)
           .endMetadata().build();
-    });
+    }, claim);
   }
 
   /** Provisions the claim; returns the saved PV. Cinder work done before a failure is kept for the retry. */

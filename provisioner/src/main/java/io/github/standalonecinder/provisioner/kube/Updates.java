@@ -23,11 +23,24 @@ public final class Updates {
    */
   public static <T extends HasMetadata> T update(Resource<T> resource, Function<T, Resource<T>> bind,
       UnaryOperator<T> change) {
+    return update(resource, bind, change, null);
+  }
+
+  /**
+   * As {@link #update(Resource, Function, UnaryOperator)}, but the first attempt starts from {@code known} (the
+   * informer's copy, or what our last write returned) instead of reading: usually it is current and the read is
+   * saved; when it is stale its resourceVersion makes the write fail with 409 and the object is read as usual.
+   */
+  public static <T extends HasMetadata> T update(Resource<T> resource, Function<T, Resource<T>> bind,
+      UnaryOperator<T> change, T known) {
     KubernetesClientException last = null;
+    T current = known != null && known.getMetadata().getResourceVersion() != null ? known : null;
     for (int i = 0; i < ATTEMPTS; i++) {
-      T current = resource.get();
       if (current == null) {
-        return null;
+        current = resource.get();
+        if (current == null) {
+          return null;
+        }
       }
       T changed = change.apply(current);
       if (changed == null) {
@@ -43,6 +56,7 @@ public final class Updates {
           throw e;
         }
         last = e;
+        current = null;
       }
     }
     throw last;

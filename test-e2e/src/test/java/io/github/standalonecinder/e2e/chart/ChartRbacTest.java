@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
@@ -37,6 +38,7 @@ import io.github.standalonecinder.provisioner.controller.EventRecorder;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
 import io.github.standalonecinder.provisioner.emulation.PersistentVolumeBinder;
+import io.github.standalonecinder.provisioner.kube.Updates;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
@@ -82,7 +84,8 @@ class ChartRbacTest {
   }
 
   static final Set<Grant> CODE_CALLS = new TreeSet<>(List.of(
-      // Informers over all namespaces; ClaimProvisioner.recordIntent/clearIntent: Updates.update = get + update.
+      // Informers over all namespaces; ClaimProvisioner.recordIntent/clearIntent: Updates.update = update from the
+      // cached copy, get + update again after a 409.
       new Grant("", "persistentvolumeclaims", "list", true),
       new Grant("", "persistentvolumeclaims", "watch", true),
       new Grant("", "persistentvolumeclaims", "get", true),
@@ -172,6 +175,14 @@ class ChartRbacTest {
       secrets.ensure(probe);
       secrets.ensure(probe);
       secrets.delete(new SecretRef(NAMESPACE, "rbac-probe-chap"));
+      // A claim write from a stale cached copy meets a 409 and reads the claim afresh: Updates.update's get.
+      PersistentVolumeClaim stale = client.resource(claim).get();
+      client.resource(stale).edit(c -> new PersistentVolumeClaimBuilder(c).editMetadata()
+          .addToAnnotations("example.com/touched", "yes").endMetadata().build());
+      var claims = provisioner.persistentVolumeClaims().inNamespace(stale.getMetadata().getNamespace());
+      Updates.update(claims.withName(stale.getMetadata().getName()), claims::resource,
+          c -> new PersistentVolumeClaimBuilder(c).editMetadata().addToAnnotations("example.com/probe", "rbac")
+              .endMetadata().build(), stale);
       await().atMost(Duration.ofSeconds(30)).until(() -> "Bound".equals(phase(claim)));
       client.resource(claim).delete();
       await().atMost(Duration.ofSeconds(30)).until(() -> client.persistentVolumes().list().getItems().isEmpty()
