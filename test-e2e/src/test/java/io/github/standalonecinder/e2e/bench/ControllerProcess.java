@@ -51,6 +51,11 @@ final class ControllerProcess implements AutoCloseable {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(IMAGE_JVM_FLAGS);
     cmd.add(MAX_RAM);
+    // -Dbench.jvmFlags="..." tries other flags against the image's (appended: the last of a flag wins).
+    String extra = System.getProperty("bench.jvmFlags", "");
+    if (!extra.isBlank() && !extra.startsWith("${")) {
+      cmd.addAll(List.of(extra.trim().split("\\s+")));
+    }
     cmd.addAll(List.of("-jar", jar, "run", "--kubeconfig", kubeconfig.toString(), "--cloud-config",
         cloudConf.toString(), "--no-leader-elect", "--namespace", "kube-system", "--metrics-address",
         "127.0.0.1:" + port, "--connector-initiator", "iqn.2004-10.com.example:node"));
