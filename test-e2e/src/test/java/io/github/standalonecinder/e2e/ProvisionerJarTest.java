@@ -97,10 +97,12 @@ class ProvisionerJarTest {
         assertThat(sim.volumes()).hasSize(5);
 
         HttpClient http = HttpClient.newHttpClient();
-        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort
-            + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-        assertThat(metrics).contains("controller_persistentvolumeclaim_provision_total{class=\"cinder\"} 5.0")
-            .contains("openstack_api_request_duration_seconds");
+        // A claim is Bound once its PV is saved; the controller counts it a moment later, after dropping the
+        // claim's finalizer and posting the Event.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(http.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString())
+            .body()).contains("controller_persistentvolumeclaim_provision_total{class=\"cinder\"} 5.0")
+            .contains("openstack_api_request_duration_seconds"));
         assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/readyz"))
             .build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
 
