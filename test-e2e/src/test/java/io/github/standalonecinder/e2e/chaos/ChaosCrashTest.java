@@ -106,8 +106,8 @@ class ChaosCrashTest {
         // untilAsserted: a timeout names what is still wrong (which claim, which volume), not just "false".
         await().atMost(Duration.ofMinutes(Chaos.SOAK ? 15 : 4)).pollInterval(Duration.ofSeconds(1))
             .untilAsserted(() -> {
-              assertThat(api.client.persistentVolumeClaims().inAnyNamespace().list().getItems())
-                  .as("claims left").hasSize(claimCount - deleted.size());
+              assertThat(api.client.persistentVolumeClaims().inAnyNamespace().list().getItems().size())
+                  .as("claims left").isEqualTo(claimCount - deleted.size());
               Chaos.assertNothingLost(api.client, sim);
             });
         // Settle: nothing changes any more, then the invariants on everything.
@@ -125,11 +125,14 @@ class ChaosCrashTest {
         }
         await().atMost(Duration.ofMinutes(Chaos.SOAK ? 15 : 4)).pollInterval(Duration.ofSeconds(1))
             .untilAsserted(() -> {
-              assertThat(sim.volumes()).as("Cinder volumes left").isEmpty();
-              assertThat(api.client.persistentVolumes().list().getItems()).as("PVs left").isEmpty();
-              assertThat(api.client.secrets().inAnyNamespace().list().getItems()).as("Secrets left").isEmpty();
-              assertThat(api.client.persistentVolumeClaims().inAnyNamespace().list().getItems()).as("claims left")
+              assertThat(sim.volumes()).extracting(v -> v.name() + " " + v.status()).as("Cinder volumes left")
                   .isEmpty();
+              assertThat(api.client.persistentVolumes().list().getItems()).extracting(o -> o.getMetadata().getName())
+                  .as("PVs left").isEmpty();
+              assertThat(api.client.secrets().inAnyNamespace().list().getItems())
+                  .extracting(o -> o.getMetadata().getName()).as("Secrets left").isEmpty();
+              assertThat(api.client.persistentVolumeClaims().inAnyNamespace().list().getItems())
+                  .extracting(o -> o.getMetadata().getName()).as("claims left").isEmpty();
             });
         assertThat(last.isAlive()).isTrue();
         secrets.add(Chaos.KEYSTONE_PASSWORD);
