@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,8 +87,10 @@ final class ClaimProvisioner {
       return Optional.of(claim);
     }
     var claims = kube.persistentVolumeClaims().inNamespace(meta.getNamespace());
+    Predicate<PersistentVolumeClaim> live = c -> Objects.equals(c.getMetadata().getUid(),
+        meta.getUid()) && c.getMetadata().getDeletionTimestamp() == null;
     PersistentVolumeClaim saved = Updates.update(claims.withName(meta.getName()), claims::resource, c -> {
-      if (!Objects.equals(c.getMetadata().getUid(), meta.getUid()) || c.getMetadata().getDeletionTimestamp() != null) {
+      if (!live.test(c)) {
         return null;
       }
       var b = new PersistentVolumeClaimBuilder(c).editMetadata()
@@ -97,11 +100,8 @@ final class ClaimProvisioner {
       }
       return b.endMetadata().build();
     }, claim);
-    if (saved == null || !Objects.equals(saved.getMetadata().getUid(), meta.getUid())
-        || saved.getMetadata().getDeletionTimestamp() != null) {
-      return Optional.empty();
-    }
-    return Optional.of(saved);
+    // Null when gone; the unchanged copy when the claim was replaced or is being deleted.
+    return Optional.ofNullable(saved).filter(live);
   }
 
   static boolean hasFinalizer(PersistentVolumeClaim claim) {

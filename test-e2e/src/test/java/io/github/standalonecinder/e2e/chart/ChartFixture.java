@@ -88,6 +88,16 @@ final class ChartFixture {
     return found.get(0);
   }
 
+  /** Whether {@code tool} is an executable on the PATH. */
+  static boolean onPath(String tool) {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(d, tool))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static Path findRoot() {
     Path p = Path.of("").toAbsolutePath();
     while (p != null && !Files.isDirectory(p.resolve("charts/standalone-cinder"))) {

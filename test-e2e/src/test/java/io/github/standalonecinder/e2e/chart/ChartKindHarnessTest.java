@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -54,7 +53,7 @@ class ChartKindHarnessTest {
 
   @Test
   void isShellcheckClean() throws Exception {
-    assumeTrue(onPath("shellcheck"), "shellcheck not installed");
+    assumeTrue(ChartFixture.onPath("shellcheck"), "shellcheck not installed");
     Process p = new ProcessBuilder("shellcheck", SCRIPT.toString()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor()).as(out).isZero();
@@ -65,10 +64,5 @@ class ChartKindHarnessTest {
     Files.writeString(f, "#!/bin/sh\n" + body + "\n");
     Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwxr-xr-x"));
     return f;
-  }
-
-  private static boolean onPath(String cmd) {
-    return List.of(System.getenv().getOrDefault("PATH", "").split(":")).stream()
-        .anyMatch(d -> Files.isExecutable(Path.of(d, cmd)));
   }
 }

@@ -31,7 +31,7 @@ class ImageTarSmokeTest {
     assumeTrue(Files.isRegularFile(IMAGE), "no " + IMAGE + ": build it with mvn -B -Pimage -pl cmd -am package "
         + "-DskipTests");
     assumeTrue("0".equals(output("id", "-u").strip()), "not root: chroot needs it");
-    assumeTrue(onPath("unshare") && onPath("chroot"), "unshare or chroot missing");
+    assumeTrue(ChartFixture.onPath("unshare") && ChartFixture.onPath("chroot"), "unshare or chroot missing");
 
     Path unpacked = Files.createDirectories(dir.resolve("tar"));
     Path root = Files.createDirectories(dir.resolve("root"));
@@ -55,15 +55,6 @@ class ImageTarSmokeTest {
     assertThat(out).startsWith("standalone-cinder ");
     System.out.println("image entrypoint `version` as " + config.get("User").asText() + ": " + out.strip() + " in "
         + ms + " ms");
-  }
-
-  private static boolean onPath(String tool) {
-    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
-      if (Files.isExecutable(Path.of(d, tool))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static void run(String... cmd) throws IOException, InterruptedException {
