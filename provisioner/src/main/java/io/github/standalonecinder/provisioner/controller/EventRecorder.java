@@ -20,6 +20,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,13 +32,15 @@ import org.slf4j.LoggerFactory;
  * Writes events.k8s.io/v1 Events with every field a real API server requires (eventTime, reportingController,
  * reportingInstance, action, regarding), aggregating repeats: the same reason and note on the same object within
  * {@link #SERIES_WINDOW} bumps the first Event's {@code series.count} instead of writing a new one, so a claim
- * retried for hours does not flood etcd. Recording never fails the caller: errors are logged.
+ * retried for hours does not flood etcd. Recording never fails the caller: errors are logged. The controller writes
+ * through {@link #backgroundWriter()}, as client-go's broadcaster does: a worker does not wait for its Events.
  */
 public final class EventRecorder {
   private static final Logger log = LoggerFactory.getLogger(EventRecorder.class);
   static final Duration SERIES_WINDOW = Duration.ofMinutes(30);
   private static final int MAX_NOTE = 1024;
   private static final int MAX_TRACKED = 4096;
+  static final int MAX_QUEUED = 1000;
   private static final DateTimeFormatter MICRO =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
 
@@ -43,15 +50,39 @@ public final class EventRecorder {
   private final String reportingController;
   private final String reportingInstance;
   private final Clock clock;
+  private final Executor writer;
   private final Map<String, Series> recent = new LinkedHashMap<>();
 
   private record Series(String namespace, String name, int count, Instant first) {}
 
+  /** Writes each Event before {@code record} returns. */
   public EventRecorder(KubernetesClient client, String reportingController, String reportingInstance, Clock clock) {
+    this(client, reportingController, reportingInstance, clock, Runnable::run);
+  }
+
+  public EventRecorder(KubernetesClient client, String reportingController, String reportingInstance, Clock clock,
+      Executor writer) {
     this.client = client;
     this.reportingController = truncate(reportingController, 128);
     this.reportingInstance = truncate(reportingInstance, 128);
     this.clock = clock;
+    this.writer = writer;
+  }
+
+  /**
+   * One daemon thread writing Events in the order they were recorded. Events are best effort: with
+   * {@value #MAX_QUEUED} waiting (the API server down or throttling us), further ones are dropped and logged.
+   */
+  public static ExecutorService backgroundWriter() {
+    return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(MAX_QUEUED), r -> {
+      Thread t = new Thread(r, "event-writer");
+      t.setDaemon(true);
+      return t;
+    }, (r, executor) -> {
+      if (!executor.isShutdown()) {
+        log.warn("{} Events waiting to be written; dropping one", MAX_QUEUED);
+      }
+    });
   }
 
   public void normal(HasMetadata regarding, String reason, String action, String note) {
@@ -63,9 +94,16 @@ public final class EventRecorder {
   }
 
   public void record(HasMetadata regarding, Type type, String reason, String action, String note) {
+    // Read the object now: the caller may go on to change it.
+    ObjectReference ref = reference(regarding);
     String safeNote = truncate(note, MAX_NOTE);
-    String key = regarding.getMetadata().getUid() + "|" + type + "|" + reason + "|" + safeNote;
     Instant now = clock.instant();
+    writer.execute(() -> write(ref, type, reason, action, safeNote, now));
+  }
+
+  private void write(ObjectReference regarding, Type type, String reason, String action, String safeNote,
+      Instant now) {
+    String key = regarding.getUid() + "|" + type + "|" + reason + "|" + safeNote;
     try {
       Series series;
       synchronized (recent) {
@@ -84,16 +122,17 @@ public final class EventRecorder {
         trim();
       }
     } catch (RuntimeException e) {
-      log.warn("could not record {} event {} on {}/{}: {}", type, reason, regarding.getMetadata().getNamespace(),
-          regarding.getMetadata().getName(), e.getMessage());
+      log.warn("could not record {} event {} on {}/{}: {}", type, reason, regarding.getNamespace(),
+          regarding.getName(), e.getMessage());
     }
   }
 
-  private Event create(HasMetadata regarding, Type type, String reason, String action, String note, Instant now) {
-    String namespace = regarding.getMetadata().getNamespace() == null ? "default" : regarding.getMetadata().getNamespace();
+  private Event create(ObjectReference regarding, Type type, String reason, String action, String note,
+      Instant now) {
+    String namespace = regarding.getNamespace() == null ? "default" : regarding.getNamespace();
     Event event = new EventBuilder()
         .withNewMetadata()
-          .withName(regarding.getMetadata().getName() + "." + Long.toHexString(now.toEpochMilli())
+          .withName(regarding.getName() + "." + Long.toHexString(now.toEpochMilli())
               + UUID.randomUUID().toString().substring(0, 8))
           .withNamespace(namespace)
         .endMetadata()
@@ -104,7 +143,7 @@ public final class EventRecorder {
         .withReason(truncate(reason, 128))
         .withType(type.name())
         .withNote(note)
-        .withRegarding(reference(regarding))
+        .withRegarding(regarding)
         .build();
     return client.events().v1().events().inNamespace(namespace).resource(event).create();
   }

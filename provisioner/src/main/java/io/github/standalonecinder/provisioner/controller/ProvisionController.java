@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.github.standalonecinder.mappers.SecretStore;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.kube.LeanItemStore;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,8 +20,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,8 +65,12 @@ public final class ProvisionController implements AutoCloseable {
   private final ClaimProvisioner provisioner;
   private final VolumeDeleter deleter;
   private final OrphanSweeper sweeper;
+  static final long LIST_PAGE = 500;
   private final Map<Key, Instant> firstAttempt = new ConcurrentHashMap<>();
+  /** Names of PVs this process is saving or saved that the PV cache has not shown yet. */
+  private final Set<String> savedNotCached = ConcurrentHashMap.newKeySet();
   private final List<Thread> workers = new ArrayList<>();
+  private final ExecutorService eventWriter = EventRecorder.backgroundWriter();
   private SharedIndexInformer<PersistentVolumeClaim> claims;
   private SharedIndexInformer<PersistentVolume> volumes;
   private SharedIndexInformer<StorageClass> classes;
@@ -74,7 +81,7 @@ public final class ProvisionController implements AutoCloseable {
     this.kube = kube;
     this.settings = settings;
     this.metrics = metrics;
-    this.events = new EventRecorder(kube, settings.provisionerName(), instanceId, Clock.systemUTC());
+    this.events = new EventRecorder(kube, settings.provisionerName(), instanceId, Clock.systemUTC(), eventWriter);
     this.queue = new WorkQueue<>(settings.baseBackoff(), settings.maxBackoff());
     CinderExporter exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());
     SecretStore secretStore = new SecretStore(kube);
@@ -90,11 +97,17 @@ public final class ProvisionController implements AutoCloseable {
   /** Starts informers, waits until their caches are filled, then starts the workers. */
   public void start() throws InterruptedException {
     long resync = settings.resyncPeriod().toMillis();
-    claims = kube.persistentVolumeClaims().inAnyNamespace().runnableInformer(resync);
-    volumes = kube.persistentVolumes().runnableInformer(resync);
+    // Paged initial LISTs: a cluster's worth of claims is never one response held in memory at once.
+    claims = kube.persistentVolumeClaims().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(resync)
+        .itemStore(new LeanItemStore<>());
+    volumes = kube.persistentVolumes().withLimit(LIST_PAGE).runnableInformer(resync)
+        .itemStore(new LeanItemStore<>());
     classes = kube.storage().v1().storageClasses().runnableInformer(resync);
     claims.addEventHandler(handler(c -> queue.add(new ClaimKey(c.getMetadata().getNamespace(), c.getMetadata().getName()))));
-    volumes.addEventHandler(handler(v -> queue.add(new VolumeKey(v.getMetadata().getName()))));
+    volumes.addEventHandler(handler(v -> {
+      savedNotCached.remove(v.getMetadata().getName());
+      queue.add(new VolumeKey(v.getMetadata().getName()));
+    }));
     classes.addEventHandler(handler(sc -> enqueuePendingClaims()));
     CompletableFuture.allOf(classes.start().toCompletableFuture(), volumes.start().toCompletableFuture(),
         claims.start().toCompletableFuture()).join();
@@ -130,6 +143,13 @@ public final class ProvisionController implements AutoCloseable {
     }
     for (Thread t : workers) {
       t.interrupt();
+    }
+    eventWriter.shutdown();
+    try {
+      // The Events of the work just done; the process is going away.
+      eventWriter.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -252,7 +272,7 @@ public final class ProvisionController implements AutoCloseable {
         || claim.getMetadata().getAnnotations().get(Annotations.SELECTED_NODE) == null)) {
       return;
     }
-    if (pvExists(pvName)) {
+    if (pvExists(pvName, claim)) {
       provisioner.clearIntent(claim);
       return;
     }
@@ -270,7 +290,14 @@ public final class ProvisionController implements AutoCloseable {
       claim = held.get();
       events.normal(claim, "Provisioning", "Provision",
           "External provisioner is provisioning volume for claim \"" + key.namespace() + "/" + key.name() + "\"");
-      PersistentVolume pv = provisioner.provision(claim, sc, plan);
+      savedNotCached.add(plan.pvName());
+      PersistentVolume pv;
+      try {
+        pv = provisioner.provision(claim, sc, plan);
+      } catch (ProvisioningException | RuntimeException e) {
+        savedNotCached.remove(plan.pvName()); // not saved; a retry still reads it (the claim holds our intent)
+        throw e;
+      }
       provisioner.clearIntent(claim);
       events.normal(claim, "ProvisioningSucceeded", "Provision",
           "Successfully provisioned volume " + pv.getMetadata().getName());
@@ -314,11 +341,22 @@ public final class ProvisionController implements AutoCloseable {
     }
   }
 
-  private boolean pvExists(String pvName) {
+  /**
+   * Whether the claim's PV is saved. The cache can lag behind a PV saved a moment ago, by this process (then it is
+   * in {@link #savedNotCached}) or by an attempt that crashed or lost leadership before clearing its intent (then
+   * the claim still carries our finalizer or annotation): only then is the API server asked. A claim with neither
+   * has never had a PV (its intent is recorded before any PV is saved), which spares a request per new claim.
+   */
+  private boolean pvExists(String pvName, PersistentVolumeClaim claim) {
     if (cachedPv(pvName) != null) {
       return true;
     }
-    // The cache may lag behind a PV we just saved; ask the API server before provisioning again.
+    var annotations = claim.getMetadata().getAnnotations();
+    boolean intentRecorded = ClaimProvisioner.hasFinalizer(claim)
+        || (annotations != null && annotations.containsKey(Annotations.CLAIM_PROVISIONING));
+    if (!intentRecorded && !savedNotCached.contains(pvName)) {
+      return false;
+    }
     return kube.persistentVolumes().withName(pvName).get() != null;
   }
 

@@ -9,7 +9,9 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.github.standalonecinder.mappers.Connector;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
@@ -31,7 +33,11 @@ final class ControllerHarness implements AutoCloseable {
   static final Connector CONNECTOR = new Connector("node-pool", "10.1.2.3", "iqn.2004-10.com.example:k8s",
       List.of("10000090fa0d6754"), List.of(), false, "x86_64", "linux2");
 
+  /** The User-Agent of the controller's requests, which tells them from the test's and the binder's. */
+  static final String CONTROLLER_AGENT = "controller-under-test";
+
   final KubernetesClient kube;
+  private final KubernetesClient controllerKube;
   final CinderSimulator sim;
   final CinderGateway cinder;
   final ProvisionerSettings settings;
@@ -41,6 +47,8 @@ final class ControllerHarness implements AutoCloseable {
   ControllerHarness(KubernetesClient kube, CinderSimulator sim, CinderGateway cinder,
       UnaryOperator<ProvisionerSettings> tweak) throws InterruptedException {
     this.kube = kube;
+    this.controllerKube = new KubernetesClientBuilder().withConfig(new ConfigBuilder(kube.getConfiguration())
+        .withUserAgent(CONTROLLER_AGENT).build()).build();
     this.sim = sim;
     this.cinder = cinder;
     this.settings = tweak.apply(ProvisionerSettings.defaults(NAMESPACE, CONNECTOR)
@@ -51,7 +59,7 @@ final class ControllerHarness implements AutoCloseable {
   }
 
   void startController(CinderGateway gateway) throws InterruptedException {
-    controller = new ProvisionController(kube, gateway, VolumeMapperRegistry.defaults(), settings,
+    controller = new ProvisionController(controllerKube, gateway, VolumeMapperRegistry.defaults(), settings,
         new ControllerMetrics(new SimpleMeterRegistry()), "test");
     controller.start();
   }
@@ -119,6 +127,7 @@ final class ControllerHarness implements AutoCloseable {
   @Override
   public void close() {
     controller.close();
+    controllerKube.close();
     binder.close();
     wipe();
   }

@@ -10,7 +10,11 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -64,5 +68,52 @@ class EventRecorderTest {
     r.warning(claim, "ProvisioningFailed", "Provision", "x".repeat(5000));
     Event e = client.events().v1().events().inNamespace("ns").list().getItems().get(0);
     assertThat(e.getNote()).hasSize(1024).endsWith("...");
+  }
+
+  @Test
+  void theBackgroundWriterWritesInOrderWithoutTheCallerWaiting() throws Exception {
+    ExecutorService writer = EventRecorder.backgroundWriter();
+    EventRecorder r = new EventRecorder(client, "p", "i", Clock.systemUTC(), writer);
+    CountDownLatch release = new CountDownLatch(1);
+    writer.execute(() -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    r.normal(claim, "Provisioning", "Provision", "first");
+    r.warning(claim, "ProvisioningFailed", "Provision", "second");
+    r.normal(claim, "ProvisioningSucceeded", "Provision", "third");
+    assertThat(client.events().v1().events().inNamespace("ns").list().getItems())
+        .as("nothing written while the writer is busy: the caller did not wait").isEmpty();
+
+    release.countDown();
+    writer.shutdown();
+    assertThat(writer.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(client.events().v1().events().inNamespace("ns").list().getItems().stream()
+        .sorted(Comparator.comparing((Event e) -> e.getEventTime().getTime())).map(Event::getNote))
+        .containsExactly("first", "second", "third");
+  }
+
+  @Test
+  void aFullQueueDropsEventsInsteadOfBlockingTheCaller() throws Exception {
+    ExecutorService writer = EventRecorder.backgroundWriter();
+    EventRecorder r = new EventRecorder(client, "p", "i", Clock.systemUTC(), writer);
+    CountDownLatch release = new CountDownLatch(1);
+    writer.execute(() -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    for (int i = 0; i < EventRecorder.MAX_QUEUED + 5; i++) {
+      r.normal(claim, "Provisioning", "Provision", "note " + i);
+    }
+    release.countDown();
+    writer.shutdown();
+    assertThat(writer.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(client.events().v1().events().inNamespace("ns").list().getItems()).hasSize(EventRecorder.MAX_QUEUED);
   }
 }

@@ -12,6 +12,8 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
 import io.github.standalonecinder.provisioner.simulator.SimVolume;
@@ -21,6 +23,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -34,6 +37,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @EnableKubernetesMockClient(crud = true)
 class ProvisionControllerTest {
   static KubernetesClient client;
+  static KubernetesMockServer server;
   private static final AtomicInteger NS = new AtomicInteger();
 
   private CinderSimulator sim;
@@ -297,6 +301,40 @@ class ProvisionControllerTest {
     assertThat(sim.requestCount("POST /volumes")).isZero();
     assertThat(sim.volumes()).isEmpty();
     assertThat(h.get(claim).getMetadata().getFinalizers()).doesNotContain(Annotations.CLAIM_FINALIZER);
+  }
+
+  @Test
+  void aNewClaimCostsNoPvReadAndAClaimHoldingOurIntentDoes() throws Exception {
+    start(SimulatedBackend.ISCSI_CHAP);
+    h.storageClass("reads-" + ns, Map.of(), "Delete", "Immediate");
+    controllerRequests();
+    PersistentVolumeClaim fresh = h.awaitBound(h.claim(ns, "fresh", "reads-" + ns, "1Gi", b -> b));
+    String pvPath = "/api/v1/persistentvolumes/pvc-" + fresh.getMetadata().getUid();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !h.events(fresh, "ProvisioningSucceeded").isEmpty());
+    List<String> requests = controllerRequests();
+    assertThat(requests).as("the controller's requests").contains("POST /api/v1/persistentvolumes")
+        .doesNotContain("GET " + pvPath);
+
+    // A claim still carrying our intent may have a PV the cache has not shown (a crash after saving it): read it.
+    h.stopController();
+    PersistentVolumeClaim held = h.claim(ns, "held", "reads-" + ns, "1Gi", b -> b.editMetadata()
+        .addToFinalizers(Annotations.CLAIM_FINALIZER).endMetadata());
+    h.startController(h.cinder);
+    h.awaitBound(held);
+    assertThat(controllerRequests()).contains("GET /api/v1/persistentvolumes/pvc-" + held.getMetadata().getUid());
+  }
+
+  /** Drains the mock server's request log: the controller's requests as "METHOD path". */
+  private static List<String> controllerRequests() throws InterruptedException {
+    List<String> mine = new java.util.ArrayList<>();
+    RecordedRequest r;
+    while ((r = server.takeRequest(10, TimeUnit.MILLISECONDS)) != null) {
+      String agent = r.getHeader("User-Agent");
+      if (agent != null && agent.contains(ControllerHarness.CONTROLLER_AGENT)) {
+        mine.add(r.getMethod() + " " + r.getPath().replaceAll("\\?.*", ""));
+      }
+    }
+    return mine;
   }
 
   @Test
