@@ -26,8 +26,24 @@ public final class Main implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
+  /** The system property that sizes the common ForkJoinPool; read once, when that pool is first used. */
+  static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
   public static void main(String[] args) {
+    useCommonPoolForAsyncCompletions(Runtime.getRuntime().availableProcessors());
     System.exit(execute(args));
+  }
+
+  /**
+   * With fewer than 3 CPUs the common pool has parallelism 1, and CompletableFuture then runs every async stage on a
+   * new thread: the Kubernetes client (JDK HTTP client) would start a thread per API request. A pod limited to 1–2
+   * CPUs is the usual case, so give the pool 2 threads unless the user sized it. Must run before any
+   * CompletableFuture is made.
+   */
+  static void useCommonPoolForAsyncCompletions(int cpus) {
+    if (cpus < 3 && System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+      System.setProperty(COMMON_POOL_PARALLELISM, "2");
+    }
   }
 
   /** Runs the command line and returns the exit code; bad input is one line on stderr, no stack trace. */

@@ -10,12 +10,14 @@ import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLo
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
+import io.github.standalonecinder.provisioner.kube.CompactSerialization;
 import io.github.standalonecinder.provisioner.kube.RequestRateLimiter;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import io.github.standalonecinder.provisioner.metrics.MeteredCinderGateway;
 import io.github.standalonecinder.provisioner.metrics.StatusServer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -173,6 +175,7 @@ final class RunCommand implements Runnable {
     config = new ConfigBuilder(config).withMaxConcurrentRequests(kubeApiBurst).build();
     RequestRateLimiter limiter = new RequestRateLimiter(kubeApiQps, kubeApiBurst);
     return new KubernetesClientBuilder().withConfig(config)
+        .withKubernetesSerialization(CompactSerialization.create())
         .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("qps", limiter)).build();
   }
 
@@ -180,6 +183,8 @@ final class RunCommand implements Runnable {
   public void run() {
     ProvisionerSettings settings = settings();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // jvm_threads_*: a thread count that grows with the request rate is a bug operators should be able to see.
+    new JvmThreadMetrics().bindTo(registry);
     CinderGateway cinder = MeteredCinderGateway.wrap(cloud.connect(), registry);
     KubernetesClient kube = kubernetes();
     String instance = hostName() + "_" + UUID.randomUUID().toString().substring(0, 8);
