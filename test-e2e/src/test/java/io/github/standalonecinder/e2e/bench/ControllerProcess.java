@@ -6,21 +6,28 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The shaded jar's {@code run} as a separate JVM with the image's JVM flags, so its CPU time and RSS are its own
  * (read from {@code /proc/<pid>}).
  */
-final class ControllerProcess implements AutoCloseable {
+public final class ControllerProcess implements AutoCloseable {
   /** The flags of the Dockerfile and the chart; MaxRAM stands in for the chart's 384Mi memory limit. */
-  static final List<String> IMAGE_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=75",
+  public static final List<String> IMAGE_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=75",
+      "-XX:MinHeapFreeRatio=5", "-XX:MaxHeapFreeRatio=10", "-XX:MaxNewSize=16m", "-XX:TrimNativeHeapInterval=5000",
       "-XX:+ExitOnOutOfMemoryError", "-Xss512k", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData");
+  /** The image's environment (Dockerfile ENV, Jib environment). */
+  public static final Map<String, String> IMAGE_ENV = Map.of("MALLOC_ARENA_MAX", "2");
   static final String MAX_RAM = "-XX:MaxRAM=384m";
   private static final long CLOCK_TICKS = 100; // USER_HZ on Linux
 
@@ -63,6 +70,7 @@ final class ControllerProcess implements AutoCloseable {
     Path log = Files.createTempFile(dir, "controller-", ".log");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("OS_") || k.equals("WORKERS") || k.equals("JAVA_TOOL_OPTIONS"));
+    pb.environment().putAll(IMAGE_ENV);
     long t0 = System.nanoTime();
     return new ControllerProcess(pb.start(), log, port, t0);
   }
@@ -97,14 +105,58 @@ final class ControllerProcess implements AutoCloseable {
     return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000 / CLOCK_TICKS;
   }
 
-  /** VmRSS in KiB. */
-  long rssKiB() throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+  /**
+   * CPU milliseconds (utime + stime) by thread group: each thread's name with its trailing number dropped
+   * ({@code provisioner-worker-3} → {@code provisioner-worker-}), so workers, HTTP client threads, the JIT compiler
+   * and GC each show as one line.
+   */
+  Map<String, Long> cpuMillisByThread() throws IOException {
+    Map<String, Long> byGroup = new TreeMap<>();
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(process.pid()),
+        "task"))) {
+      for (Path task : tasks) {
+        String stat;
+        try {
+          stat = Files.readString(task.resolve("stat"));
+        } catch (IOException e) {
+          continue; // the thread ended
+        }
+        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+$", "");
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        byGroup.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000 / CLOCK_TICKS, Long::sum);
       }
     }
-    throw new IOException("no VmRSS for " + process.pid());
+    return byGroup;
+  }
+
+  /** after − before per group, largest first; groups that used no CPU left out. */
+  static Map<String, Long> minus(Map<String, Long> after, Map<String, Long> before) {
+    Map<String, Long> d = new LinkedHashMap<>();
+    after.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+        .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(e -> d.put(e.getKey(), e.getValue()));
+    return d;
+  }
+
+  /** VmRSS in KiB. */
+  long rssKiB() throws IOException {
+    return rssPartsKiB().get("VmRSS");
+  }
+
+  /** VmRSS and its parts (RssAnon: heap, metaspace, stacks, malloc; RssFile: mapped jars, libraries, CDS), KiB. */
+  Map<String, Long> rssPartsKiB() throws IOException {
+    Map<String, Long> parts = new LinkedHashMap<>();
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+      for (String key : List.of("VmRSS", "RssAnon", "RssFile", "RssShmem")) {
+        if (line.startsWith(key + ":")) {
+          parts.put(key, Long.parseLong(line.replaceAll("[^0-9]", "")));
+        }
+      }
+    }
+    if (!parts.containsKey("VmRSS")) {
+      throw new IOException("no VmRSS for " + process.pid());
+    }
+    return parts;
   }
 
   String metrics() throws Exception {
