@@ -5,7 +5,9 @@ import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -17,6 +19,7 @@ import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
 import io.github.standalonecinder.provisioner.emulation.PersistentVolumeBinder;
+import io.github.standalonecinder.provisioner.kube.CompactSerialization;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
 import io.github.standalonecinder.provisioner.simulator.SimVolume;
@@ -66,7 +69,13 @@ final class DemoCommand implements Runnable {
     KubernetesMockServer apiServer = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
         new KubernetesCrudDispatcher(), false);
     apiServer.init(InetAddress.getLoopbackAddress(), 0);
-    try (KubernetesClient kube = apiServer.createClient();
+    Config mockConfig;
+    try (KubernetesClient plain = apiServer.createClient()) {
+      mockConfig = plain.getConfiguration();
+    }
+    // With the serialization `run` uses: it knows our kinds by name, which the examples are read by.
+    try (KubernetesClient kube = new KubernetesClientBuilder().withConfig(mockConfig)
+        .withKubernetesSerialization(CompactSerialization.create()).build();
         CinderSimulator cinderSim = CinderSimulator.builder()
             .backend(SimulatedBackend.ISCSI_CHAP)
             .volumeType("iscsi", Map.of())
@@ -81,6 +90,9 @@ final class DemoCommand implements Runnable {
               settings, new ControllerMetrics(new SimpleMeterRegistry()), "demo")) {
         controller.start();
         List<PersistentVolumeClaim> claims = apply(kube);
+        if (claims.isEmpty()) {
+          throw new UserError("the bundled examples held no PersistentVolumeClaim");
+        }
         awaitOrFail("claims Bound", () -> claims.stream().allMatch(c -> isBound(kube, c)));
         step("All " + claims.size() + " claims are Bound. PersistentVolumes made:");
         for (PersistentVolumeClaim c : claims) {

@@ -2,10 +2,13 @@ package io.github.standalonecinder.provisioner.kube;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.WatchEvent;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import org.junit.jupiter.api.Test;
 
@@ -49,5 +52,21 @@ class CompactSerializationTest {
     Object read = compact.unmarshal(json);
     assertThat(read).isInstanceOf(PersistentVolumeClaim.class).isEqualTo(original);
     assertThat(compact.asJson(read)).isEqualTo(json);
+  }
+
+  @Test
+  void watchEventsOfOurKindsReadAsTheirTypesOthersAsGenericResources() {
+    String claimEvent = "{\"type\":\"ADDED\",\"object\":" + new KubernetesSerialization().asJson(claim("w", "n"))
+        + "}";
+    String otherEvent = "{\"type\":\"ADDED\",\"object\":{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+        + "\"metadata\":{\"name\":\"d\"}}}";
+
+    assertThat(compact.unmarshal(claimEvent, WatchEvent.class).getObject()).isInstanceOf(PersistentVolumeClaim.class);
+    assertThat(compact.unmarshal(otherEvent, WatchEvent.class).getObject())
+        .isInstanceOf(GenericKubernetesResource.class);
+    for (var kind : CompactSerialization.KINDS) {
+      assertThat(compact.getRegisteredKubernetesResource(HasMetadata.getApiVersion(kind), HasMetadata.getKind(kind)))
+          .isEqualTo(kind);
+    }
   }
 }
