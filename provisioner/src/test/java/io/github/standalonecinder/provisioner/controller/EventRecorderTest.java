@@ -70,11 +70,9 @@ class EventRecorderTest {
     assertThat(e.getNote()).hasSize(1024).endsWith("...");
   }
 
-  @Test
-  void theBackgroundWriterWritesInOrderWithoutTheCallerWaiting() throws Exception {
+  /** The background writer, kept busy until release is counted down. */
+  private static ExecutorService busyWriter(CountDownLatch release) {
     ExecutorService writer = EventRecorder.backgroundWriter();
-    EventRecorder r = new EventRecorder(client, "p", "i", Clock.systemUTC(), writer);
-    CountDownLatch release = new CountDownLatch(1);
     writer.execute(() -> {
       try {
         release.await();
@@ -82,6 +80,14 @@ class EventRecorderTest {
         Thread.currentThread().interrupt();
       }
     });
+    return writer;
+  }
+
+  @Test
+  void theBackgroundWriterWritesInOrderWithoutTheCallerWaiting() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    ExecutorService writer = busyWriter(release);
+    EventRecorder r = new EventRecorder(client, "p", "i", Clock.systemUTC(), writer);
     r.normal(claim, "Provisioning", "Provision", "first");
     r.warning(claim, "ProvisioningFailed", "Provision", "second");
     r.normal(claim, "ProvisioningSucceeded", "Provision", "third");
@@ -98,16 +104,9 @@ class EventRecorderTest {
 
   @Test
   void aFullQueueDropsEventsInsteadOfBlockingTheCaller() throws Exception {
-    ExecutorService writer = EventRecorder.backgroundWriter();
-    EventRecorder r = new EventRecorder(client, "p", "i", Clock.systemUTC(), writer);
     CountDownLatch release = new CountDownLatch(1);
-    writer.execute(() -> {
-      try {
-        release.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    ExecutorService writer = busyWriter(release);
+    EventRecorder r = new EventRecorder(client, "p", "i", Clock.systemUTC(), writer);
     for (int i = 0; i < EventRecorder.MAX_QUEUED + 5; i++) {
       r.normal(claim, "Provisioning", "Provision", "note " + i);
     }
