@@ -44,10 +44,16 @@ final class BenchEnvironment implements AutoCloseable {
 
   BenchEnvironment(Path dir, Duration apiLatency, Duration createDelay, Duration deleteDelay, int simThreads)
       throws IOException {
+    this(dir, apiLatency, createDelay, deleteDelay, simThreads, false);
+  }
+
+  /** With tls, the API server speaks HTTPS (a self-signed certificate), as a pod's API server does. */
+  BenchEnvironment(Path dir, Duration apiLatency, Duration createDelay, Duration deleteDelay, int simThreads,
+      boolean tls) throws IOException {
     sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP).volumeType("iscsi", Map.of())
         .apiLatency(apiLatency).createDelay(createDelay).deleteDelay(deleteDelay).httpThreads(simThreads).start();
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new KubernetesCrudDispatcher(), false);
+        new KubernetesCrudDispatcher(), tls);
     server.init(InetAddress.getLoopbackAddress(), 0);
     try (KubernetesClient plain = server.createClient()) {
       client = new KubernetesClientBuilder().withConfig(new ConfigBuilder(plain.getConfiguration())

@@ -44,6 +44,11 @@ class Benchmarks {
   static final String WORKERS = prop("bench.workers", "");
   static final String QPS = prop("bench.qps", "");
   static final String BURST = prop("bench.burst", "");
+  /** The controller flags of the sized fast-simulator burst (docs/benchmarks.md: QPS >= calls/claim x rate). */
+  static final List<String> FAST_SIZED_ARGS = List.of(prop("bench.fastSizedArgs",
+      "--workers 64 --kube-api-qps 400 --kube-api-burst 800").split("\\s+"));
+    /** Claims provisioned (and left Bound) before each measured burst; 0 measures a cold controller. */
+  static final int WARMUP = Integer.parseInt(prop("bench.warmup", "50"));
   static final boolean STRICT = Boolean.parseBoolean(prop("bench.strict", "false"));
   static final Path OUT = Path.of(prop("bench.out", "target/bench"));
 
@@ -67,6 +72,7 @@ class Benchmarks {
     config.put("kubeApiQps", QPS.isEmpty() ? "controller default" : QPS);
     config.put("kubeApiBurst", BURST.isEmpty() ? "controller default" : BURST);
     config.put("jvmFlags", String.join(" ", ControllerProcess.IMAGE_JVM_FLAGS) + " " + ControllerProcess.MAX_RAM);
+    config.put("warmupClaims", WARMUP);
     config.put("cpus", Runtime.getRuntime().availableProcessors());
     report.put("config", config);
 
@@ -76,7 +82,8 @@ class Benchmarks {
     boolean mainInScaling = Arrays.stream(SCALING).anyMatch(n -> n == CLAIMS);
     int[] sizes = mainInScaling ? SCALING : concat(SCALING, CLAIMS);
     for (int n : sizes) {
-      Map<String, Object> r = burst("realistic-" + n, n, API_LATENCY, CREATE_DELAY, DELETE_DELAY, n == CLAIMS);
+      Map<String, Object> r = burst("realistic-" + n, n, API_LATENCY, CREATE_DELAY, DELETE_DELAY, n == CLAIMS,
+          controllerArgs());
       scaling.add(r);
       if (n == CLAIMS) {
         main = r;
@@ -84,9 +91,16 @@ class Benchmarks {
     }
     report.put("scaling", scaling);
     report.put("burst", main);
+    // Without Cinder latency the Kubernetes side is the limit: at the defaults, the client's QPS budget (each claim
+    // costs a few requests); then with a budget and worker count sized for a 50 claims/s burst.
     Map<String, Object> fast = burst("fast-" + FAST_CLAIMS, FAST_CLAIMS, Duration.ZERO, Duration.ZERO, Duration.ZERO,
-        false);
+        false, controllerArgs());
     report.put("fastBurst", fast);
+    Map<String, Object> fastSized = burst("fast-sized-" + FAST_CLAIMS, FAST_CLAIMS, Duration.ZERO, Duration.ZERO,
+        Duration.ZERO, false, FAST_SIZED_ARGS);
+    report.put("fastBurstSized", fastSized);
+    Map<String, Object> idle = idleInPodStyle();
+    report.put("idleInPodStyle", idle);
     Map<String, Object> memory = MEMORY_OBJECTS > 0 ? memory(MEMORY_OBJECTS)
         : Map.of("rssMiB", Double.NaN, "startToReadySeconds", Double.NaN);
     report.put("memory", memory);
@@ -108,9 +122,14 @@ class Benchmarks {
     }
     row("Burst " + CLAIMS + ": throughput (PVs / Bound)", fmt(main.get("pvsPerSecond")) + " / "
         + fmt(main.get("claimsPerSecond")) + " claims/s", "ideal " + fmt(CLAIMS / ideal) + " claims/s", null);
-    row("Fast simulator " + FAST_CLAIMS + ": throughput (PVs / Bound)", fmt(fast.get("pvsPerSecond")) + " / "
-        + fmt(fast.get("claimsPerSecond")) + " claims/s", "target >= 50 claims/s",
-        (double) fast.get("pvsPerSecond") >= 50);
+    double fastCalls = (double) fast.get("kubeCallsPerClaim");
+    row("Fast simulator " + FAST_CLAIMS + ", defaults: PVs / Bound", fmt(fast.get("pvsPerSecond")) + " / "
+        + fmt(fast.get("claimsPerSecond")) + " claims/s", "QPS budget / " + fmt(fastCalls)
+        + " Kubernetes calls per claim = " + (QPS.isEmpty() ? "150" : QPS) + " / " + fmt(fastCalls) + " = "
+        + fmt(Double.parseDouble(QPS.isEmpty() ? "150" : QPS) / fastCalls) + " claims/s", null);
+    row("Fast simulator " + FAST_CLAIMS + ", " + String.join(" ", FAST_SIZED_ARGS) + ": PVs / Bound",
+        fmt(fastSized.get("pvsPerSecond")) + " / " + fmt(fastSized.get("claimsPerSecond")) + " claims/s",
+        "target >= 50 claims/s", (double) fastSized.get("pvsPerSecond") >= 50);
     @SuppressWarnings("unchecked")
     Map<String, Double> ov = (Map<String, Double>) main.get("overheadToBoundMs");
     @SuppressWarnings("unchecked")
@@ -126,16 +145,19 @@ class Benchmarks {
     row("Kubernetes calls / claim", fmt(main.get("kubeCallsPerClaim")), "ideal 1 (create PV)", null);
     row("Controller CPU / volume (realistic)", fmt(main.get("cpuMsPerVolume")) + " ms", "target <= 5 ms",
         (double) main.get("cpuMsPerVolume") <= 5);
-    row("Controller CPU / volume (fast sim)", fmt(fast.get("cpuMsPerVolume")) + " ms", "target <= 5 ms", null);
+    row("Controller CPU / volume (fast sim, defaults / sized)", fmt(fast.get("cpuMsPerVolume")) + " / "
+        + fmt(fastSized.get("cpuMsPerVolume")) + " ms", "target <= 5 ms", null);
     row("Delete storm " + CLAIMS + ": all gone", fmt(main.get("deleteStormSeconds")) + " s",
         "ideal " + fmt(main.get("deleteIdealSeconds")) + " s", null);
     row("Cinder calls / deleted volume", fmt(main.get("deleteCinderCallsPerVolume")), "", null);
-    row("Idle RSS after start", fmt(main.get("idleRssMiB")) + " MiB", "target <= 96 MiB",
-        (double) main.get("idleRssMiB") <= 96);
+    row("Idle RSS after start (pod style: API server from env, HTTPS)", fmt(idle.get("idleRssMiB")) + " MiB",
+        "target <= 96 MiB", (double) idle.get("idleRssMiB") <= 96);
+    row("Idle RSS after start (--kubeconfig, HTTP)", fmt(main.get("idleRssMiB")) + " MiB", "", null);
     row("RSS with " + MEMORY_OBJECTS + " PVs + claims", fmt(memory.get("rssMiB")) + " MiB", "target <= 192 MiB",
         (double) memory.get("rssMiB") <= 192);
-    row("Start to ready (empty)", fmt(main.get("startToReadySeconds")) + " s", "target <= 2 s",
-        (double) main.get("startToReadySeconds") <= 2);
+    row("Start to ready (empty; pod style / --kubeconfig)", fmt(idle.get("startToReadySeconds")) + " / "
+        + fmt(main.get("startToReadySeconds")) + " s", "target <= 2 s",
+        Math.max((double) idle.get("startToReadySeconds"), (double) main.get("startToReadySeconds")) <= 2);
     row("Start to ready (" + MEMORY_OBJECTS + " PVs + claims)", fmt(memory.get("startToReadySeconds")) + " s",
         "", null);
     report.put("missedTargets", missed);
@@ -157,21 +179,8 @@ class Benchmarks {
     }
   }
 
-  private static int[] concat(int[] a, int b) {
-    int[] r = Arrays.copyOf(a, a.length + 1);
-    r[a.length] = b;
-    Arrays.sort(r);
-    return r;
-  }
-
-  /** One controller process against a fresh mock API server and simulator: n claims at once. */
-  private Map<String, Object> burst(String name, int n, Duration apiLatency, Duration createDelay,
-      Duration deleteDelay, boolean deleteStorm) throws Exception {
-    System.out.println("== " + name + ": " + n + " claims, apiLatency " + apiLatency.toMillis() + " ms, createDelay "
-        + createDelay.toMillis() + " ms");
-    Map<String, Object> r = new LinkedHashMap<>();
-    r.put("claims", n);
-    Path dir = OUT.resolve(name);
+  /** --workers, --kube-api-qps and --kube-api-burst as given by -Dbench.workers/qps/burst, else the defaults. */
+  private static List<String> controllerArgs() {
     List<String> args = new ArrayList<>();
     if (!WORKERS.isEmpty()) {
       args.addAll(List.of("--workers", WORKERS));
@@ -182,6 +191,25 @@ class Benchmarks {
     if (!BURST.isEmpty()) {
       args.addAll(List.of("--kube-api-burst", BURST));
     }
+    return args;
+  }
+
+  private static int[] concat(int[] a, int b) {
+    int[] r = Arrays.copyOf(a, a.length + 1);
+    r[a.length] = b;
+    Arrays.sort(r);
+    return r;
+  }
+
+  /** One controller process against a fresh mock API server and simulator: n claims at once. */
+  private Map<String, Object> burst(String name, int n, Duration apiLatency, Duration createDelay,
+      Duration deleteDelay, boolean deleteStorm, List<String> args) throws Exception {
+    System.out.println("== " + name + ": " + n + " claims, apiLatency " + apiLatency.toMillis() + " ms, createDelay "
+        + createDelay.toMillis() + " ms, controller args " + args);
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("claims", n);
+    r.put("controllerArgs", args);
+    Path dir = OUT.resolve(name);
     try (BenchEnvironment env = new BenchEnvironment(dir, apiLatency, createDelay, deleteDelay, 128);
         PersistentVolumeBinder binder = new PersistentVolumeBinder(env.client).start();
         ControllerProcess controller = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf, args)) {
@@ -227,43 +255,55 @@ class Benchmarks {
       Duration ready = controller.awaitReady(Duration.ofSeconds(60));
       Thread.sleep(2000);
       r.put("startToReadySeconds", ready.toMillis() / 1000.0);
-      r.put("idleRssMiB", controller.rssKiB() / 1024.0);
+      Map<String, Long> idleRss = controller.rssPartsKiB();
+      r.put("idleRssMiB", idleRss.get("VmRSS") / 1024.0);
+      r.put("idleRssPartsKiB", idleRss);
+      System.out.println("   idle RSS (KiB): " + idleRss);
+      printJcmd(controller);
       String metrics = controller.metrics();
-      int workers = WORKERS.isEmpty() ? workersFromLog(controller) : Integer.parseInt(WORKERS);
+      int workers = workersFromLog(controller);
       r.put("workers", workers);
       r.put("startupKubeCalls", env.drainControllerRequests());
       r.put("startupCinderCalls", env.sim.requestCounts());
       env.sim.resetRequestCounts();
       long cpu0 = controller.cpuMillis();
 
-      // The burst: n claims created from 16 threads, each stamped just before its create is sent. The claims carry
-      // the storage-provisioner annotation kube-controller-manager would add, so the binder is off the start path.
+      // The burst: n claims created at once from 16 threads.
       ExecutorService pool = Executors.newFixedThreadPool(16);
-      long t0 = System.nanoTime();
-      List<Future<?>> fs = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        String claimName = String.format("c%05d", i);
-        fs.add(pool.submit(() -> {
-          created.put(claimName, System.nanoTime());
-          env.client.persistentVolumeClaims().inNamespace("default").resource(new PersistentVolumeClaimBuilder()
-              .withNewMetadata().withName(claimName)
-              .addToAnnotations("volume.kubernetes.io/storage-provisioner", "openstack.org/standalone-cinder")
-              .endMetadata().withNewSpec().withStorageClassName("cinder").withAccessModes("ReadWriteOnce")
-              .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources().endSpec().build())
-              .create();
-          return null;
-        }));
+      if (WARMUP > 0) {
+        // A controller runs for days: its steady state, not its first minute of class loading and JIT, is what the
+        // burst measures. The warm-up claims stay Bound (in the caches) through the measured burst.
+        long w0 = System.nanoTime();
+        Map<String, Long> ignored = new ConcurrentHashMap<>();
+        createClaims(env, pool, "w", WARMUP, ignored);
+        awaitCondition(() -> boundAt.keySet().stream().filter(k -> k.startsWith("w")).count() >= WARMUP,
+            Duration.ofSeconds(60 + 20L * WARMUP));
+        Thread.sleep(1000);
+        long warmCpu = controller.cpuMillis();
+        r.put("warmupClaims", WARMUP);
+        r.put("warmupAllBoundSeconds", (boundAt.values().stream().mapToLong(Long::longValue).max().orElseThrow()
+            - w0) / 1e9);
+        r.put("warmupCpuMsPerVolume", (double) (warmCpu - cpu0) / WARMUP);
+        env.sim.resetRequestCounts();
+        env.drainControllerRequests();
+        cpu0 = warmCpu;
       }
+      Map<String, Long> threads0 = controller.cpuMillisByThread();
+      long t0 = System.nanoTime();
+      List<Future<?>> fs = createClaims(env, pool, "c", n, created);
       for (Future<?> f : fs) {
         f.get();
       }
       double createSeconds = (System.nanoTime() - t0) / 1e9;
       r.put("createAllClaimsSeconds", createSeconds);
-      awaitCondition(() -> boundAt.size() >= n, Duration.ofSeconds(60 + 20L * n));
-      long tEnd = boundAt.values().stream().mapToLong(Long::longValue).max().orElseThrow();
-      long tPv = pvAt.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+      // The maps also hold the warm-up claims: only the burst's (the keys of created) count from here.
+      awaitCondition(() -> created.keySet().stream().filter(boundAt::containsKey).count() >= n,
+          Duration.ofSeconds(60 + 20L * n));
+      long tEnd = created.keySet().stream().mapToLong(boundAt::get).max().orElseThrow();
+      long tPv = created.keySet().stream().mapToLong(c -> pvAt.getOrDefault(c, boundAt.get(c))).max().orElseThrow();
       Thread.sleep(1000); // let the last events and status writes finish before reading CPU and counters
       long cpu1 = controller.cpuMillis();
+      r.put("cpuMsByThread", ControllerProcess.minus(controller.cpuMillisByThread(), threads0));
       Map<String, Long> cinderCalls = env.sim.requestCounts();
       Map<String, Long> kubeCalls = env.drainControllerRequests();
       long cinderTotal = cinderCalls.values().stream().mapToLong(Long::longValue).sum();
@@ -318,6 +358,7 @@ class Benchmarks {
           .limit(40).toList());
       System.out.printf("   all Bound in %.2f s (ideal %.2f s, %d workers), %.1f Cinder calls/volume, %.1f ms CPU/volume%n",
           allBound, ideal, workers, callsPerVolume, (double) (cpu1 - cpu0) / n);
+      System.out.println("   controller CPU ms by thread: " + r.get("cpuMsByThread"));
 
       if (deleteStorm) {
         env.sim.resetRequestCounts();
@@ -331,7 +372,9 @@ class Benchmarks {
         for (Future<?> f : fs) {
           f.get();
         }
-        awaitCondition(() -> pvWatch.getStore().list().isEmpty() && env.sim.volumes().isEmpty(),
+        awaitCondition(() -> pvWatch.getStore().list().stream()
+            .noneMatch(pv -> created.containsKey(pv.getSpec().getClaimRef().getName()))
+            && env.sim.volumes().size() <= WARMUP,
             Duration.ofSeconds(60 + 20L * n));
         double del = (System.nanoTime() - d0) / 1e9;
         Thread.sleep(1000);
@@ -355,7 +398,55 @@ class Benchmarks {
     return r;
   }
 
-  /** Memory with many bound PV/claim pairs (made directly in the API server, not provisioned) in the caches. */
+  /**
+   * Creates n claims named prefix + number from the pool's threads, each stamped just before its create is sent.
+   * They carry the storage-provisioner annotation kube-controller-manager would add, so the binder is off the start
+   * path.
+   */
+  private static List<Future<?>> createClaims(BenchEnvironment env, ExecutorService pool, String prefix, int n,
+      Map<String, Long> created) {
+    List<Future<?>> fs = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String claimName = String.format("%s%05d", prefix, i);
+      fs.add(pool.submit(() -> {
+        created.put(claimName, System.nanoTime());
+        env.client.persistentVolumeClaims().inNamespace("default").resource(new PersistentVolumeClaimBuilder()
+            .withNewMetadata().withName(claimName)
+            .addToAnnotations("volume.kubernetes.io/storage-provisioner", "openstack.org/standalone-cinder")
+            .endMetadata().withNewSpec().withStorageClassName("cinder").withAccessModes("ReadWriteOnce")
+            .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources().endSpec().build())
+            .create();
+        return null;
+      }));
+    }
+    return fs;
+  }
+
+  /**
+   * The idle controller as it runs in a pod: no kubeconfig to parse, the API server over HTTPS. The bursts use a
+   * kubeconfig and plain HTTP (cheaper for the mock server); their idle RSS is reported beside this one.
+   */
+  private Map<String, Object> idleInPodStyle() throws Exception {
+    System.out.println("== idle, pod style");
+    Map<String, Object> r = new LinkedHashMap<>();
+    Path dir = OUT.resolve("idle-pod-style");
+    Files.createDirectories(dir);
+    try (BenchEnvironment env = new BenchEnvironment(dir, Duration.ZERO, Duration.ZERO, Duration.ZERO, 8, true);
+        ControllerProcess controller = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf, controllerArgs(),
+            true)) {
+      Duration ready = controller.awaitReady(Duration.ofSeconds(60));
+      Thread.sleep(2000);
+      Map<String, Long> rss = controller.rssPartsKiB();
+      r.put("startToReadySeconds", ready.toMillis() / 1000.0);
+      r.put("idleRssMiB", rss.get("VmRSS") / 1024.0);
+      r.put("idleRssPartsKiB", rss);
+      System.out.println("   idle RSS (KiB): " + rss);
+      printJcmd(controller);
+    }
+    return r;
+  }
+
+    /** Memory with many bound PV/claim pairs (made directly in the API server, not provisioned) in the caches. */
   private Map<String, Object> memory(int objects) throws Exception {
     System.out.println("== memory: " + objects + " PVs + " + objects + " claims");
     Map<String, Object> r = new LinkedHashMap<>();
@@ -399,22 +490,16 @@ class Benchmarks {
       r.put("populateSeconds", (System.nanoTime() - t0) / 1e9);
       System.out.printf("   populated in %.1f s%n", (System.nanoTime() - t0) / 1e9);
       env.drainControllerRequests();
-      List<String> args = new ArrayList<>();
-      if (!WORKERS.isEmpty()) {
-        args.addAll(List.of("--workers", WORKERS));
-      }
-      try (ControllerProcess controller = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf, args)) {
+      try (ControllerProcess controller = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf,
+          controllerArgs())) {
         Duration ready = controller.awaitReady(Duration.ofSeconds(120));
         r.put("startToReadySeconds", ready.toMillis() / 1000.0);
         r.put("rssAtReadyMiB", controller.rssKiB() / 1024.0);
         Thread.sleep(10_000); // workers look at every cached object once; then it settles
         r.put("rssMiB", controller.rssKiB() / 1024.0);
+        printJcmd(controller);
         // How much of it is live: a full GC (SerialGC then gives memory back above MaxHeapFreeRatio).
-        Process gc = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-            Long.toString(controller.process.pid()), "GC.run").redirectErrorStream(true).start();
-        gc.getInputStream().readAllBytes();
-        gc.waitFor();
-        Thread.sleep(1000);
+        fullGc(controller);
         r.put("rssAfterFullGcMiB", controller.rssKiB() / 1024.0);
         r.put("cpuMsAfter10s", controller.cpuMillis());
         r.put("kubeCalls", env.drainControllerRequests());
@@ -424,6 +509,30 @@ class Benchmarks {
       }
     }
     return r;
+  }
+
+  private static void fullGc(ControllerProcess controller) throws Exception {
+    jcmd(controller, "GC.run");
+    Thread.sleep(1000);
+  }
+
+  /** -Dbench.jcmd="VM.native_memory summary;GC.heap_info" prints what jcmd says at the idle and memory points. */
+  private static void printJcmd(ControllerProcess controller) throws Exception {
+    for (String command : prop("bench.jcmd", "").split(";")) {
+      if (!command.isBlank()) {
+        System.out.println(jcmd(controller, command.trim().split("\\s+")));
+      }
+    }
+  }
+
+  private static String jcmd(ControllerProcess controller, String... command) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(controller.process.pid())));
+    cmd.addAll(List.of(command));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    p.waitFor();
+    return out;
   }
 
   private static int workersFromLog(ControllerProcess c) throws Exception {

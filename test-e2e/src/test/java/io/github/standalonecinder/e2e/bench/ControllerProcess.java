@@ -46,6 +46,15 @@ public final class ControllerProcess implements AutoCloseable {
 
   static ControllerProcess start(Path dir, Path kubeconfig, Path cloudConf, List<String> extraArgs)
       throws IOException {
+    return start(dir, kubeconfig, cloudConf, extraArgs, false);
+  }
+
+  /**
+   * With podLike, no --kubeconfig: the API server (and trust of its certificate) comes from the environment, as
+   * a pod's comes from its service account, so no kubeconfig is parsed.
+   */
+  static ControllerProcess start(Path dir, Path kubeconfig, Path cloudConf, List<String> extraArgs, boolean podLike)
+      throws IOException {
     String jar = System.getProperty("standalone-cinder.jar");
     if (jar == null || !Files.isRegularFile(Path.of(jar))) {
       throw new IllegalStateException("the standalone-cinder jar is missing (" + jar + "): build cmd first");
@@ -63,7 +72,11 @@ public final class ControllerProcess implements AutoCloseable {
     if (!extra.isBlank() && !extra.startsWith("${")) {
       cmd.addAll(List.of(extra.trim().split("\\s+")));
     }
-    cmd.addAll(List.of("-jar", jar, "run", "--kubeconfig", kubeconfig.toString(), "--cloud-config",
+    cmd.addAll(List.of("-jar", jar, "run"));
+    if (!podLike) {
+      cmd.addAll(List.of("--kubeconfig", kubeconfig.toString()));
+    }
+    cmd.addAll(List.of("--cloud-config",
         cloudConf.toString(), "--no-leader-elect", "--namespace", "kube-system", "--metrics-address",
         "127.0.0.1:" + port, "--connector-initiator", "iqn.2004-10.com.example:node"));
     cmd.addAll(extraArgs);
@@ -71,6 +84,14 @@ public final class ControllerProcess implements AutoCloseable {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("OS_") || k.equals("WORKERS") || k.equals("JAVA_TOOL_OPTIONS"));
     pb.environment().putAll(IMAGE_ENV);
+    if (podLike) {
+      String server = Files.readAllLines(kubeconfig).stream().map(String::strip).filter(l -> l.startsWith("server:"))
+          .findFirst().orElseThrow().substring("server:".length()).strip();
+      pb.environment().put("KUBERNETES_MASTER", server);
+      pb.environment().put("KUBERNETES_AUTH_TRYKUBECONFIG", "false");
+      pb.environment().put("KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false");
+      pb.environment().put("KUBERNETES_TRUST_CERTIFICATES", "true");
+    }
     long t0 = System.nanoTime();
     return new ControllerProcess(pb.start(), log, port, t0);
   }
