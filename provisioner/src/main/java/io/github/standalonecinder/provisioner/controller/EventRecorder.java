@@ -25,6 +25,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,13 +75,16 @@ public final class EventRecorder {
    * {@value #MAX_QUEUED} waiting (the API server down or throttling us), further ones are dropped and logged.
    */
   public static ExecutorService backgroundWriter() {
+    AtomicLong dropped = new AtomicLong();
     return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(MAX_QUEUED), r -> {
       Thread t = new Thread(r, "event-writer");
       t.setDaemon(true);
       return t;
     }, (r, executor) -> {
-      if (!executor.isShutdown()) {
-        log.warn("{} Events waiting to be written; dropping one", MAX_QUEUED);
+      // The first drop and then every hundredth: an API server that is down must not flood the log as well.
+      long n = dropped.incrementAndGet();
+      if (!executor.isShutdown() && (n == 1 || n % 100 == 0)) {
+        log.warn("{} Events waiting to be written; {} dropped so far", MAX_QUEUED, n);
       }
     });
   }
