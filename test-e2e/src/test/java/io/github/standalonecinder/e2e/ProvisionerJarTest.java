@@ -108,7 +108,7 @@ class ProvisionerJarTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(http.send(HttpRequest.newBuilder(
             URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString())
             .body()).contains("controller_persistentvolumeclaim_provision_total{class=\"cinder\"} 5.0")
-            .contains("openstack_api_request_duration_seconds"));
+            .contains("openstack_api_request_duration_seconds").contains("controller_events_dropped_total 0.0"));
         assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/readyz"))
             .build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
 

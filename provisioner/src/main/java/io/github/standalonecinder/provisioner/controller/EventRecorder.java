@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * reportingInstance, action, regarding), aggregating repeats: the same reason and note on the same object within
  * {@link #SERIES_WINDOW} bumps the first Event's {@code series.count} instead of writing a new one, so a claim
  * retried for hours does not flood etcd. Recording never fails the caller: errors are logged. The controller writes
- * through {@link #backgroundWriter()}, as client-go's broadcaster does: a worker does not wait for its Events.
+ * through {@link #backgroundWriter(Runnable)}, as client-go's broadcaster does: a worker does not wait for its Events.
  */
 public final class EventRecorder {
   private static final Logger log = LoggerFactory.getLogger(EventRecorder.class);
@@ -72,9 +72,10 @@ public final class EventRecorder {
 
   /**
    * One daemon thread writing Events in the order they were recorded. Events are best effort: with
-   * {@value #MAX_QUEUED} waiting (the API server down or throttling us), further ones are dropped and logged.
+   * {@value #MAX_QUEUED} waiting (the API server down or throttling us), further ones are dropped, counted through
+   * onDrop and logged.
    */
-  public static ExecutorService backgroundWriter() {
+  public static ExecutorService backgroundWriter(Runnable onDrop) {
     AtomicLong dropped = new AtomicLong();
     return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(MAX_QUEUED), r -> {
       Thread t = new Thread(r, "event-writer");
@@ -82,6 +83,7 @@ public final class EventRecorder {
       return t;
     }, (r, executor) -> {
       // The first drop and then every hundredth: an API server that is down must not flood the log as well.
+      onDrop.run();
       long n = dropped.incrementAndGet();
       if (!executor.isShutdown() && (n == 1 || n % 100 == 0)) {
         log.warn("{} Events waiting to be written; {} dropped so far", MAX_QUEUED, n);

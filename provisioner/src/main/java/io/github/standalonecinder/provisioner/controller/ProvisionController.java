@@ -70,7 +70,7 @@ public final class ProvisionController implements AutoCloseable {
   /** Names of PVs this process is saving or saved that the PV cache has not shown yet. */
   private final Set<String> savedNotCached = ConcurrentHashMap.newKeySet();
   private final List<Thread> workers = new ArrayList<>();
-  private final ExecutorService eventWriter = EventRecorder.backgroundWriter();
+  private final ExecutorService eventWriter;
   private SharedIndexInformer<PersistentVolumeClaim> claims;
   private SharedIndexInformer<PersistentVolume> volumes;
   private SharedIndexInformer<StorageClass> classes;
@@ -81,6 +81,7 @@ public final class ProvisionController implements AutoCloseable {
     this.kube = kube;
     this.settings = settings;
     this.metrics = metrics;
+    this.eventWriter = EventRecorder.backgroundWriter(metrics::eventDropped);
     this.events = new EventRecorder(kube, settings.provisionerName(), instanceId, Clock.systemUTC(), eventWriter);
     this.queue = new WorkQueue<>(settings.baseBackoff(), settings.maxBackoff());
     CinderExporter exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());

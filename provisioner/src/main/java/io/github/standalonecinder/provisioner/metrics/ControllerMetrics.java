@@ -12,9 +12,13 @@ import java.time.Duration;
  */
 public final class ControllerMetrics {
   private final MeterRegistry registry;
+  private final Counter eventsDropped;
 
   public ControllerMetrics(MeterRegistry registry) {
     this.registry = registry;
+    // Registered up front, so a dashboard sees 0 rather than nothing.
+    this.eventsDropped = Counter.builder("controller_events_dropped")
+        .description("Events dropped: too many waiting to be written").register(registry);
   }
 
   public MeterRegistry registry() {
@@ -37,7 +41,12 @@ public final class ControllerMetrics {
     failed("controller_persistentvolume_delete", "Failed deletion attempts", storageClass);
   }
 
-  private void succeeded(String name, String description, String storageClass, Duration took) {
+  /** {@code controller_events_dropped_total}: Events not written because too many were waiting. */
+  public void eventDropped() {
+    eventsDropped.increment();
+  }
+
+    private void succeeded(String name, String description, String storageClass, Duration took) {
     Counter.builder(name).tag("class", storageClass).description(description).register(registry).increment();
     Timer.builder(name + "_duration").tag("class", storageClass).description(description + ": time taken")
         .register(registry).record(took);

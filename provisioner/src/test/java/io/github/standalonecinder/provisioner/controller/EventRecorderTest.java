@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -70,9 +71,9 @@ class EventRecorderTest {
     assertThat(e.getNote()).hasSize(1024).endsWith("...");
   }
 
-  /** The background writer, kept busy until release is counted down. */
-  private static ExecutorService busyWriter(CountDownLatch release) {
-    ExecutorService writer = EventRecorder.backgroundWriter();
+  /** The background writer, kept busy until release is counted down; onDrop counts what it drops. */
+  private static ExecutorService busyWriter(CountDownLatch release, Runnable onDrop) {
+    ExecutorService writer = EventRecorder.backgroundWriter(onDrop);
     writer.execute(() -> {
       try {
         release.await();
@@ -86,7 +87,9 @@ class EventRecorderTest {
   @Test
   void theBackgroundWriterWritesInOrderWithoutTheCallerWaiting() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    ExecutorService writer = busyWriter(release);
+    ExecutorService writer = busyWriter(release, () -> {
+      throw new AssertionError("nothing should be dropped");
+    });
     EventRecorder r = new EventRecorder(client, "p", "i", Clock.systemUTC(), writer);
     r.normal(claim, "Provisioning", "Provision", "first");
     r.warning(claim, "ProvisioningFailed", "Provision", "second");
@@ -105,7 +108,8 @@ class EventRecorderTest {
   @Test
   void aFullQueueDropsEventsInsteadOfBlockingTheCaller() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    ExecutorService writer = busyWriter(release);
+    AtomicInteger dropped = new AtomicInteger();
+    ExecutorService writer = busyWriter(release, dropped::incrementAndGet);
     EventRecorder r = new EventRecorder(client, "p", "i", Clock.systemUTC(), writer);
     for (int i = 0; i < EventRecorder.MAX_QUEUED + 5; i++) {
       r.normal(claim, "Provisioning", "Provision", "note " + i);
@@ -114,5 +118,6 @@ class EventRecorderTest {
     writer.shutdown();
     assertThat(writer.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
     assertThat(client.events().v1().events().inNamespace("ns").list().getItems()).hasSize(EventRecorder.MAX_QUEUED);
+    assertThat(dropped).hasValue(5);
   }
 }
