@@ -109,12 +109,16 @@ final class ClaimProvisioner {
         && claim.getMetadata().getFinalizers().contains(Annotations.CLAIM_FINALIZER);
   }
 
+  /** Whether the claim carries our finalizer or intent annotation: a provisioning attempt has begun. */
+  static boolean holdsIntent(PersistentVolumeClaim claim) {
+    var annotations = claim.getMetadata().getAnnotations();
+    return hasFinalizer(claim) || (annotations != null && annotations.containsKey(Annotations.CLAIM_PROVISIONING));
+  }
+
   /** Removes our finalizer and intent annotation; a claim already gone is fine. */
   void clearIntent(PersistentVolumeClaim claim) {
     var meta = claim.getMetadata();
-    boolean hasAnnotation = meta.getAnnotations() != null
-        && meta.getAnnotations().containsKey(Annotations.CLAIM_PROVISIONING);
-    if (!hasFinalizer(claim) && !hasAnnotation) {
+    if (!holdsIntent(claim)) {
       return;
     }
     var claims = kube.persistentVolumeClaims().inNamespace(meta.getNamespace());

@@ -82,8 +82,8 @@ public final class EventRecorder {
       t.setDaemon(true);
       return t;
     }, (r, executor) -> {
-      // The first drop and then every hundredth: an API server that is down must not flood the log as well.
       onDrop.run();
+      // Logged at the first drop and then every hundredth: an API server that is down must not flood the log too.
       long n = dropped.incrementAndGet();
       if (!executor.isShutdown() && (n == 1 || n % 100 == 0)) {
         log.warn("{} Events waiting to be written; {} dropped so far", MAX_QUEUED, n);

@@ -352,10 +352,7 @@ public final class ProvisionController implements AutoCloseable {
     if (cachedPv(pvName) != null) {
       return true;
     }
-    var annotations = claim.getMetadata().getAnnotations();
-    boolean intentRecorded = ClaimProvisioner.hasFinalizer(claim)
-        || (annotations != null && annotations.containsKey(Annotations.CLAIM_PROVISIONING));
-    if (!intentRecorded && !savedNotCached.contains(pvName)) {
+    if (!ClaimProvisioner.holdsIntent(claim) && !savedNotCached.contains(pvName)) {
       return false;
     }
     return kube.persistentVolumes().withName(pvName).get() != null;

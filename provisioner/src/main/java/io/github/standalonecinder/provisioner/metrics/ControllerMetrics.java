@@ -46,7 +46,7 @@ public final class ControllerMetrics {
     eventsDropped.increment();
   }
 
-    private void succeeded(String name, String description, String storageClass, Duration took) {
+  private void succeeded(String name, String description, String storageClass, Duration took) {
     Counter.builder(name).tag("class", storageClass).description(description).register(registry).increment();
     Timer.builder(name + "_duration").tag("class", storageClass).description(description + ": time taken")
         .register(registry).record(took);

@@ -120,7 +120,11 @@ public final class ControllerProcess implements AutoCloseable {
 
   /** utime + stime of the whole process (all threads: workers, JIT, GC), in milliseconds. */
   long cpuMillis() throws IOException {
-    String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+    return cpuMillisOf(Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat")));
+  }
+
+  /** utime + stime of a /proc stat line (a process's or a thread's), in milliseconds. */
+  private static long cpuMillisOf(String stat) {
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     // fields after "(comm) ": state=0 ... utime=11 stime=12
     return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000 / CLOCK_TICKS;
@@ -143,8 +147,7 @@ public final class ControllerProcess implements AutoCloseable {
           continue; // the thread ended
         }
         String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+$", "");
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        byGroup.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000 / CLOCK_TICKS, Long::sum);
+        byGroup.merge(name, cpuMillisOf(stat), Long::sum);
       }
     }
     return byGroup;
