@@ -37,10 +37,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Provisions one claim, every step idempotent so the whole method can be re-run after a crash at any point:
+ * Provisions one claim, every step idempotent so the whole of it can be re-run after a crash at any point:
  * record intent on the claim, find-or-create the Cinder volume by its deterministic name, wait for it, export it,
- * map it, create-or-verify Secrets, save the PV, drop the intent. Also cleans up after claims deleted while being
- * provisioned.
+ * map it ({@link #export}); create-or-verify Secrets, save the PV ({@link #save}); drop the intent. Also cleans
+ * up after claims deleted while being provisioned.
  */
 final class ClaimProvisioner {
   private static final Logger log = LoggerFactory.getLogger(ClaimProvisioner.class);
@@ -133,8 +133,17 @@ final class ClaimProvisioner {
     }, claim);
   }
 
-  /** Provisions the claim; returns the saved PV. Cinder work done before a failure is kept for the retry. */
-  PersistentVolume provision(PersistentVolumeClaim claim, StorageClass storageClass, ProvisionPlan plan)
+  /**
+   * A Cinder volume exported and mapped, not yet in Kubernetes: what {@link #save} turns into Secrets and a PV.
+   * Everything in it can be made again from Cinder, so losing it (a crash) costs only a retry.
+   */
+  record ExportedVolume(String volumeId, PersistentVolume pv, List<Secret> secrets) {}
+
+  /**
+   * The Cinder half of provisioning: finds or creates the volume, waits until it is available, exports and maps
+   * it. Cinder work done before a failure is kept for the retry.
+   */
+  ExportedVolume export(PersistentVolumeClaim claim, ProvisionPlan plan)
       throws ProvisioningException, InterruptedException {
     CinderVolume volume = findOrCreate(plan);
     volume = waitUntilAvailable(volume, plan);
@@ -144,23 +153,35 @@ final class ClaimProvisioner {
     } catch (CinderException e) {
       throw cinderFailure("export Cinder volume " + volume.id(), e);
     }
-    VolumeMapper mapper;
     MappedVolume mapped;
     try {
-      mapper = mappers.forConnection(export.connectionInfo());
+      VolumeMapper mapper = mappers.forConnection(export.connectionInfo());
       mapped = mapper.map(export.connectionInfo(), new MappingRequest(plan.pvName(),
           claim.getMetadata().getNamespace(), claim.getMetadata().getName(), plan.storageClassName(),
           plan.secretNamespace(), plan.mapperParameters(), settings.connector(), plan.readOnly()));
-      for (Secret s : mapped.secrets()) {
+    } catch (MappingException e) {
+      throw unmappable(volume.id(), e);
+    }
+    return new ExportedVolume(volume.id(), buildPv(claim, plan, volume, export, mapped), mapped.secrets());
+  }
+
+  /** The Kubernetes half: creates or verifies the volume's Secrets, then saves its PV; returns the saved PV. */
+  PersistentVolume save(PersistentVolumeClaim claim, ExportedVolume exported)
+      throws ProvisioningException, InterruptedException {
+    try {
+      for (Secret s : exported.secrets()) {
         secrets.ensure(s);
       }
     } catch (MappingException e) {
-      // The backend's answer cannot become a PV: keep nothing exported, retry later (an admin may fix the class).
-      quietlyUnexport(volume.id());
-      throw ProvisioningException.retryable("cannot map Cinder volume " + volume.id() + ": " + e.getMessage(), e);
+      throw unmappable(exported.volumeId(), e);
     }
-    PersistentVolume pv = buildPv(claim, plan, volume, export, mapped);
-    return save(pv, claim);
+    return save(exported.pv(), claim);
+  }
+
+  /** The backend's answer cannot become a PV: keep nothing exported, retry later (an admin may fix the class). */
+  private ProvisioningException unmappable(String volumeId, MappingException e) {
+    quietlyUnexport(volumeId);
+    return ProvisioningException.retryable("cannot map Cinder volume " + volumeId + ": " + e.getMessage(), e);
   }
 
   private CinderVolume findOrCreate(ProvisionPlan plan) throws ProvisioningException {

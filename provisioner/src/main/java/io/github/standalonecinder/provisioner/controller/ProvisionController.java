@@ -16,8 +16,6 @@ import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -27,12 +25,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * Watches claims, volumes and classes through shared informers and drives {@link ClaimProvisioner} and
  * {@link VolumeDeleter} from one rate-limited {@link WorkQueue}: handlers only enqueue keys, workers do the work,
  * one operation per key at a time, failures retried with per-key exponential backoff and reported as Events.
+ *
+ * <p>{@code workers} bounds the keys doing Cinder work at once ({@link TwoStageWorkers}). A claim whose volume is
+ * exported gives its slot to the next key and saves its Secrets and PV beside them: a burst moves at Cinder's
+ * pace, the Kubernetes writes of one claim not added to the next one's wait.
  */
 public final class ProvisionController implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ProvisionController.class);
@@ -69,7 +70,7 @@ public final class ProvisionController implements AutoCloseable {
   private final Map<Key, Instant> firstAttempt = new ConcurrentHashMap<>();
   /** Names of PVs this process is saving or saved that the PV cache has not shown yet. */
   private final Set<String> savedNotCached = ConcurrentHashMap.newKeySet();
-  private final List<Thread> workers = new ArrayList<>();
+  private final TwoStageWorkers<Key> workers;
   private final ExecutorService eventWriter;
   private SharedIndexInformer<PersistentVolumeClaim> claims;
   private SharedIndexInformer<PersistentVolume> volumes;
@@ -84,6 +85,7 @@ public final class ProvisionController implements AutoCloseable {
     this.eventWriter = EventRecorder.backgroundWriter(metrics::eventDropped);
     this.events = new EventRecorder(kube, settings.provisionerName(), instanceId, Clock.systemUTC(), eventWriter);
     this.queue = new WorkQueue<>(settings.baseBackoff(), settings.maxBackoff());
+    this.workers = new TwoStageWorkers<>(queue, settings.workers(), "provisioner-worker-", this::process);
     CinderExporter exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());
     SecretStore secretStore = new SecretStore(kube);
     ClaimProvisioner.Sleeper sleeper = d -> TimeUnit.MILLISECONDS.sleep(d.toMillis());
@@ -113,12 +115,7 @@ public final class ProvisionController implements AutoCloseable {
     CompletableFuture.allOf(classes.start().toCompletableFuture(), volumes.start().toCompletableFuture(),
         claims.start().toCompletableFuture()).join();
     running = true;
-    for (int i = 0; i < settings.workers(); i++) {
-      Thread t = new Thread(this::work, "provisioner-worker-" + i);
-      t.setDaemon(true);
-      t.start();
-      workers.add(t);
-    }
+    workers.start();
     sweeper.start();
     log.info("provisioner {} started with {} workers", settings.provisionerName(), settings.workers());
   }
@@ -142,9 +139,7 @@ public final class ProvisionController implements AutoCloseable {
         i.stop();
       }
     }
-    for (Thread t : workers) {
-      t.interrupt();
-    }
+    workers.close();
     eventWriter.shutdown();
     try {
       // The Events of the work just done; the process is going away.
@@ -181,37 +176,13 @@ public final class ProvisionController implements AutoCloseable {
     }
   }
 
-  private void work() {
-    while (running) {
-      Key key;
-      try {
-        key = queue.take();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-      if (key == null) {
-        return;
-      }
-      MDC.put("key", key.toString());
-      try {
-        if (key instanceof ClaimKey ck) {
-          syncClaim(ck);
-        } else if (key instanceof VolumeKey vk) {
-          syncVolume(vk);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } catch (RuntimeException e) {
-        // A bug or an API server failure: never lose the key.
-        log.error("unexpected failure on {}", key, e);
-        queue.addRateLimited(key, null);
-      } finally {
-        MDC.remove("key");
-        queue.done(key);
-      }
+  /** A key's Cinder work; for a claim whose volume is exported, returns the writes that save it. */
+  private TwoStageWorkers.SecondStage process(Key key) throws InterruptedException {
+    if (key instanceof ClaimKey ck) {
+      return syncClaim(ck);
     }
+    syncVolume((VolumeKey) key);
+    return null;
   }
 
   PersistentVolumeClaim cachedClaim(String namespacedName) {
@@ -240,42 +211,43 @@ public final class ProvisionController implements AutoCloseable {
         || settings.provisionerName().equals(a.get(Annotations.BETA_STORAGE_PROVISIONER));
   }
 
-  void syncClaim(ClaimKey key) throws InterruptedException {
+  /** Does the claim's Cinder work; returns the rest of its work, or null when there is none. */
+  TwoStageWorkers.SecondStage syncClaim(ClaimKey key) throws InterruptedException {
     PersistentVolumeClaim claim = cachedClaim(key.namespace() + "/" + key.name());
     if (claim == null) {
       firstAttempt.remove(key);
-      return;
+      return null;
     }
     String pvName = ClaimPlanner.pvName(claim);
     if (claim.getMetadata().getDeletionTimestamp() != null) {
       if (ClaimProvisioner.hasFinalizer(claim)) {
         cleanUpDeletedClaim(key, claim, pvName);
       }
-      return;
+      return null;
     }
     boolean bound = claim.getSpec().getVolumeName() != null && !claim.getSpec().getVolumeName().isEmpty();
     if (bound || !namesUs(claim)) {
       if (bound && ClaimProvisioner.hasFinalizer(claim)) {
         provisioner.clearIntent(claim);
       }
-      return;
+      return null;
     }
     StorageClass sc = storageClassOf(claim);
     if (sc == null) {
       // Not our decision to make yet: the class may be created later (its add event re-queues the claim).
       log.debug("claim {} names us but its StorageClass is not known", key);
-      return;
+      return null;
     }
     if (!settings.provisionerName().equals(sc.getProvisioner())) {
-      return;
+      return null;
     }
     if ("WaitForFirstConsumer".equals(sc.getVolumeBindingMode()) && (claim.getMetadata().getAnnotations() == null
         || claim.getMetadata().getAnnotations().get(Annotations.SELECTED_NODE) == null)) {
-      return;
+      return null;
     }
     if (pvExists(pvName, claim)) {
       provisioner.clearIntent(claim);
-      return;
+      return null;
     }
     Instant started = firstAttempt.computeIfAbsent(key, k -> Instant.now());
     try {
@@ -286,17 +258,37 @@ public final class ProvisionController implements AutoCloseable {
         log.info("claim {} is gone or being deleted; not provisioning it", key);
         firstAttempt.remove(key);
         queue.forget(key);
-        return;
+        return null;
       }
       claim = held.get();
       events.normal(claim, "Provisioning", "Provision",
           "External provisioner is provisioning volume for claim \"" + key.namespace() + "/" + key.name() + "\"");
       savedNotCached.add(plan.pvName());
-      PersistentVolume pv;
+      ClaimProvisioner.ExportedVolume exported;
       try {
-        pv = provisioner.provision(claim, sc, plan);
+        exported = provisioner.export(claim, plan);
       } catch (ProvisioningException | RuntimeException e) {
         savedNotCached.remove(plan.pvName()); // not saved; a retry still reads it (the claim holds our intent)
+        throw e;
+      }
+      PersistentVolumeClaim heldClaim = claim;
+      return () -> saveClaim(key, heldClaim, sc, plan, exported, started);
+    } catch (ProvisioningException e) {
+      provisionFailed(key, claim, sc, e);
+    } catch (KubernetesClientException e) {
+      provisionFailed(key, sc, e);
+    }
+    return null;
+  }
+
+  private void saveClaim(ClaimKey key, PersistentVolumeClaim claim, StorageClass sc, ProvisionPlan plan,
+      ClaimProvisioner.ExportedVolume exported, Instant started) throws InterruptedException {
+    try {
+      PersistentVolume pv;
+      try {
+        pv = provisioner.save(claim, exported);
+      } catch (ProvisioningException | RuntimeException e) {
+        savedNotCached.remove(plan.pvName());
         throw e;
       }
       provisioner.clearIntent(claim);
@@ -306,23 +298,31 @@ public final class ProvisionController implements AutoCloseable {
       firstAttempt.remove(key);
       queue.forget(key);
     } catch (ProvisioningException e) {
-      metrics.provisionFailed(sc.getMetadata().getName());
-      events.warning(claim, "ProvisioningFailed", "Provision", "failed to provision volume with StorageClass \""
-          + sc.getMetadata().getName() + "\": " + e.getMessage());
-      if (e.permanent()) {
-        log.warn("claim {} cannot be provisioned: {}", key, e.getMessage());
-        firstAttempt.remove(key);
-        queue.forget(key);
-      } else {
-        Duration delay = queue.addRateLimited(key, e.retryAfter().orElse(null));
-        log.warn("provisioning {} failed, retrying in {} ms: {}", key, delay.toMillis(), e.getMessage());
-      }
+      provisionFailed(key, claim, sc, e);
     } catch (KubernetesClientException e) {
-      metrics.provisionFailed(sc.getMetadata().getName());
-      Duration delay = queue.addRateLimited(key, null);
-      log.warn("provisioning {} hit a Kubernetes API error, retrying in {} ms: {}", key, delay.toMillis(),
-          e.getMessage());
+      provisionFailed(key, sc, e);
     }
+  }
+
+  private void provisionFailed(ClaimKey key, PersistentVolumeClaim claim, StorageClass sc, ProvisioningException e) {
+    metrics.provisionFailed(sc.getMetadata().getName());
+    events.warning(claim, "ProvisioningFailed", "Provision", "failed to provision volume with StorageClass \""
+        + sc.getMetadata().getName() + "\": " + e.getMessage());
+    if (e.permanent()) {
+      log.warn("claim {} cannot be provisioned: {}", key, e.getMessage());
+      firstAttempt.remove(key);
+      queue.forget(key);
+    } else {
+      Duration delay = queue.addRateLimited(key, e.retryAfter().orElse(null));
+      log.warn("provisioning {} failed, retrying in {} ms: {}", key, delay.toMillis(), e.getMessage());
+    }
+  }
+
+  private void provisionFailed(ClaimKey key, StorageClass sc, KubernetesClientException e) {
+    metrics.provisionFailed(sc.getMetadata().getName());
+    Duration delay = queue.addRateLimited(key, null);
+    log.warn("provisioning {} hit a Kubernetes API error, retrying in {} ms: {}", key, delay.toMillis(),
+        e.getMessage());
   }
 
   private void cleanUpDeletedClaim(ClaimKey key, PersistentVolumeClaim claim, String pvName) {
@@ -358,6 +358,7 @@ public final class ProvisionController implements AutoCloseable {
     return kube.persistentVolumes().withName(pvName).get() != null;
   }
 
+  /** Deletes a released volume, all of it in the Cinder slot (every step but the last is Cinder's). */
   void syncVolume(VolumeKey key) throws InterruptedException {
     PersistentVolume pv = cachedPv(key.name());
     if (pv == null || !deleter.shouldDelete(pv)) {
