@@ -114,7 +114,11 @@ class KeystoneGatewayTest {
         List.of(), List.of(), false, null, null), "h");
     String chapPassword = String.valueOf(attachment.connectionInfo().data().get("auth_password"));
     assertThat(chapPassword).hasSizeGreaterThan(8);
-    List<String> lines = logs.list.stream().map(e -> e.getFormattedMessage()
+    List<ILoggingEvent> events;
+    synchronized (logs) { // the lock the appender appends under: other threads (the simulator's) still log
+      events = List.copyOf(logs.list);
+    }
+    List<String> lines = events.stream().map(e -> e.getFormattedMessage()
         + (e.getThrowableProxy() == null ? "" : " " + e.getThrowableProxy().getMessage())).toList();
     assertThat(lines).isNotEmpty();
     assertThat(lines).noneMatch(l -> l.contains(PASSWORD) || l.contains(APP_SECRET) || l.contains(chapPassword));
