@@ -7,7 +7,6 @@ import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderVolume;
 import io.github.standalonecinder.provisioner.cinder.Microversion;
-import java.time.Duration;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -143,15 +142,5 @@ final class CinderExporter {
     } catch (RuntimeException e) {
       log.warn("could not {} while undoing a failed export: {}", what, e.getMessage());
     }
-  }
-
-  static Duration pollDelay(int attempt) {
-    // Every 500 ms for the first 2 s (most backends create or delete a volume in 1-2 s), then 1 s, 2 s, and every
-    // 4 s: fast for quick backends, gentle on slow ones. The former 250 ms, 500 ms, 1 s, 2 s... saw a volume that
-    // takes 1 s only at 1.75 s, with 3 reads; this sees it at ~1 s with 2 (benchmarks: docs/benchmarks.md).
-    if (attempt < 4) {
-      return Duration.ofMillis(500);
-    }
-    return Duration.ofMillis(Math.min(4000, 1000L << Math.min(attempt - 4, 2)));
   }
 }

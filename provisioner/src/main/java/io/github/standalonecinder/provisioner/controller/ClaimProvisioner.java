@@ -32,6 +32,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +59,7 @@ final class ClaimProvisioner {
   private final SecretStore secrets;
   private final ProvisionerSettings settings;
   private final Sleeper sleeper;
+  private final Executor intentWriter;
 
   /** Injected so tests do not wait for real. */
   interface Sleeper {
@@ -63,7 +67,8 @@ final class ClaimProvisioner {
   }
 
   ClaimProvisioner(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter,
-      VolumeMapperRegistry mappers, SecretStore secrets, ProvisionerSettings settings, Sleeper sleeper) {
+      VolumeMapperRegistry mappers, SecretStore secrets, ProvisionerSettings settings, Sleeper sleeper,
+      Executor intentWriter) {
     this.kube = kube;
     this.cinder = cinder;
     this.exporter = exporter;
@@ -71,6 +76,7 @@ final class ClaimProvisioner {
     this.secrets = secrets;
     this.settings = settings;
     this.sleeper = sleeper;
+    this.intentWriter = intentWriter;
   }
 
   /**
@@ -81,9 +87,7 @@ final class ClaimProvisioner {
    */
   Optional<PersistentVolumeClaim> recordIntent(PersistentVolumeClaim claim, String pvName) {
     var meta = claim.getMetadata();
-    if (hasFinalizer(claim) && meta.getAnnotations() != null
-        && pvName.equals(meta.getAnnotations().get(Annotations.CLAIM_PROVISIONING))) {
-      // Our finalizer holds the claim: a deletion from here on is seen and cleaned up after.
+    if (intentRecorded(claim, pvName)) {
       return Optional.of(claim);
     }
     var claims = kube.persistentVolumeClaims().inNamespace(meta.getNamespace());
@@ -102,6 +106,13 @@ final class ClaimProvisioner {
     }, claim);
     // Null when gone; the unchanged copy when the claim was replaced or is being deleted.
     return Optional.ofNullable(saved).filter(live);
+  }
+
+  /** Our finalizer holds the claim: a deletion from here on is seen and cleaned up after. */
+  private static boolean intentRecorded(PersistentVolumeClaim claim, String pvName) {
+    var annotations = claim.getMetadata().getAnnotations();
+    return hasFinalizer(claim) && annotations != null
+        && pvName.equals(annotations.get(Annotations.CLAIM_PROVISIONING));
   }
 
   static boolean hasFinalizer(PersistentVolumeClaim claim) {
@@ -136,17 +147,34 @@ final class ClaimProvisioner {
   /**
    * A Cinder volume exported and mapped, not yet in Kubernetes: what {@link #save} turns into Secrets and a PV.
    * Everything in it can be made again from Cinder, so losing it (a crash) costs only a retry.
+   *
+   * @param claim the claim as saved with our intent
    */
-  record ExportedVolume(String volumeId, PersistentVolume pv, List<Secret> secrets) {}
+  record ExportedVolume(PersistentVolumeClaim claim, String volumeId, PersistentVolume pv, List<Secret> secrets) {}
 
   /**
-   * The Cinder half of provisioning: finds or creates the volume, waits until it is available, exports and maps
-   * it. Cinder work done before a failure is kept for the retry.
+   * The Cinder half of provisioning. The intent is recorded on the claim ({@link #recordIntent}) while Cinder is
+   * asked for a volume of the claim's name: that read need not wait for the write, and nothing is created, deleted
+   * or exported before the write is done. Then the volume is created unless found, waited for, exported and
+   * mapped. Empty when the claim is gone or being deleted. Cinder work done before a failure is kept for the retry.
    */
-  ExportedVolume export(PersistentVolumeClaim claim, ProvisionPlan plan)
+  Optional<ExportedVolume> export(PersistentVolumeClaim claim, ProvisionPlan plan)
       throws ProvisioningException, InterruptedException {
-    CinderVolume volume = findOrCreate(plan);
-    volume = waitUntilAvailable(volume, plan);
+    CompletableFuture<Optional<PersistentVolumeClaim>> intent = intentRecorded(claim, plan.pvName())
+        ? CompletableFuture.completedFuture(Optional.of(claim))
+        : CompletableFuture.supplyAsync(() -> recordIntent(claim, plan.pvName()), intentWriter);
+    List<CinderVolume> found;
+    try {
+      found = cinder.findVolumes(plan.volumeName(), Map.of(Annotations.META_CLUSTER, settings.clusterId()));
+    } catch (CinderException e) {
+      awaitQuietly(intent); // the retry starts after this attempt's write, not beside it
+      throw cinderFailure("look up Cinder volume " + plan.volumeName(), e);
+    }
+    Optional<PersistentVolumeClaim> held = await(intent);
+    if (held.isEmpty()) {
+      return Optional.empty();
+    }
+    CinderVolume volume = waitUntilAvailable(createUnlessFound(found, plan), plan);
     CinderExporter.Export export;
     try {
       export = exporter.export(volume.id());
@@ -162,12 +190,31 @@ final class ClaimProvisioner {
     } catch (MappingException e) {
       throw unmappable(volume.id(), e);
     }
-    return new ExportedVolume(volume.id(), buildPv(claim, plan, volume, export, mapped), mapped.secrets());
+    return Optional.of(new ExportedVolume(held.get(), volume.id(), buildPv(claim, plan, volume, export, mapped),
+        mapped.secrets()));
+  }
+
+  private static <T> T await(CompletableFuture<T> write) throws InterruptedException {
+    try {
+      return write.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re; // a KubernetesClientException, to the caller as if the write had been made on this thread
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  private static void awaitQuietly(CompletableFuture<?> write) throws InterruptedException {
+    try {
+      write.get();
+    } catch (ExecutionException e) {
+      log.debug("recording intent failed too: {}", e.getCause().getMessage());
+    }
   }
 
   /** The Kubernetes half: creates or verifies the volume's Secrets, then saves its PV; returns the saved PV. */
-  PersistentVolume save(PersistentVolumeClaim claim, ExportedVolume exported)
-      throws ProvisioningException, InterruptedException {
+  PersistentVolume save(ExportedVolume exported) throws ProvisioningException, InterruptedException {
     try {
       for (Secret s : exported.secrets()) {
         secrets.ensure(s);
@@ -175,7 +222,7 @@ final class ClaimProvisioner {
     } catch (MappingException e) {
       throw unmappable(exported.volumeId(), e);
     }
-    return save(exported.pv(), claim);
+    return save(exported.pv(), exported.claim());
   }
 
   /** The backend's answer cannot become a PV: keep nothing exported, retry later (an admin may fix the class). */
@@ -184,10 +231,9 @@ final class ClaimProvisioner {
     return ProvisioningException.retryable("cannot map Cinder volume " + volumeId + ": " + e.getMessage(), e);
   }
 
-  private CinderVolume findOrCreate(ProvisionPlan plan) throws ProvisioningException {
+  /** The volume found by name (deleting duplicates, or one in error), else a new one. */
+  private CinderVolume createUnlessFound(List<CinderVolume> found, ProvisionPlan plan) throws ProvisioningException {
     try {
-      List<CinderVolume> found = cinder.findVolumes(plan.volumeName(),
-          Map.of(Annotations.META_CLUSTER, settings.clusterId()));
       if (found.size() > 1) {
         // A create that timed out on our side but that Cinder carried out, then retried: all of them are ours
         // and this claim's (name and cluster tag), none is in a PV yet. Keep the oldest, delete the others.
@@ -237,7 +283,7 @@ final class ClaimProvisioner {
   private CinderVolume waitUntilAvailable(CinderVolume volume, ProvisionPlan plan)
       throws ProvisioningException, InterruptedException {
     Instant deadline = Instant.now().plus(settings.availableTimeout());
-    int attempt = 0;
+    PollSchedule polls = new PollSchedule();
     CinderVolume current = volume;
     boolean unexported = false;
     while (true) {
@@ -279,7 +325,7 @@ final class ClaimProvisioner {
         throw ProvisioningException.retryable("Cinder volume " + current.id() + " is still " + current.status()
             + " after " + settings.availableTimeout().toSeconds() + "s; will keep checking", null);
       }
-      sleeper.sleep(CinderExporter.pollDelay(attempt++));
+      sleeper.sleep(polls.untilNextRead());
       try {
         Optional<CinderVolume> next = cinder.getVolume(current.id());
         if (next.isEmpty()) {

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,12 +86,13 @@ public final class ProvisionController implements AutoCloseable {
     this.eventWriter = EventRecorder.backgroundWriter(metrics::eventDropped);
     this.events = new EventRecorder(kube, settings.provisionerName(), instanceId, Clock.systemUTC(), eventWriter);
     this.queue = new WorkQueue<>(settings.baseBackoff(), settings.maxBackoff());
-    this.workers = new TwoStageWorkers<>(queue, settings.workers(), "provisioner-worker-", this::process);
     CinderExporter exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());
     SecretStore secretStore = new SecretStore(kube);
     ClaimProvisioner.Sleeper sleeper = d -> TimeUnit.MILLISECONDS.sleep(d.toMillis());
     this.planner = new ClaimPlanner(settings, mappers, cinder, this::cachedPv, this::cachedClaim);
-    this.provisioner = new ClaimProvisioner(kube, cinder, exporter, mappers, secretStore, settings, sleeper);
+    this.workers = new TwoStageWorkers<>(queue, settings.workers(), "provisioner-worker-", this::process);
+    this.provisioner = new ClaimProvisioner(kube, cinder, exporter, mappers, secretStore, settings, sleeper,
+        workers.sideThreads());
     this.deleter = new VolumeDeleter(kube, cinder, exporter, mappers, secretStore, settings, sleeper);
     this.sweeper = new OrphanSweeper(kube, cinder, exporter, secretStore, settings, metrics.registry(),
         () -> claims.getStore().list(), () -> volumes.getStore().list(), Clock.systemUTC());
@@ -250,29 +252,28 @@ public final class ProvisionController implements AutoCloseable {
       return null;
     }
     Instant started = firstAttempt.computeIfAbsent(key, k -> Instant.now());
+    log.debug("provisioning, attempt {}", queue.failures(key) + 1);
     try {
       ProvisionPlan plan = planner.plan(claim, sc);
-      var held = provisioner.recordIntent(claim, plan.pvName());
-      if (held.isEmpty()) {
-        // Deleted or replaced since the cache saw it: its delete (or the new claim's add) brings the key back.
-        log.info("claim {} is gone or being deleted; not provisioning it", key);
-        firstAttempt.remove(key);
-        queue.forget(key);
-        return null;
-      }
-      claim = held.get();
       events.normal(claim, "Provisioning", "Provision",
           "External provisioner is provisioning volume for claim \"" + key.namespace() + "/" + key.name() + "\"");
       savedNotCached.add(plan.pvName());
-      ClaimProvisioner.ExportedVolume exported;
+      Optional<ClaimProvisioner.ExportedVolume> exported;
       try {
         exported = provisioner.export(claim, plan);
       } catch (ProvisioningException | RuntimeException e) {
         savedNotCached.remove(plan.pvName()); // not saved; a retry still reads it (the claim holds our intent)
         throw e;
       }
-      PersistentVolumeClaim heldClaim = claim;
-      return () -> saveClaim(key, heldClaim, sc, plan, exported, started);
+      if (exported.isEmpty()) {
+        // Deleted or replaced since the cache saw it: its delete (or the new claim's add) brings the key back.
+        savedNotCached.remove(plan.pvName());
+        log.info("claim {} is gone or being deleted; not provisioning it", key);
+        firstAttempt.remove(key);
+        queue.forget(key);
+        return null;
+      }
+      return () -> saveClaim(key, sc, plan, exported.get(), started);
     } catch (ProvisioningException e) {
       provisionFailed(key, claim, sc, e);
     } catch (KubernetesClientException e) {
@@ -281,16 +282,18 @@ public final class ProvisionController implements AutoCloseable {
     return null;
   }
 
-  private void saveClaim(ClaimKey key, PersistentVolumeClaim claim, StorageClass sc, ProvisionPlan plan,
-      ClaimProvisioner.ExportedVolume exported, Instant started) throws InterruptedException {
+  private void saveClaim(ClaimKey key, StorageClass sc, ProvisionPlan plan, ClaimProvisioner.ExportedVolume exported,
+      Instant started) throws InterruptedException {
+    PersistentVolumeClaim claim = exported.claim();
     try {
       PersistentVolume pv;
       try {
-        pv = provisioner.save(claim, exported);
+        pv = provisioner.save(exported);
       } catch (ProvisioningException | RuntimeException e) {
         savedNotCached.remove(plan.pvName());
         throw e;
       }
+      log.info("saved PV {} of Cinder volume {}", pv.getMetadata().getName(), exported.volumeId());
       provisioner.clearIntent(claim);
       events.normal(claim, "ProvisioningSucceeded", "Provision",
           "Successfully provisioned volume " + pv.getMetadata().getName());

@@ -1,5 +1,6 @@
 package io.github.standalonecinder.provisioner.controller;
 
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
@@ -60,6 +61,14 @@ final class TwoStageWorkers<K> implements AutoCloseable {
 
   void start() {
     dispatcher.start();
+  }
+
+  /**
+   * For what a stage starts beside itself and waits for (a write made while a read is under way): threads of the
+   * same pool, made on demand, interrupted by {@link #close()}.
+   */
+  Executor sideThreads() {
+    return threads;
   }
 
   /** Threads now alive, working or idle. */

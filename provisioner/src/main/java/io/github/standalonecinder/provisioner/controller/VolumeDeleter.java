@@ -105,7 +105,8 @@ final class VolumeDeleter {
     Instant deadline = Instant.now().plus(settings.availableTimeout());
     CinderException refusal = null;
     int refusals = 0;
-    for (int attempt = 0; ; attempt++) {
+    PollSchedule polls = null; // set from the first delete request's answer: Cinder's deleting time starts there
+    while (true) {
       Optional<CinderVolume> v = cinder.getVolume(volumeId);
       if (v.isEmpty()) {
         return;
@@ -133,7 +134,8 @@ final class VolumeDeleter {
             + " after " + settings.availableTimeout().toSeconds() + "s"
             + (refusal == null ? "" : ": " + refusal.getMessage()), refusal);
       }
-      sleeper.sleep(CinderExporter.pollDelay(attempt));
+      polls = polls == null ? new PollSchedule() : polls;
+      sleeper.sleep(polls.untilNextRead());
     }
   }
 

@@ -1,8 +1,13 @@
 package io.github.standalonecinder.provisioner.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.verifyNoInteractions;
+import static org.mockito.Mockito.when;
 
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
@@ -10,8 +15,14 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.github.standalonecinder.mappers.SecretStore;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +35,8 @@ class ClaimIntentTest {
   static KubernetesClient client;
 
   private final CinderGateway cinder = mock(CinderGateway.class);
+  /** The intent is written on a thread of its own, as in the controller. */
+  private final ExecutorService intentWriter = Executors.newSingleThreadExecutor();
   private ClaimProvisioner provisioner;
 
   @BeforeEach
@@ -32,7 +45,45 @@ class ClaimIntentTest {
     ProvisionerSettings settings = ProvisionerSettings.defaults(ControllerHarness.NAMESPACE,
         ControllerHarness.CONNECTOR);
     provisioner = new ClaimProvisioner(client, cinder, mock(CinderExporter.class), VolumeMapperRegistry.defaults(),
-        new SecretStore(client), settings, d -> {});
+        new SecretStore(client), settings, d -> {}, intentWriter);
+  }
+
+  @AfterEach
+  void tearDown() {
+    intentWriter.shutdownNow();
+  }
+
+  private static ProvisionPlan plan(PersistentVolumeClaim claim) {
+    return new ProvisionPlan("pvc-" + claim.getMetadata().getUid(), "pvc-" + claim.getMetadata().getUid(), 1, null,
+        null, Map.of(), ControllerHarness.NAMESPACE, List.of("ReadWriteOnce"), "Filesystem", false, "Delete", null,
+        "sc", Map.of(), null);
+  }
+
+  @Test
+  void cinderCreatesNothingBeforeTheIntentIsSaved() {
+    PersistentVolumeClaim claim = create("ordered", List.of());
+    AtomicReference<PersistentVolumeClaim> atCreate = new AtomicReference<>();
+    // The lookup answers at once; the create looks at the claim as the API server has it, then fails.
+    when(cinder.createVolume(any())).thenAnswer(inv -> {
+      atCreate.set(client.persistentVolumeClaims().inNamespace("ns").withName("ordered").get());
+      throw new CinderException(CinderException.Kind.SERVER_ERROR, 500, "stop here");
+    });
+
+    assertThatThrownBy(() -> provisioner.export(claim, plan(claim))).isInstanceOf(ProvisioningException.class);
+
+    verify(cinder).findVolumes(any(), any());
+    assertThat(atCreate.get().getMetadata().getFinalizers()).contains(Annotations.CLAIM_FINALIZER);
+    assertThat(atCreate.get().getMetadata().getAnnotations())
+        .containsEntry(Annotations.CLAIM_PROVISIONING, plan(claim).pvName());
+  }
+
+  @Test
+  void aClaimFoundGoneWhileCinderWasAskedGetsNoVolume() throws Exception {
+    PersistentVolumeClaim cached = create("vanished", List.of());
+    client.persistentVolumeClaims().inNamespace("ns").withName("vanished").delete();
+
+    assertThat(provisioner.export(cached, plan(cached))).isEmpty();
+    verify(cinder, never()).createVolume(any());
   }
 
   private PersistentVolumeClaim create(String name, List<String> finalizers) {
