@@ -61,7 +61,8 @@ final class RunCommand implements Runnable {
   String namespace;
 
   @Option(names = "--workers", defaultValue = "${env:WORKERS:-16}",
-      description = "Claims and volumes handled in parallel (env WORKERS). Default: ${DEFAULT-VALUE}.")
+      description = "Claims and volumes in their Cinder work at once; a claim past it saves its PV beside them "
+          + "(env WORKERS). Default: ${DEFAULT-VALUE}.")
   int workers;
 
   @Option(names = "--kube-api-qps", defaultValue = "150", description = "Kubernetes API requests per second, "

@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param namespace         the provisioner's own namespace: Secrets go here unless a class asks otherwise
  * @param clusterId         Cinder metadata tag telling this cluster's volumes from others' on a shared Cinder
  * @param volumeNamePrefix  Cinder volume name = prefix + claim UID
- * @param workers           claims and volumes processed in parallel
+ * @param workers           claims and volumes in their Cinder work at once (as many more claims may be saving
+ *                          their PVs)
  * @param connector         sent to Cinder when exporting a volume
  * @param attachMode        which Cinder attach API to use
  * @param availableTimeout  how long a new volume may take to become {@code available}
