@@ -67,10 +67,11 @@ public final class ControllerProcess implements AutoCloseable {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(IMAGE_JVM_FLAGS);
     cmd.add(MAX_RAM);
-    // -Dbench.jvmFlags="..." tries other flags against the image's (appended: the last of a flag wins).
+    // -Dbench.jvmFlags="..." tries other flags against the image's (appended: the last of a flag wins); {run} is
+    // this run's directory, so each controller gets files of its own (a JFR recording, a GC log).
     String extra = System.getProperty("bench.jvmFlags", "");
     if (!extra.isBlank() && !extra.startsWith("${")) {
-      cmd.addAll(List.of(extra.trim().split("\\s+")));
+      cmd.addAll(List.of(extra.trim().replace("{run}", dir.toAbsolutePath().toString()).split("\\s+")));
     }
     cmd.addAll(List.of("-jar", jar, "run"));
     if (!podLike) {
