@@ -146,7 +146,7 @@ final class ClaimProvisioner {
 
   /**
    * A Cinder volume exported and mapped, not yet in Kubernetes: what {@link #save} turns into Secrets and a PV.
-   * Everything in it can be made again from Cinder, so losing it (a crash) costs only a retry.
+   * Everything in it can be made again from Cinder and the claim, so losing it (a crash) costs only a retry.
    *
    * @param claim the claim as saved with our intent
    */

@@ -257,17 +257,9 @@ public final class ProvisionController implements AutoCloseable {
       ProvisionPlan plan = planner.plan(claim, sc);
       events.normal(claim, "Provisioning", "Provision",
           "External provisioner is provisioning volume for claim \"" + key.namespace() + "/" + key.name() + "\"");
-      savedNotCached.add(plan.pvName());
-      Optional<ClaimProvisioner.ExportedVolume> exported;
-      try {
-        exported = provisioner.export(claim, plan);
-      } catch (ProvisioningException | RuntimeException e) {
-        savedNotCached.remove(plan.pvName()); // not saved; a retry still reads it (the claim holds our intent)
-        throw e;
-      }
+      Optional<ClaimProvisioner.ExportedVolume> exported = provisioner.export(claim, plan);
       if (exported.isEmpty()) {
         // Deleted or replaced since the cache saw it: its delete (or the new claim's add) brings the key back.
-        savedNotCached.remove(plan.pvName());
         log.info("claim {} is gone or being deleted; not provisioning it", key);
         firstAttempt.remove(key);
         queue.forget(key);
@@ -286,11 +278,14 @@ public final class ProvisionController implements AutoCloseable {
       Instant started) throws InterruptedException {
     PersistentVolumeClaim claim = exported.claim();
     try {
+      // From here until the PV cache shows it, a sync of this claim asks the API server (the key is in flight, so
+      // none runs before this point).
+      savedNotCached.add(plan.pvName());
       PersistentVolume pv;
       try {
         pv = provisioner.save(exported);
       } catch (ProvisioningException | RuntimeException e) {
-        savedNotCached.remove(plan.pvName());
+        savedNotCached.remove(plan.pvName()); // not saved; a retry still reads it (the claim holds our intent)
         throw e;
       }
       log.info("saved PV {} of Cinder volume {}", pv.getMetadata().getName(), exported.volumeId());

@@ -47,7 +47,7 @@ class Benchmarks {
   /** The controller flags of the sized fast-simulator burst (docs/benchmarks.md: QPS >= calls/claim x rate). */
   static final List<String> FAST_SIZED_ARGS = List.of(prop("bench.fastSizedArgs",
       "--workers 64 --kube-api-qps 400 --kube-api-burst 800").split("\\s+"));
-    /** Claims provisioned (and left Bound) before each measured burst; 0 measures a cold controller. */
+  /** Claims provisioned (and left Bound) before each measured burst; 0 measures a cold controller. */
   static final int WARMUP = Integer.parseInt(prop("bench.warmup", "50"));
   static final boolean STRICT = Boolean.parseBoolean(prop("bench.strict", "false"));
   static final Path OUT = Path.of(prop("bench.out", "target/bench"));
@@ -253,14 +253,7 @@ class Benchmarks {
         public void onDelete(PersistentVolume pv, boolean unknown) {}
       });
 
-      Duration ready = controller.awaitReady(Duration.ofSeconds(60));
-      Thread.sleep(2000);
-      r.put("startToReadySeconds", ready.toMillis() / 1000.0);
-      Map<String, Long> idleRss = controller.rssPartsKiB();
-      r.put("idleRssMiB", idleRss.get("VmRSS") / 1024.0);
-      r.put("idleRssPartsKiB", idleRss);
-      System.out.println("   idle RSS (KiB): " + idleRss);
-      printJcmd(controller);
+      measureIdle(controller, r);
       int workers = workersFromLog(controller);
       r.put("workers", workers);
       r.put("startupKubeCalls", env.drainControllerRequests());
@@ -351,7 +344,7 @@ class Benchmarks {
       r.put("overheadToBoundMs", percentiles(ovBound));
       r.put("overheadToPvMs", percentiles(ovPv));
       r.put("latencyToBoundMs", Arrays.stream(latBound).boxed().toList());
-      r.put("overheadToPvMsByCreateOrder", Arrays.stream(ovPv).map(Math::rint).boxed().toList());
+      r.put("overheadToPvMsInStoreOrder", Arrays.stream(ovPv).map(Math::rint).boxed().toList());
       r.put("boundAtSeconds", boundTimes);
       r.put("pvCreatedAtSeconds", pvTimes);
       // Counts and sums since start (warm-up included): mean Cinder call time as the controller sees it.
@@ -400,14 +393,10 @@ class Benchmarks {
   }
 
   /**
-   * Creates n claims named prefix + number from the pool's threads, each stamped just before its create is sent.
-   * They carry the storage-provisioner annotation kube-controller-manager would add, so the binder is off the start
-   * path.
-   */
-  /**
-   * Creates the claims from the pool's threads. A claim counts as created when the API server has answered (a
-   * request may wait there behind others; until it is stored no controller can see it), and its place in the order
-   * the controller sees claims in is the order the server stored them: its resourceVersion.
+   * Creates n claims named prefix + number from the pool's threads. A claim counts as created when the API server
+   * has answered (a request may wait there behind others; until it is stored no controller can see it), and its
+   * place in the order the controller sees claims in is the order the server stored them: its resourceVersion. They
+   * carry the storage-provisioner annotation kube-controller-manager would add, so the binder is off the start path.
    */
   private static List<Future<?>> createClaims(BenchEnvironment env, ExecutorService pool, String prefix, int n,
       Map<String, Long> created, Map<String, Long> storeOrder) {
@@ -442,19 +431,24 @@ class Benchmarks {
     try (BenchEnvironment env = new BenchEnvironment(dir, Duration.ZERO, Duration.ZERO, Duration.ZERO, 8, true);
         ControllerProcess controller = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf, controllerArgs(),
             true)) {
-      Duration ready = controller.awaitReady(Duration.ofSeconds(60));
-      Thread.sleep(2000);
-      Map<String, Long> rss = controller.rssPartsKiB();
-      r.put("startToReadySeconds", ready.toMillis() / 1000.0);
-      r.put("idleRssMiB", rss.get("VmRSS") / 1024.0);
-      r.put("idleRssPartsKiB", rss);
-      System.out.println("   idle RSS (KiB): " + rss);
-      printJcmd(controller);
+      measureIdle(controller, r);
     }
     return r;
   }
 
-    /** Memory with many bound PV/claim pairs (made directly in the API server, not provisioned) in the caches. */
+  /** Start to ready, then the RSS (and its parts) 2 s later with nothing to do; into r. */
+  private static void measureIdle(ControllerProcess controller, Map<String, Object> r) throws Exception {
+    Duration ready = controller.awaitReady(Duration.ofSeconds(60));
+    Thread.sleep(2000);
+    r.put("startToReadySeconds", ready.toMillis() / 1000.0);
+    Map<String, Long> rss = controller.rssPartsKiB();
+    r.put("idleRssMiB", rss.get("VmRSS") / 1024.0);
+    r.put("idleRssPartsKiB", rss);
+    System.out.println("   idle RSS (KiB): " + rss);
+    printJcmd(controller);
+  }
+
+  /** Memory with many bound PV/claim pairs (made directly in the API server, not provisioned) in the caches. */
   private Map<String, Object> memory(int objects) throws Exception {
     System.out.println("== memory: " + objects + " PVs + " + objects + " claims");
     Map<String, Object> r = new LinkedHashMap<>();
