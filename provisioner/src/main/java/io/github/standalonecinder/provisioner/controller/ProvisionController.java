@@ -108,10 +108,20 @@ public final class ProvisionController implements AutoCloseable {
     volumes = kube.persistentVolumes().withLimit(LIST_PAGE).runnableInformer(resync)
         .itemStore(new LeanItemStore<>());
     classes = kube.storage().v1().storageClasses().runnableInformer(resync);
-    claims.addEventHandler(handler(c -> queue.add(new ClaimKey(c.getMetadata().getNamespace(), c.getMetadata().getName()))));
+    // Only events that can mean work wake a worker: of a claim's and its PV's updates in a burst (ours, the
+    // binder's) most are of claims and PVs already done with.
+    claims.addEventHandler(handler(c -> {
+      ClaimKey key = new ClaimKey(c.getMetadata().getNamespace(), c.getMetadata().getName());
+      if (mayNeedWork(c) || firstAttempt.containsKey(key)) {
+        queue.add(key);
+      }
+    }));
     volumes.addEventHandler(handler(v -> {
       savedNotCached.remove(v.getMetadata().getName());
-      queue.add(new VolumeKey(v.getMetadata().getName()));
+      VolumeKey key = new VolumeKey(v.getMetadata().getName());
+      if (deleter.shouldDelete(v) || firstAttempt.containsKey(key)) {
+        queue.add(key);
+      }
     }));
     classes.addEventHandler(handler(sc -> enqueuePendingClaims()));
     CompletableFuture.allOf(classes.start().toCompletableFuture(), volumes.start().toCompletableFuture(),
@@ -211,6 +221,18 @@ public final class ProvisionController implements AutoCloseable {
     }
     return settings.provisionerName().equals(a.get(Annotations.STORAGE_PROVISIONER))
         || settings.provisionerName().equals(a.get(Annotations.BETA_STORAGE_PROVISIONER));
+  }
+
+  /**
+   * False for a claim {@link #syncClaim} would pass over at once: not being deleted, without our finalizer, and
+   * bound already or not naming us.
+   */
+  boolean mayNeedWork(PersistentVolumeClaim claim) {
+    if (claim.getMetadata().getDeletionTimestamp() != null || ClaimProvisioner.hasFinalizer(claim)) {
+      return true;
+    }
+    boolean bound = claim.getSpec().getVolumeName() != null && !claim.getSpec().getVolumeName().isEmpty();
+    return !bound && namesUs(claim);
   }
 
   /** Does the claim's Cinder work; returns the rest of its work, or null when there is none. */

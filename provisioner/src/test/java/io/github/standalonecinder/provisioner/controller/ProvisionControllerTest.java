@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -76,6 +77,31 @@ class ProvisionControllerTest {
 
   private List<SimVolume> liveVolumes() {
     return sim.volumes().stream().filter(v -> !"deleting".equals(v.status())).toList();
+  }
+
+  @Test
+  void onlyClaimEventsThatCanMeanWorkWakeAWorker() throws Exception {
+    start(SimulatedBackend.ISCSI_CHAP);
+    UnaryOperator<PersistentVolumeClaimBuilder> ours = b -> b.editMetadata()
+        .addToAnnotations(Annotations.STORAGE_PROVISIONER, h.settings.provisionerName()).endMetadata();
+    UnaryOperator<PersistentVolumeClaimBuilder> bound = b -> b.editSpec().withVolumeName("pvc-1").endSpec();
+    UnaryOperator<PersistentVolumeClaimBuilder> intent = b -> b.editMetadata()
+        .addToFinalizers(Annotations.CLAIM_FINALIZER).endMetadata();
+    UnaryOperator<PersistentVolumeClaimBuilder> deleting = b -> b.editMetadata()
+        .withDeletionTimestamp("2026-12-01T10:00:00Z").endMetadata();
+
+    assertThat(h.controller.mayNeedWork(pendingClaim(ours))).as("pending, ours").isTrue();
+    assertThat(h.controller.mayNeedWork(pendingClaim(b -> bound.apply(ours.apply(b))))).as("bound").isFalse();
+    assertThat(h.controller.mayNeedWork(pendingClaim(b -> b))).as("another provisioner's").isFalse();
+    assertThat(h.controller.mayNeedWork(pendingClaim(b -> intent.apply(bound.apply(ours.apply(b))))))
+        .as("bound, intent still to clear").isTrue();
+    assertThat(h.controller.mayNeedWork(pendingClaim(b -> deleting.apply(bound.apply(b))))).as("being deleted")
+        .isTrue();
+  }
+
+  private static PersistentVolumeClaim pendingClaim(UnaryOperator<PersistentVolumeClaimBuilder> tweak) {
+    return tweak.apply(new PersistentVolumeClaimBuilder().withNewMetadata().withName("c").withNamespace("n")
+        .endMetadata().withNewSpec().withStorageClassName("cinder").endSpec()).build();
   }
 
   @Test
