@@ -13,6 +13,7 @@ import io.github.standalonecinder.provisioner.kube.Updates;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +46,8 @@ public final class PersistentVolumeBinder implements AutoCloseable {
   private SharedIndexInformer<PersistentVolumeClaim> claims;
   private SharedIndexInformer<StorageClass> classes;
   private Duration relist;
+  /** The latest object of each key waiting for the loop: a burst of events for one object is one sync. */
+  private final Map<String, Runnable> pending = new ConcurrentHashMap<>();
 
   public PersistentVolumeBinder(KubernetesClient kube) {
     this.kube = kube;
@@ -62,20 +65,20 @@ public final class PersistentVolumeBinder implements AutoCloseable {
     claims = kube.persistentVolumeClaims().inAnyNamespace().inform(new ResourceEventHandler<>() {
       @Override
       public void onAdd(PersistentVolumeClaim c) {
-        loop.execute(() -> guard(() -> syncClaim(c)));
+        submit("claim " + c.getMetadata().getUid(), () -> syncClaim(c));
       }
 
       @Override
       public void onUpdate(PersistentVolumeClaim o, PersistentVolumeClaim c) {
-        loop.execute(() -> guard(() -> syncClaim(c)));
+        submit("claim " + c.getMetadata().getUid(), () -> syncClaim(c));
       }
 
       @Override
       public void onDelete(PersistentVolumeClaim c, boolean unknown) {
-        loop.execute(() -> guard(() -> volumes.getStore().list().stream()
+        submit("deleted claim " + c.getMetadata().getUid(), () -> volumes.getStore().list().stream()
             .filter(pv -> pv.getSpec().getClaimRef() != null
                 && Objects.equals(pv.getSpec().getClaimRef().getUid(), c.getMetadata().getUid()))
-            .forEach(PersistentVolumeBinder.this::syncVolume)));
+            .forEach(PersistentVolumeBinder.this::syncVolume));
       }
     }, 2_000);
     if (relist != null) {
@@ -112,17 +115,28 @@ public final class PersistentVolumeBinder implements AutoCloseable {
     return new ResourceEventHandler<>() {
       @Override
       public void onAdd(PersistentVolume pv) {
-        loop.execute(() -> guard(() -> sync.accept(pv)));
+        submit("pv " + pv.getMetadata().getName(), () -> sync.accept(pv));
       }
 
       @Override
       public void onUpdate(PersistentVolume o, PersistentVolume pv) {
-        loop.execute(() -> guard(() -> sync.accept(pv)));
+        submit("pv " + pv.getMetadata().getName(), () -> sync.accept(pv));
       }
 
       @Override
       public void onDelete(PersistentVolume pv, boolean unknown) {}
     };
+  }
+
+  private void submit(String key, Runnable sync) {
+    if (pending.put(key, sync) == null) {
+      loop.execute(() -> {
+        Runnable latest = pending.remove(key);
+        if (latest != null) {
+          guard(latest);
+        }
+      });
+    }
   }
 
   private void syncClaim(PersistentVolumeClaim c) {
@@ -149,7 +163,7 @@ public final class PersistentVolumeBinder implements AutoCloseable {
     var ref = pv.getSpec().getClaimRef();
     String phase = pv.getStatus() == null ? null : pv.getStatus().getPhase();
     if (ref == null || "Released".equals(phase) || "Failed".equals(phase)
-        || pv.getMetadata().getDeletionTimestamp() != null) {
+        || pv.getMetadata().getDeletionTimestamp() != null || settledInCache(pv)) {
       return;
     }
     PersistentVolumeClaim claim = kube.persistentVolumeClaims().inNamespace(ref.getNamespace())
@@ -179,6 +193,22 @@ public final class PersistentVolumeBinder implements AutoCloseable {
     if (!"Bound".equals(phase)) {
       setPhase(pv, "Bound");
     }
+  }
+
+  /**
+   * A Bound PV whose claim the cache shows bound to it: nothing to do, and no request to find that out (every
+   * resync hands the binder all PVs again; at thousands of them, requests per PV would never catch up).
+   */
+  private boolean settledInCache(PersistentVolume pv) {
+    var ref = pv.getSpec().getClaimRef();
+    if (pv.getStatus() == null || !"Bound".equals(pv.getStatus().getPhase())) {
+      return false;
+    }
+    PersistentVolumeClaim c = claims.getStore().getByKey(ref.getNamespace() + "/" + ref.getName());
+    return c != null && Objects.equals(c.getMetadata().getUid(), ref.getUid())
+        && c.getMetadata().getDeletionTimestamp() == null
+        && Objects.equals(c.getSpec().getVolumeName(), pv.getMetadata().getName())
+        && c.getStatus() != null && "Bound".equals(c.getStatus().getPhase());
   }
 
   private void setPhase(PersistentVolume pv, String phase) {
