@@ -37,7 +37,7 @@ class Benchmarks {
   static final Duration DELETE_DELAY = Duration.ofMillis(Long.parseLong(prop("bench.deleteDelayMs", "1000")));
   static final int CLAIMS = Integer.parseInt(prop("bench.claims", "500"));
   static final int FAST_CLAIMS = Integer.parseInt(prop("bench.fastClaims", "500"));
-  static final int[] SCALING = Arrays.stream(prop("bench.scaling", "100,500").split(","))
+  static final int[] SCALING = Arrays.stream(prop("bench.scaling", "100,500,2000").split(","))
       .map(String::trim).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
   static final int MEMORY_OBJECTS = Integer.parseInt(prop("bench.memoryObjects", "10000"));
   /** Empty: the controller's own defaults. */
