@@ -61,6 +61,11 @@ public final class ClaimPlanner {
     return "pvc-" + claim.getMetadata().getUid();
   }
 
+  /** Whether the claim names its volume (the PV controller binds it so). */
+  static boolean isBound(PersistentVolumeClaim claim) {
+    return claim.getSpec().getVolumeName() != null && !claim.getSpec().getVolumeName().isEmpty();
+  }
+
   public ProvisionPlan plan(PersistentVolumeClaim claim, StorageClass storageClass) throws ProvisioningException {
     var spec = claim.getSpec();
     if (spec.getSelector() != null
@@ -212,7 +217,7 @@ public final class ClaimPlanner {
     }
     String key = claim.getMetadata().getNamespace() + "/" + ds.getName();
     PersistentVolumeClaim source = claimLookup.apply(key);
-    if (source == null || source.getSpec().getVolumeName() == null || source.getSpec().getVolumeName().isEmpty()) {
+    if (source == null || !isBound(source)) {
       throw ProvisioningException.retryable("clone source claim " + key + " does not exist or is not bound yet", null);
     }
     PersistentVolume pv = pvLookup.apply(source.getSpec().getVolumeName());

@@ -182,7 +182,7 @@ public final class ProvisionController implements AutoCloseable {
 
   private void enqueuePendingClaims() {
     for (PersistentVolumeClaim c : claims.getStore().list()) {
-      if (c.getSpec().getVolumeName() == null || c.getSpec().getVolumeName().isEmpty()) {
+      if (!ClaimPlanner.isBound(c)) {
         queue.add(new ClaimKey(c.getMetadata().getNamespace(), c.getMetadata().getName()));
       }
     }
@@ -231,8 +231,7 @@ public final class ProvisionController implements AutoCloseable {
     if (claim.getMetadata().getDeletionTimestamp() != null || ClaimProvisioner.hasFinalizer(claim)) {
       return true;
     }
-    boolean bound = claim.getSpec().getVolumeName() != null && !claim.getSpec().getVolumeName().isEmpty();
-    return !bound && namesUs(claim);
+    return !ClaimPlanner.isBound(claim) && namesUs(claim);
   }
 
   /** Does the claim's Cinder work; returns the rest of its work, or null when there is none. */
@@ -249,7 +248,7 @@ public final class ProvisionController implements AutoCloseable {
       }
       return null;
     }
-    boolean bound = claim.getSpec().getVolumeName() != null && !claim.getSpec().getVolumeName().isEmpty();
+    boolean bound = ClaimPlanner.isBound(claim);
     if (bound || !namesUs(claim)) {
       if (bound && ClaimProvisioner.hasFinalizer(claim)) {
         provisioner.clearIntent(claim);
