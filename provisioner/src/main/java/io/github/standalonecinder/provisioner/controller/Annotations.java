@@ -17,6 +17,12 @@ public final class Annotations {
   public static final String CINDER_VOLUME_ID = "cinderVolumeId";
   public static final String PROVISIONER_IDENTITY = "standaloneCinderProvisionerIdentity";
 
+  /** The Cinder volume a PV names, or null for a PV without the annotation (not one of ours or the Go original's). */
+  public static String cinderVolumeId(io.fabric8.kubernetes.api.model.PersistentVolume pv) {
+    var a = pv.getMetadata().getAnnotations();
+    return a == null ? null : a.get(CINDER_VOLUME_ID);
+  }
+
   /** The provisioner library's PV finalizer: the Cinder volume goes before the PV object. */
   public static final String PV_FINALIZER = "external-provisioner.volume.kubernetes.io/finalizer";
 

@@ -62,6 +62,11 @@ public final class ClaimPlanner {
   }
 
   /** Whether the claim names its volume (the PV controller binds it so). */
+  /** The UID of the claim a PV is bound or pre-bound to, if any. */
+  static java.util.Optional<String> claimUid(io.fabric8.kubernetes.api.model.PersistentVolume pv) {
+    return java.util.Optional.ofNullable(pv.getSpec()).map(s -> s.getClaimRef()).map(r -> r.getUid());
+  }
+
   static boolean isBound(PersistentVolumeClaim claim) {
     return claim.getSpec().getVolumeName() != null && !claim.getSpec().getVolumeName().isEmpty();
   }

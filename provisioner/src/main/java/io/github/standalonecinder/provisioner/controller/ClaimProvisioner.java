@@ -60,6 +60,7 @@ final class ClaimProvisioner {
   private final ProvisionerSettings settings;
   private final Sleeper sleeper;
   private final Executor intentWriter;
+  private final DuplicateVolumes duplicates;
 
   /** Injected so tests do not wait for real. */
   interface Sleeper {
@@ -77,6 +78,7 @@ final class ClaimProvisioner {
     this.settings = settings;
     this.sleeper = sleeper;
     this.intentWriter = intentWriter;
+    this.duplicates = new DuplicateVolumes(cinder, exporter);
   }
 
   /**
@@ -149,8 +151,12 @@ final class ClaimProvisioner {
    * Everything in it can be made again from Cinder and the claim, so losing it (a crash) costs only a retry.
    *
    * @param claim the claim as saved with our intent
+   * @param foundIds every volume of the claim's name found in Cinder: those the saved PV does not name are
+   *     duplicates, deleted once it is saved ({@link DuplicateVolumes})
+   * @param saved the PV was found saved already (by another replica): nothing to write but the clean-up
    */
-  record ExportedVolume(PersistentVolumeClaim claim, String volumeId, PersistentVolume pv, List<Secret> secrets) {}
+  record ExportedVolume(PersistentVolumeClaim claim, String volumeId, PersistentVolume pv, List<Secret> secrets,
+      List<String> foundIds, boolean saved) {}
 
   /**
    * The Cinder half of provisioning. The intent is recorded on the claim ({@link #recordIntent}) while Cinder is
@@ -174,6 +180,16 @@ final class ClaimProvisioner {
     if (held.isEmpty()) {
       return Optional.empty();
     }
+    if (found.size() > 1) {
+      // Several volumes: another attempt may have saved the PV already (our cache not showing it yet). Then the
+      // volume it names is the one, and nothing may be exported again.
+      PersistentVolume saved = kube.persistentVolumes().withName(plan.pvName()).get();
+      if (saved != null && ClaimPlanner.claimUid(saved).filter(held.get().getMetadata().getUid()::equals)
+          .isPresent()) {
+        String named = Annotations.cinderVolumeId(saved);
+        return Optional.of(new ExportedVolume(held.get(), named, saved, List.of(), ids(found), true));
+      }
+    }
     CinderVolume volume = waitUntilAvailable(createUnlessFound(found, plan), plan);
     CinderExporter.Export export;
     try {
@@ -191,7 +207,7 @@ final class ClaimProvisioner {
       throw unmappable(volume.id(), e);
     }
     return Optional.of(new ExportedVolume(held.get(), volume.id(), buildPv(claim, plan, volume, export, mapped),
-        mapped.secrets()));
+        mapped.secrets(), ids(found), false));
   }
 
   private static <T> T await(CompletableFuture<T> write) throws InterruptedException {
@@ -215,14 +231,29 @@ final class ClaimProvisioner {
 
   /** The Kubernetes half: creates or verifies the volume's Secrets, then saves its PV; returns the saved PV. */
   PersistentVolume save(ExportedVolume exported) throws ProvisioningException, InterruptedException {
-    try {
-      for (Secret s : exported.secrets()) {
-        secrets.ensure(s);
+    PersistentVolume pv = exported.pv();
+    if (!exported.saved()) {
+      try {
+        for (Secret s : exported.secrets()) {
+          secrets.ensure(s);
+        }
+      } catch (MappingException e) {
+        throw unmappable(exported.volumeId(), e);
       }
-    } catch (MappingException e) {
-      throw unmappable(exported.volumeId(), e);
+      pv = save(exported.pv(), exported.claim(), exported.volumeId());
     }
-    return save(exported.pv(), exported.claim());
+    // Only now, with the PV saved, are the other volumes of this claim known to be nobody's.
+    String named = Annotations.cinderVolumeId(pv);
+    List<String> others = new ArrayList<>(exported.foundIds());
+    others.add(exported.volumeId());
+    if (named != null) {
+      duplicates.deleteAllBut(named, new LinkedHashSet<>(others), pv.getMetadata().getName());
+    }
+    return pv;
+  }
+
+  private static List<String> ids(List<CinderVolume> volumes) {
+    return volumes.stream().map(CinderVolume::id).toList();
   }
 
   /** The backend's answer cannot become a PV: keep nothing exported, retry later (an admin may fix the class). */
@@ -235,30 +266,12 @@ final class ClaimProvisioner {
   private CinderVolume createUnlessFound(List<CinderVolume> found, ProvisionPlan plan) throws ProvisioningException {
     try {
       if (found.size() > 1) {
-        // A create that timed out on our side but that Cinder carried out, then retried: all of them are ours
-        // and this claim's (name and cluster tag), none is in a PV yet. Keep the oldest, delete the others.
-        List<CinderVolume> sorted = new ArrayList<>(found);
-        sorted.sort(java.util.Comparator.comparing((CinderVolume v) -> v.createdAt() == null ? Instant.MAX
-            : v.createdAt()).thenComparing(CinderVolume::id));
-        List<String> pending = new ArrayList<>();
-        for (CinderVolume extra : sorted.subList(1, sorted.size())) {
-          try {
-            Optional<CinderVolume> after = exporter.unexport(extra.id());
-            if (after.isPresent() && !after.get().hasStatus("deleting")) {
-              cinder.deleteVolume(extra.id());
-            }
-            log.warn("deleted duplicate Cinder volume {} named {}; keeping {}", extra.id(), plan.volumeName(),
-                sorted.get(0).id());
-          } catch (CinderException e) {
-            pending.add(extra.id() + " (" + e.getMessage() + ")");
-          }
-        }
-        if (!pending.isEmpty()) {
-          throw ProvisioningException.retryable("Cinder has " + found.size() + " volumes named "
-              + plan.volumeName() + " for this cluster; keeping " + sorted.get(0).id()
-              + ", could not delete yet: " + pending, null);
-        }
-        found = List.of(sorted.get(0));
+        // No PV names any of them yet: use the oldest, as any other replica would, and delete none of them now
+        // (another replica may be about to save a PV naming any one); save() deletes the others.
+        CinderVolume keeper = DuplicateVolumes.keeper(found);
+        log.warn("Cinder has {} volumes named {} for this cluster; using {}, the others are deleted once the PV is "
+            + "saved", found.size(), plan.volumeName(), keeper.id());
+        found = List.of(keeper);
       }
       if (found.size() == 1) {
         CinderVolume v = found.get(0);
@@ -374,8 +387,11 @@ final class ClaimProvisioner {
     return b.build();
   }
 
-  /** Saves the PV, retrying; a PV already saved for this claim (a retry after a crash) is success. */
-  private PersistentVolume save(PersistentVolume pv, PersistentVolumeClaim claim)
+  /**
+   * Saves the PV, retrying. A PV already saved for this claim (a retry after a crash, or another replica) is
+   * success; if it names another volume, that one is the claim's and ours is taken back and deleted.
+   */
+  private PersistentVolume save(PersistentVolume pv, PersistentVolumeClaim claim, String volumeId)
       throws ProvisioningException, InterruptedException {
     KubernetesClientException last = null;
     for (int attempt = 0; attempt < PV_SAVE_ATTEMPTS; attempt++) {
@@ -385,8 +401,12 @@ final class ClaimProvisioner {
         last = e;
         if (e.getCode() == 409) {
           PersistentVolume existing = kube.persistentVolumes().withName(pv.getMetadata().getName()).get();
-          if (existing != null && existing.getSpec().getClaimRef() != null
-              && claim.getMetadata().getUid().equals(existing.getSpec().getClaimRef().getUid())) {
+          if (existing != null && ClaimPlanner.claimUid(existing).filter(claim.getMetadata().getUid()::equals)
+              .isPresent()) {
+            if (!volumeId.equals(Annotations.cinderVolumeId(existing))) {
+              log.warn("PV {} was saved by another attempt naming Cinder volume {}, not {}", pv.getMetadata()
+                  .getName(), Annotations.cinderVolumeId(existing), volumeId);
+            }
             return existing;
           }
         }

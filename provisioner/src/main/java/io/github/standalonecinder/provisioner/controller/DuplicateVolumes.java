@@ -1,0 +1,65 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import io.github.standalonecinder.provisioner.cinder.CinderException;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.cinder.CinderVolume;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * More than one Cinder volume for one claim: a create that timed out on our side but that Cinder carried out,
+ * or two replicas provisioning the claim at once (a rollout with leader election off, a paused leader). The rule:
+ * <b>the volume a PV names is the keeper and is never deleted</b>. Before any PV names one, every replica uses the
+ * oldest and deletes none (another replica may be about to save a PV naming any of them); once the claim's PV is
+ * saved, by us or by another replica (our save then meets a 409), the volumes it does not name are taken back
+ * and deleted. A duplicate missed here (a crash right after the save) is left to the orphan sweeper.
+ */
+final class DuplicateVolumes {
+  private static final Logger log = LoggerFactory.getLogger(DuplicateVolumes.class);
+
+  private final CinderGateway cinder;
+  private final CinderExporter exporter;
+
+  DuplicateVolumes(CinderGateway cinder, CinderExporter exporter) {
+    this.cinder = cinder;
+    this.exporter = exporter;
+  }
+
+  /** The volume to use while no PV names one: the oldest (then the smallest id), the same for every replica. */
+  static CinderVolume keeper(List<CinderVolume> found) {
+    return found.stream().min(Comparator.comparing((CinderVolume v) -> v.createdAt() == null ? Instant.MAX
+        : v.createdAt()).thenComparing(CinderVolume::id)).orElseThrow();
+  }
+
+  /** The volume among {@code found} that a PV names, if any. */
+  static Optional<CinderVolume> named(List<CinderVolume> found, String pvVolumeId) {
+    return found.stream().filter(v -> v.id().equals(pvVolumeId)).findFirst();
+  }
+
+  /**
+   * Takes back the export of and deletes every volume in {@code ids} but {@code keptId}, the one the saved PV
+   * names. Failures are logged, never thrown: the claim is provisioned; the orphan sweeper finds what is left.
+   */
+  void deleteAllBut(String keptId, Collection<String> ids, String pvName) {
+    for (String id : ids) {
+      if (id.equals(keptId)) {
+        continue;
+      }
+      try {
+        Optional<CinderVolume> after = exporter.unexport(id);
+        if (after.isPresent() && !after.get().hasStatus("deleting")) {
+          cinder.deleteVolume(id);
+        }
+        log.warn("deleted duplicate Cinder volume {}: PV {} names {}", id, pvName, keptId);
+      } catch (CinderException e) {
+        log.warn("could not delete duplicate Cinder volume {} (PV {} names {}): {}; the orphan sweeper will find it",
+            id, pvName, keptId, e.getMessage());
+      }
+    }
+  }
+}
