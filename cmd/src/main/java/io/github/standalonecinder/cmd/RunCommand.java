@@ -4,13 +4,17 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
-import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.cinder.OkHttpConnector;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.kube.CompactSerialization;
+import io.github.standalonecinder.provisioner.leader.Fence;
+import io.github.standalonecinder.provisioner.leader.FencedCinderGateway;
+import io.github.standalonecinder.provisioner.leader.FencingInterceptor;
+import io.github.standalonecinder.provisioner.leader.LeaseElector;
+import io.github.standalonecinder.provisioner.leader.Leadership;
+import io.github.standalonecinder.provisioner.leader.Replica;
 import io.github.standalonecinder.provisioner.kube.RequestRateLimiter;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
@@ -26,8 +30,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -81,6 +83,11 @@ final class RunCommand implements Runnable {
   @Option(names = "--leader-election-lease-duration", defaultValue = "15s", converter = DurationConverter.class,
       description = "Default: ${DEFAULT-VALUE}.")
   Duration leaseDuration;
+
+  @Option(names = "--informer-failure-timeout", defaultValue = "1m", converter = DurationConverter.class,
+      description = "How long the watch or LIST of claims, PVs or classes may keep failing before the process "
+          + "exits (and hands its Lease to a standby). Default: ${DEFAULT-VALUE}.")
+  Duration informerFailureTimeout;
 
   @Option(names = "--metrics-address", defaultValue = "${env:METRICS_ADDRESS:-:8080}",
       description = "Serve /metrics, /healthz and /readyz here; empty to disable (env METRICS_ADDRESS). "
@@ -139,6 +146,13 @@ final class RunCommand implements Runnable {
     if (kubeApiQps <= 0 || kubeApiBurst < 1) {
       throw new UserError("--kube-api-qps must be positive and --kube-api-burst at least 1");
     }
+    if (leaseDuration.compareTo(Duration.ofSeconds(2)) < 0) {
+      throw new UserError("--leader-election-lease-duration must be at least 2s, got " + leaseDuration.toMillis()
+          + "ms");
+    }
+    if (informerFailureTimeout.isNegative() || informerFailureTimeout.isZero()) {
+      throw new UserError("--informer-failure-timeout must be positive");
+    }
     if (maxSizeGiB < 1) {
       throw new UserError("--max-size-gib must be positive, got " + maxSizeGiB);
     }
@@ -162,23 +176,38 @@ final class RunCommand implements Runnable {
         maxSizeGiB, orphanSweepInterval, orphanGracePeriod, orphans);
   }
 
-  private KubernetesClient kubernetes() {
-    Config config;
+  private Config kubeConfig() {
     if (kubeconfig != null) {
       try {
-        config = Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString());
+        return Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString());
       } catch (IOException e) {
         throw new UserError("--kubeconfig " + kubeconfig + ": " + e.getMessage());
       }
-    } else {
-      config = Config.autoConfigure(null);
     }
-    config = new ConfigBuilder(config).withMaxConcurrentRequests(kubeApiBurst).build();
+    return Config.autoConfigure(null);
+  }
+
+  /** The controller's client: rate-limited, and every write checked against the fence. */
+  private KubernetesClient kubernetes(Config base, Fence fence) {
+    Config config = new ConfigBuilder(base).withMaxConcurrentRequests(kubeApiBurst).build();
     RequestRateLimiter limiter = new RequestRateLimiter(kubeApiQps, kubeApiBurst);
     return new KubernetesClientBuilder().withConfig(config)
         .withKubernetesSerialization(CompactSerialization.create())
-        .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("qps", limiter)).build();
+        .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("qps", limiter)
+            .addOrReplaceInterceptor(FencingInterceptor.NAME, new FencingInterceptor(fence))).build();
   }
+
+  /**
+   * The elector's own client (as client-go's controllers do): its renewals never wait behind the controller's
+   * requests or rate limit, and a request that hangs gives up well within the renew deadline.
+   */
+  private static KubernetesClient electionClient(Config base, LeaseElector.Config lease) {
+    int timeoutMillis = (int) Math.max(500, lease.renewDeadline().toMillis() / 2);
+    Config config = new ConfigBuilder(base).withRequestTimeout(timeoutMillis).withConnectionTimeout(timeoutMillis)
+        .withRequestRetryBackoffLimit(0).build();
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
 
   @Override
   public void run() {
@@ -186,80 +215,45 @@ final class RunCommand implements Runnable {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // jvm_threads_*: a thread count that grows with the request rate is a bug operators should be able to see.
     new JvmThreadMetrics().bindTo(registry);
-    CinderGateway cinder = MeteredCinderGateway.wrap(cloud.connect(), registry);
-    KubernetesClient kube = kubernetes();
-    String instance = hostName() + "_" + UUID.randomUUID().toString().substring(0, 8);
-    AtomicReference<ProvisionController> controller = new AtomicReference<>();
-    AtomicBoolean standingBy = new AtomicBoolean(leaderElect);
+    String identity = electionIdentity();
+    LeaseElector.Config lease = LeaseElector.Config.of(settings.namespace(),
+        settings.provisionerName().replaceAll("[^a-zA-Z0-9.-]", "-").toLowerCase(), identity, leaseDuration);
+    // With election, every write to Cinder or Kubernetes passes this fence: none leaves a replica whose Lease is
+    // not renewed within the renew deadline, even before it notices (a paused process, a slow API server).
+    Leadership leadership = new Leadership(lease.renewDeadline());
+    Fence fence = leaderElect ? leadership : Fence.OPEN;
+    // Checked twice for Cinder: before each mutating gateway call, and again right before its request is sent.
+    OkHttpConnector.setWriteGuard(what -> fence.check("Cinder " + what));
+    Config kubeConfig = kubeConfig(); // a bad --kubeconfig is reported before Cinder is contacted
+    CinderGateway cinder = FencedCinderGateway.wrap(MeteredCinderGateway.wrap(cloud.connect(), registry), fence);
+    KubernetesClient kube = kubernetes(kubeConfig, fence);
+    ProvisionController controller = new ProvisionController(kube, cinder, VolumeMapperRegistry.defaults(),
+        settings, new ControllerMetrics(registry), identity).informerGiveUpAfter(informerFailureTimeout);
+    Replica.Exit halt = status -> Runtime.getRuntime().halt(status);
+    Replica replica = leaderElect
+        ? Replica.elected(controller, leadership,
+            listener -> new LeaseElector(electionClient(kubeConfig, lease), lease, leadership, listener), halt)
+        : Replica.alone(controller, halt);
     StatusServer status = null;
     if (metricsAddress != null && !metricsAddress.isBlank()) {
       try {
-        status = new StatusServer(StatusServer.parseAddress(metricsAddress), registry, () -> {
-          ProvisionController c = controller.get();
-          return c != null ? c.isReady() : standingBy.get();
-        });
+        status = new StatusServer(StatusServer.parseAddress(metricsAddress), registry, replica::ready,
+            replica::failure);
       } catch (IOException | IllegalArgumentException e) {
         throw new UserError("--metrics-address " + metricsAddress + ": " + e.getMessage());
       }
     }
-    Runnable startController = () -> {
-      standingBy.set(false);
-      ProvisionController c = new ProvisionController(kube, cinder, VolumeMapperRegistry.defaults(), settings,
-          new ControllerMetrics(registry), instance);
-      controller.set(c);
-      try {
-        c.start();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    };
-    if (!leaderElect) {
-      startController.run();
-      awaitShutdown(controller, status);
-      return;
-    }
-    String leaseName = settings.provisionerName().replaceAll("[^a-zA-Z0-9.-]", "-").toLowerCase();
-    var elector = kube.leaderElector().withConfig(new LeaderElectionConfigBuilder()
-        .withName(leaseName)
-        .withLock(new LeaseLock(settings.namespace(), leaseName, instance))
-        .withLeaseDuration(leaseDuration)
-        .withRenewDeadline(leaseDuration.multipliedBy(2).dividedBy(3))
-        .withRetryPeriod(leaseDuration.dividedBy(5))
-        .withReleaseOnCancel(true)
-        .withLeaderCallbacks(new LeaderCallbacks(
-            () -> {
-              log.info("became leader on Lease {}/{}", settings.namespace(), leaseName);
-              startController.run();
-            },
-            () -> {
-              // Work must stop at once: another replica may already be provisioning the same claims.
-              log.error("lost leadership on Lease {}/{}; exiting", settings.namespace(), leaseName);
-              ProvisionController c = controller.get();
-              if (c != null) {
-                c.close();
-              }
-              Runtime.getRuntime().halt(1);
-            },
-            leader -> log.info("leader is now {}", leader)))
-        .build()).build();
-    log.info("waiting for leadership on Lease {}/{} as {}", settings.namespace(), leaseName, instance);
-    var future = elector.start();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> future.cancel(true)));
-    awaitShutdown(controller, status);
-  }
-
-  private static void awaitShutdown(AtomicReference<ProvisionController> controller, StatusServer status) {
+    // One hook, so the order is fixed: the controller stops, then the Lease is handed back.
+    StatusServer statusServer = status;
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      ProvisionController c = controller.get();
-      if (c != null) {
-        c.close();
-      }
-      if (status != null) {
-        status.close();
+      replica.close();
+      if (statusServer != null) {
+        statusServer.close();
       }
       stop.countDown();
-    }));
+    }, "shutdown"));
+    replica.start();
     try {
       stop.await();
     } catch (InterruptedException e) {
@@ -267,11 +261,20 @@ final class RunCommand implements Runnable {
     }
   }
 
-  private static String hostName() {
+  /**
+   * The pod name when there is one (the chart sets POD_NAME): a restarted container of the same pod then finds the
+   * Lease under its own name and leads again at once. Elsewhere the host name and a random suffix, so two
+   * processes on one machine are never taken for one.
+   */
+  private static String electionIdentity() {
     String pod = System.getenv("POD_NAME");
     if (pod != null && !pod.isBlank()) {
       return pod;
     }
+    return hostName() + "_" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  private static String hostName() {
     try {
       return InetAddress.getLocalHost().getHostName();
     } catch (IOException e) {

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import javax.net.ssl.HostnameVerifier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSession;
@@ -54,6 +55,16 @@ public final class OkHttpConnector implements HttpExecutorService {
   private static final Map<SSLContext, X509TrustManager> TRUST_MANAGERS = new ConcurrentHashMap<>();
   private static final Map<ClientKey, OkHttpClient> CLIENTS = new ConcurrentHashMap<>();
   private static volatile boolean pooling = true;
+  private static volatile Consumer<String> writeGuard = what -> { };
+
+  /**
+   * Called with "METHOD path" right before each request that is not a GET or HEAD goes on the wire (an OkHttp
+   * network interceptor: after the connection is taken, as late as a check can be); it throws to stop the
+   * request. The leader-election fence uses it so a paused replica's Cinder write never leaves after it resumes.
+   */
+  public static void setWriteGuard(Consumer<String> guard) {
+    writeGuard = guard == null ? what -> { } : guard;
+  }
 
   /** Makes {@code Config.withSSLContext(context)} usable: OkHttp needs the trust manager behind the context. */
   public static void registerTrustManager(SSLContext context, X509TrustManager trustManager) {
@@ -114,7 +125,13 @@ public final class OkHttpConnector implements HttpExecutorService {
   }
 
   private static OkHttpClient build(Config config, ConnectionPool pool) {
-    OkHttpClient.Builder b = new OkHttpClient.Builder().connectionPool(pool);
+    OkHttpClient.Builder b = new OkHttpClient.Builder().connectionPool(pool).addNetworkInterceptor(chain -> {
+      Request r = chain.request();
+      if (!r.method().equals("GET") && !r.method().equals("HEAD")) {
+        writeGuard.accept(r.method() + " " + r.url().encodedPath());
+      }
+      return chain.proceed(r);
+    });
     if (config.getConnectTimeout() > 0) {
       b.connectTimeout(config.getConnectTimeout(), TimeUnit.MILLISECONDS);
     }

@@ -12,6 +12,7 @@ import io.github.standalonecinder.mappers.SecretStore;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.kube.LeanItemStore;
+import io.github.standalonecinder.provisioner.leader.Replica;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * exported gives its slot to the next key and saves its Secrets and PV beside them: a burst moves at Cinder's
  * pace, the Kubernetes writes of one claim not added to the next one's wait.
  */
-public final class ProvisionController implements AutoCloseable {
+public final class ProvisionController implements AutoCloseable, Replica.Workload {
   private static final Logger log = LoggerFactory.getLogger(ProvisionController.class);
   /** On PVs exported through the attachments API: the attachment to delete with the volume. */
   public static final String ATTACHMENT_ID = "standalone-cinder.openstack.org/attachment-id";
@@ -77,6 +78,9 @@ public final class ProvisionController implements AutoCloseable {
   private SharedIndexInformer<PersistentVolume> volumes;
   private SharedIndexInformer<StorageClass> classes;
   private volatile boolean running;
+  private volatile boolean closed;
+  private Duration informerGiveUpAfter = Duration.ofMinutes(1);
+  private final Map<SharedIndexInformer<?>, InformerRetryPolicy> informerPolicies = new ConcurrentHashMap<>();
 
   public ProvisionController(KubernetesClient kube, CinderGateway cinder, VolumeMapperRegistry mappers,
       ProvisionerSettings settings, ControllerMetrics metrics, String instanceId) {
@@ -99,8 +103,34 @@ public final class ProvisionController implements AutoCloseable {
     log.info("Cinder exports use the {}", exporter.usesAttachments() ? "attachments API" : "legacy attach actions");
   }
 
-  /** Starts informers, waits until their caches are filled, then starts the workers. */
+  /** Starts informers, waits until their caches are filled, then starts the workers (no leader election). */
   public void start() throws InterruptedException {
+    try {
+      startInformers().join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw e;
+    }
+    startWorkers();
+  }
+
+  /**
+   * How long an informer's LIST or watch may keep failing before it stops and the process gives up; see
+   * {@link InformerRetryPolicy}. Set before {@link #startInformers}.
+   */
+  public ProvisionController informerGiveUpAfter(Duration d) {
+    this.informerGiveUpAfter = d;
+    return this;
+  }
+
+  /**
+   * Starts the informers; the future completes when their caches are filled. Their events only queue keys, so
+   * a standby may run them: nothing is done with the keys before {@link #startWorkers}.
+   */
+  @Override
+  public CompletableFuture<Void> startInformers() {
     long resync = settings.resyncPeriod().toMillis();
     // Paged initial LISTs: a cluster's worth of claims is never one response held in memory at once.
     claims = kube.persistentVolumeClaims().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(resync)
@@ -108,6 +138,12 @@ public final class ProvisionController implements AutoCloseable {
     volumes = kube.persistentVolumes().withLimit(LIST_PAGE).runnableInformer(resync)
         .itemStore(new LeanItemStore<>());
     classes = kube.storage().v1().storageClasses().runnableInformer(resync);
+    informerPolicies.clear();
+    for (var e : Map.of("claim", claims, "PersistentVolume", volumes, "StorageClass", classes).entrySet()) {
+      InformerRetryPolicy policy = new InformerRetryPolicy(e.getKey(), informerGiveUpAfter, System::nanoTime);
+      informerPolicies.put(e.getValue(), policy);
+      e.getValue().exceptionHandler(policy);
+    }
     // Only events that can mean work wake a worker: of a claim's and its PV's updates in a burst (ours, the
     // binder's) most are of claims and PVs already done with.
     claims.addEventHandler(handler(c -> {
@@ -124,16 +160,57 @@ public final class ProvisionController implements AutoCloseable {
       }
     }));
     classes.addEventHandler(handler(sc -> enqueuePendingClaims()));
-    CompletableFuture.allOf(classes.start().toCompletableFuture(), volumes.start().toCompletableFuture(),
-        claims.start().toCompletableFuture()).join();
+    return CompletableFuture.allOf(classes.start().toCompletableFuture(), volumes.start().toCompletableFuture(),
+        claims.start().toCompletableFuture());
+  }
+
+  /** Starts the workers and the orphan sweeper: from here on this controller writes. */
+  @Override
+  public void startWorkers() {
     running = true;
     workers.start();
     sweeper.start();
     log.info("provisioner {} started with {} workers", settings.provisionerName(), settings.workers());
   }
 
+  /**
+   * Why this controller cannot do its job any more: an informer stopped (it gave up, see
+   * {@link InformerRetryPolicy}), or the workers' dispatcher died. Also tells each retry policy whether its
+   * informer is watching again.
+   */
+  @Override
+  public Optional<String> problem() {
+    for (var e : informerPolicies.entrySet()) {
+      SharedIndexInformer<?> informer = e.getKey();
+      if (informer.isWatching()) {
+        e.getValue().watching();
+      }
+      if (informer.stopped().toCompletableFuture().isDone() && !closed) {
+        String cause = "";
+        try {
+          informer.stopped().toCompletableFuture().getNow(null);
+        } catch (RuntimeException ex) {
+          cause = ": " + (ex.getCause() == null ? ex.getMessage() : ex.getCause().getMessage());
+        }
+        return Optional.of("an informer stopped after failing for "
+            + e.getValue().failingFor().toSeconds() + " s" + cause);
+      }
+    }
+    if (running && !workers.alive()) {
+      return Optional.of("the workers' dispatcher thread died");
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public boolean ready() {
+    return isReady();
+  }
+
+  /** Caches filled and every informer running. */
   public boolean isReady() {
-    return running && claims != null && claims.hasSynced() && volumes.hasSynced() && classes.hasSynced();
+    return claims != null && !closed && claims.hasSynced() && volumes.hasSynced() && classes.hasSynced()
+        && claims.isRunning() && volumes.isRunning() && classes.isRunning();
   }
 
   /** True when nothing is queued or being worked on (tests and the demo wait for this). */
@@ -143,6 +220,7 @@ public final class ProvisionController implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     running = false;
     sweeper.close();
     queue.close();

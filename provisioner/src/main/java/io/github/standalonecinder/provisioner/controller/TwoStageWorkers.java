@@ -1,5 +1,6 @@
 package io.github.standalonecinder.provisioner.controller;
 
+import io.github.standalonecinder.provisioner.leader.FencedException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
@@ -71,6 +72,11 @@ final class TwoStageWorkers<K> implements AutoCloseable {
     return threads;
   }
 
+  /** Whether the dispatcher is handing out keys (false before {@link #start}, after {@link #close}, or if it died). */
+  boolean alive() {
+    return dispatcher.isAlive();
+  }
+
   /** Threads now alive, working or idle. */
   int threadCount() {
     return threads.getPoolSize();
@@ -123,8 +129,15 @@ final class TwoStageWorkers<K> implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt(); // closing; a restart picks the key up again
     } catch (RuntimeException e) {
-      // A bug or an API server failure: never lose the key.
-      log.error("unexpected failure on {}", key, e);
+      if (FencedException.causedBy(e)) {
+        // Leadership is being lost: the process is about to exit; the next leader takes the key up.
+        log.warn("stopped work on {}: {}", key, e.getMessage());
+      } else if (threads.isShutdown()) {
+        log.info("stopped work on {}: shutting down", key); // interrupted mid-request by close()
+      } else {
+        // A bug or an API server failure: never lose the key.
+        log.error("unexpected failure on {}", key, e);
+      }
       queue.addRateLimited(key, null);
     } finally {
       if (holdsFirstSlot) {

@@ -8,17 +8,20 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * Serves {@code /metrics} (Prometheus text), {@code /healthz} (the process is alive) and {@code /readyz} (caches
+ * Serves {@code /metrics} (Prometheus text), {@code /healthz} (503 once the process knows it cannot do its job:
+ * an informer stopped, the workers died, the Lease was lost; it exits right after) and {@code /readyz} (caches
  * synced and, with leader election, either leading or standing by healthily).
  */
 public final class StatusServer implements AutoCloseable {
   private final HttpServer server;
 
-  public StatusServer(InetSocketAddress address, PrometheusMeterRegistry registry, BooleanSupplier ready)
-      throws IOException {
+  public StatusServer(InetSocketAddress address, PrometheusMeterRegistry registry, BooleanSupplier ready,
+      Supplier<Optional<String>> failure) throws IOException {
     server = HttpServer.create(address, 16);
     server.setExecutor(Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "status-server");
@@ -27,7 +30,10 @@ public final class StatusServer implements AutoCloseable {
     }));
     server.createContext("/metrics", ex -> reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
         registry.scrape()));
-    server.createContext("/healthz", ex -> reply(ex, 200, "text/plain", "ok\n"));
+    server.createContext("/healthz", ex -> {
+      Optional<String> why = failure.get();
+      reply(ex, why.isEmpty() ? 200 : 503, "text/plain", why.map(w -> "failing: " + w + "\n").orElse("ok\n"));
+    });
     server.createContext("/readyz", ex -> {
       boolean ok = ready.getAsBoolean();
       reply(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "not ready\n");
