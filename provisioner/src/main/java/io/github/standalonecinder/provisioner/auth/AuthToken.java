@@ -1,4 +1,4 @@
-package io.github.standalonecinder.provisioner.config;
+package io.github.standalonecinder.provisioner.auth;
 
 import java.time.Instant;
 
