@@ -1,4 +1,4 @@
-package io.github.standalonecinder.provisioner.simulator;
+package io.github.standalonecinder.simulator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

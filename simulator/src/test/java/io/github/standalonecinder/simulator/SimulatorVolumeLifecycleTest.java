@@ -1,4 +1,4 @@
-package io.github.standalonecinder.provisioner.simulator;
+package io.github.standalonecinder.simulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

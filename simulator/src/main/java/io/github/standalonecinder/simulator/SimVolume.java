@@ -1,4 +1,4 @@
-package io.github.standalonecinder.provisioner.simulator;
+package io.github.standalonecinder.simulator;
 
 import java.time.Instant;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.github.standalonecinder.provisioner.simulator;
+package io.github.standalonecinder.simulator;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;

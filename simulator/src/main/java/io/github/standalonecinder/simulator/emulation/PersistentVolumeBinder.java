@@ -1,4 +1,4 @@
-package io.github.standalonecinder.provisioner.emulation;
+package io.github.standalonecinder.simulator.emulation;
 
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.github.standalonecinder.provisioner.kube.Updates;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;

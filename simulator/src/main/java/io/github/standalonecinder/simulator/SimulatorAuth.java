@@ -1,4 +1,4 @@
-package io.github.standalonecinder.provisioner.simulator;
+package io.github.standalonecinder.simulator;
 
 /** How the simulated Cinder API authenticates requests. */
 public enum SimulatorAuth {
