@@ -1,8 +1,8 @@
 package io.github.standalonecinder.cmd;
 
-import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
-import io.github.standalonecinder.provisioner.simulator.SimulatedBackend;
-import io.github.standalonecinder.provisioner.simulator.SimulatorAuth;
+import io.github.standalonecinder.simulator.CinderSimulator;
+import io.github.standalonecinder.simulator.SimulatedBackend;
+import io.github.standalonecinder.simulator.SimulatorAuth;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;

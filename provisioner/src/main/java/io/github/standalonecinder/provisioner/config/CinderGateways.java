@@ -2,6 +2,8 @@ package io.github.standalonecinder.provisioner.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.standalonecinder.provisioner.auth.AuthToken;
+import io.github.standalonecinder.provisioner.auth.TokenManager;
 import io.github.standalonecinder.provisioner.cinder.ApiVersion;
 import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderException.Kind;

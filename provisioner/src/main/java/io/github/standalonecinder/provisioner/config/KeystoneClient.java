@@ -3,6 +3,7 @@ package io.github.standalonecinder.provisioner.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.standalonecinder.provisioner.auth.AuthToken;
 import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderException.Kind;
 import java.io.IOException;

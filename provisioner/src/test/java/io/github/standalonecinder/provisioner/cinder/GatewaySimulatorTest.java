@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.standalonecinder.provisioner.config.CinderGateways;
 import io.github.standalonecinder.provisioner.config.CloudConfig;
 import io.github.standalonecinder.provisioner.config.GatewayOptions;
-import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
+import io.github.standalonecinder.simulator.CinderSimulator;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

@@ -7,7 +7,7 @@ import io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest;
 import io.github.standalonecinder.provisioner.config.CinderGateways;
 import io.github.standalonecinder.provisioner.config.CloudConfig;
 import io.github.standalonecinder.provisioner.config.GatewayOptions;
-import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
+import io.github.standalonecinder.simulator.CinderSimulator;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;

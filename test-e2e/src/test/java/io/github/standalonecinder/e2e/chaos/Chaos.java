@@ -10,8 +10,8 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
-import io.github.standalonecinder.provisioner.simulator.SimVolume;
+import io.github.standalonecinder.simulator.CinderSimulator;
+import io.github.standalonecinder.simulator.SimVolume;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -50,10 +50,10 @@ final class Chaos {
 
   static CinderSimulator.Builder keystoneSim() {
     return CinderSimulator.builder()
-        .auth(io.github.standalonecinder.provisioner.simulator.SimulatorAuth.KEYSTONE)
+        .auth(io.github.standalonecinder.simulator.SimulatorAuth.KEYSTONE)
         .projectId("chaos-project").projectName("chaos")
         .users(Map.of(KEYSTONE_USER, KEYSTONE_PASSWORD))
-        .backend(io.github.standalonecinder.provisioner.simulator.SimulatedBackend.ISCSI_CHAP)
+        .backend(io.github.standalonecinder.simulator.SimulatedBackend.ISCSI_CHAP)
         .volumeType("iscsi", Map.of());
   }
 

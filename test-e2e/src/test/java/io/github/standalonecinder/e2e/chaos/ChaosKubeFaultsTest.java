@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
-import io.github.standalonecinder.provisioner.emulation.PersistentVolumeBinder;
-import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
+import io.github.standalonecinder.simulator.CinderSimulator;
+import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.github.standalonecinder.provisioner.emulation.PersistentVolumeBinder;
-import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
-import io.github.standalonecinder.provisioner.simulator.SimVolume;
+import io.github.standalonecinder.simulator.CinderSimulator;
+import io.github.standalonecinder.simulator.SimVolume;
+import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -3,9 +3,9 @@ package io.github.standalonecinder.e2e.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
-import io.github.standalonecinder.provisioner.simulator.SimulatedBackend;
-import io.github.standalonecinder.provisioner.simulator.TlsFrontend;
+import io.github.standalonecinder.simulator.CinderSimulator;
+import io.github.standalonecinder.simulator.SimulatedBackend;
+import io.github.standalonecinder.simulator.TlsFrontend;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
