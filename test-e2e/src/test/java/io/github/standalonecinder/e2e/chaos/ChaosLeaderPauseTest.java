@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.github.standalonecinder.provisioner.emulation.PersistentVolumeBinder;
-import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
-import io.github.standalonecinder.provisioner.simulator.SimulatedBackend;
+import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
+import io.github.standalonecinder.simulator.CinderSimulator;
+import io.github.standalonecinder.simulator.SimulatedBackend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
