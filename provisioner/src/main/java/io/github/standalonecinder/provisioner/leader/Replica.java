@@ -112,7 +112,11 @@ public final class Replica implements AutoCloseable {
   private void startWorkingWhenSynced() {
     Thread t = new Thread(() -> {
       try {
-        synced.join();
+        try {
+          synced.join();
+        } catch (java.util.concurrent.CompletionException e) {
+          return; // reported as the informers' failure by start()
+        }
         if (ending.get() || (leadership != null && !leadership.held())) {
           return;
         }
