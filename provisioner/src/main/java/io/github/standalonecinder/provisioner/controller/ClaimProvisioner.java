@@ -183,11 +183,10 @@ final class ClaimProvisioner {
     if (found.size() > 1) {
       // Several volumes: another attempt may have saved the PV already (our cache not showing it yet). Then the
       // volume it names is the one, and nothing may be exported again.
-      PersistentVolume saved = kube.persistentVolumes().withName(plan.pvName()).get();
-      if (saved != null && ClaimPlanner.claimUid(saved).filter(held.get().getMetadata().getUid()::equals)
-          .isPresent()) {
-        String named = Annotations.cinderVolumeId(saved);
-        return Optional.of(new ExportedVolume(held.get(), named, saved, List.of(), ids(found), true));
+      Optional<PersistentVolume> saved = savedPv(held.get(), plan.pvName());
+      if (saved.isPresent()) {
+        return Optional.of(new ExportedVolume(held.get(), Annotations.cinderVolumeId(saved.get()), saved.get(),
+            List.of(), ids(found), true));
       }
     }
     CinderVolume volume = waitUntilAvailable(createUnlessFound(found, plan), plan);
@@ -233,14 +232,22 @@ final class ClaimProvisioner {
   PersistentVolume save(ExportedVolume exported) throws ProvisioningException, InterruptedException {
     PersistentVolume pv = exported.pv();
     if (!exported.saved()) {
+      Optional<PersistentVolume> savedByOther = Optional.empty();
       try {
         for (Secret s : exported.secrets()) {
           secrets.ensure(s);
         }
       } catch (MappingException e) {
-        throw unmappable(exported.volumeId(), e);
+        // Another replica may have saved this claim's PV with Secrets of its own export: then its PV stands.
+        savedByOther = savedPv(exported.claim(), exported.pv().getMetadata().getName());
+        if (savedByOther.isEmpty()) {
+          throw unmappable(exported.volumeId(), e);
+        }
+        log.warn("PV {} was saved by another attempt naming Cinder volume {}; not writing Secrets for {}",
+            pv.getMetadata().getName(), Annotations.cinderVolumeId(savedByOther.get()), exported.volumeId());
       }
-      pv = save(exported.pv(), exported.claim(), exported.volumeId());
+      pv = savedByOther.isPresent() ? savedByOther.get()
+          : save(exported.pv(), exported.claim(), exported.volumeId());
     }
     // Only now, with the PV saved, are the other volumes of this claim known to be nobody's.
     String named = Annotations.cinderVolumeId(pv);
@@ -250,6 +257,12 @@ final class ClaimProvisioner {
       duplicates.deleteAllBut(named, new LinkedHashSet<>(others), pv.getMetadata().getName());
     }
     return pv;
+  }
+
+  /** The claim's PV as the API server has it, if one is saved for this very claim. */
+  private Optional<PersistentVolume> savedPv(PersistentVolumeClaim claim, String pvName) {
+    return Optional.ofNullable(kube.persistentVolumes().withName(pvName).get())
+        .filter(p -> ClaimPlanner.claimUid(p).filter(claim.getMetadata().getUid()::equals).isPresent());
   }
 
   private static List<String> ids(List<CinderVolume> volumes) {
@@ -400,14 +413,13 @@ final class ClaimProvisioner {
       } catch (KubernetesClientException e) {
         last = e;
         if (e.getCode() == 409) {
-          PersistentVolume existing = kube.persistentVolumes().withName(pv.getMetadata().getName()).get();
-          if (existing != null && ClaimPlanner.claimUid(existing).filter(claim.getMetadata().getUid()::equals)
-              .isPresent()) {
-            if (!volumeId.equals(Annotations.cinderVolumeId(existing))) {
+          Optional<PersistentVolume> existing = savedPv(claim, pv.getMetadata().getName());
+          if (existing.isPresent()) {
+            if (!volumeId.equals(Annotations.cinderVolumeId(existing.get()))) {
               log.warn("PV {} was saved by another attempt naming Cinder volume {}, not {}", pv.getMetadata()
-                  .getName(), Annotations.cinderVolumeId(existing), volumeId);
+                  .getName(), Annotations.cinderVolumeId(existing.get()), volumeId);
             }
-            return existing;
+            return existing.get();
           }
         }
         log.warn("saving PV {} failed (attempt {}/{}): {}", pv.getMetadata().getName(), attempt + 1,
