@@ -130,7 +130,8 @@ class ProvisionControllerTest {
         .containsEntry(Annotations.META_CLUSTER, "kubernetes")
         .containsEntry(Annotations.META_CLAIM_NAMESPACE, ns)
         .containsEntry(Annotations.META_CLAIM_NAME, "data")
-        .containsEntry(Annotations.META_PV_NAME, "pvc-" + uid);
+        .containsEntry(Annotations.META_PV_NAME, "pvc-" + uid)
+        .containsEntry(Annotations.META_RECLAIM_POLICY, "Delete");
 
     var iscsi = pv.getSpec().getIscsi();
     assertThat(iscsi.getTargetPortal()).isEqualTo(SimulatedBackend.ISCSI_PORTAL);
@@ -180,6 +181,8 @@ class ProvisionControllerTest {
     Thread.sleep(500);
     assertThat(h.pvOf(claim)).isNotNull();
     assertThat(sim.volumes()).singleElement().extracting(SimVolume::status).isEqualTo("in-use");
+    assertThat(sim.volumes().get(0).metadata()).as("recorded for the orphan sweeper")
+        .containsEntry(Annotations.META_RECLAIM_POLICY, "Retain");
   }
 
   @Test
