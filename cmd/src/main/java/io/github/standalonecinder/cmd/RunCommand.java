@@ -9,6 +9,8 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfig
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.config.ConfigException;
+import io.github.standalonecinder.provisioner.controller.ClusterIdentity;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.kube.CompactSerialization;
 import io.github.standalonecinder.provisioner.kube.RequestRateLimiter;
@@ -91,9 +93,10 @@ final class RunCommand implements Runnable {
       description = "Cinder volume name = prefix + claim UID. Default: ${DEFAULT-VALUE}.")
   String volumeNamePrefix;
 
-  @Option(names = "--cluster-id", defaultValue = "${env:CLUSTER_ID:-kubernetes}",
+  @Option(names = "--cluster-id", defaultValue = "${env:CLUSTER_ID}",
       description = "Tag on every Cinder volume, telling this cluster's volumes from others' (env CLUSTER_ID). "
-          + "Default: ${DEFAULT-VALUE}.")
+          + "Default: the UID of the kube-system namespace (volumes tagged \"kubernetes\", the old default, are "
+          + "then found too, and never deleted by the orphan sweeper).")
   String clusterId;
 
   @Option(names = "--attach-mode", defaultValue = "auto",
@@ -157,9 +160,10 @@ final class RunCommand implements Runnable {
     if (orphanSweepInterval.isNegative() || orphanGracePeriod.isNegative()) {
       throw new UserError("--orphan-sweep-interval and --orphan-grace-period must not be negative");
     }
-    return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers,
-        connector.toConnector(), mode, availableTimeout, resyncPeriod, Duration.ofSeconds(1), Duration.ofMinutes(5),
-        maxSizeGiB, orphanSweepInterval, orphanGracePeriod, orphans);
+    ClusterIdentity.refusal(clusterId, orphans).ifPresent(why -> { throw new UserError(why); });
+    return new ProvisionerSettings(provisionerName, identity, namespace, ClusterIdentity.requested(clusterId),
+        volumeNamePrefix, workers, connector.toConnector(), mode, availableTimeout, resyncPeriod,
+        Duration.ofSeconds(1), Duration.ofMinutes(5), maxSizeGiB, orphanSweepInterval, orphanGracePeriod, orphans);
   }
 
   private KubernetesClient kubernetes() {
@@ -180,14 +184,24 @@ final class RunCommand implements Runnable {
         .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("qps", limiter)).build();
   }
 
+  /** The settings with this cluster's id: --cluster-id, or derived from the kube-system namespace's UID. */
+  private static ProvisionerSettings withClusterId(ProvisionerSettings flags, KubernetesClient kube) {
+    try {
+      return ClusterIdentity.resolve(flags, kube);
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
   @Override
   public void run() {
-    ProvisionerSettings settings = settings();
+    ProvisionerSettings flags = settings();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // jvm_threads_*: a thread count that grows with the request rate is a bug operators should be able to see.
     new JvmThreadMetrics().bindTo(registry);
     CinderGateway cinder = MeteredCinderGateway.wrap(cloud.connect(), registry);
     KubernetesClient kube = kubernetes();
+    ProvisionerSettings settings = withClusterId(flags, kube);
     String instance = hostName() + "_" + UUID.randomUUID().toString().substring(0, 8);
     AtomicReference<ProvisionController> controller = new AtomicReference<>();
     AtomicBoolean standingBy = new AtomicBoolean(leaderElect);

@@ -186,6 +186,28 @@ class ProvisionControllerTest {
   }
 
   @Test
+  void aVolumeTaggedWithTheOldDefaultClusterIdIsFoundWhenTheIdIsDerived() throws Exception {
+    start(SimulatedBackend.ISCSI, s -> s.withClusterIds(List.of("derived-uid", "kubernetes")), b -> b);
+    // The claim waits for its class; meanwhile a provisioner with the old default made its volume and crashed.
+    PersistentVolumeClaim claim = h.claim(ns, "upgraded", "later-" + ns, "1Gi", b -> b);
+    String uid = claim.getMetadata().getUid();
+    String old = h.cinder.createVolume(new io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest(
+        "pvc-" + uid, 1, null, null, null, Map.of(Annotations.META_CLUSTER, "kubernetes",
+            Annotations.META_CLAIM_UID, uid), null, null)).id();
+    // Another cluster's volume of the same name (clusters sharing a project) is not ours.
+    String foreign = h.cinder.createVolume(new io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest(
+        "pvc-" + uid, 1, null, null, null, Map.of(Annotations.META_CLUSTER, "another-cluster"), null, null)).id();
+    h.storageClass("later-" + ns, Map.of(), "Delete", "Immediate");
+    h.awaitBound(claim);
+    assertThat(h.pvOf(claim).getMetadata().getAnnotations()).containsEntry(Annotations.CINDER_VOLUME_ID, old);
+    assertThat(liveVolumes()).extracting(SimVolume::id).containsExactlyInAnyOrder(old, foreign);
+    // New volumes get the derived id.
+    h.awaitBound(h.claim(ns, "fresh", "later-" + ns, "1Gi", b -> b));
+    assertThat(liveVolumes()).filteredOn(v -> !v.id().equals(old) && !v.id().equals(foreign)).singleElement()
+        .satisfies(v -> assertThat(v.metadata()).containsEntry(Annotations.META_CLUSTER, "derived-uid"));
+  }
+
+  @Test
   void waitForFirstConsumerWaitsForTheSelectedNode() throws Exception {
     start(SimulatedBackend.ISCSI);
     h.storageClass("wffc-" + ns, Map.of(), "Delete", "WaitForFirstConsumer");

@@ -140,6 +140,9 @@ class ChaosBadInputTest {
     configRows.put(List.of("--attach-mode", "sideways"),
         "--attach-mode must be auto, attachments or legacy, got \"sideways\"");
     configRows.put(List.of("--orphan-mode", "maybe"), "--orphan-mode must be report or delete, got \"maybe\"");
+    configRows.put(List.of("--orphan-mode", "delete", "--cluster-id", "kubernetes"),
+        "--orphan-mode delete needs a cluster id unique to this cluster, and \"kubernetes\" (the old default) may be "
+            + "shared by other clusters");
     configRows.put(List.of("--max-size-gib", "0"), "--max-size-gib must be positive, got 0");
     configRows.put(List.of("--kube-api-qps", "0"), "--kube-api-qps must be positive and --kube-api-burst at least 1");
     configRows.put(List.of("--provisioner-name", "bad name"),

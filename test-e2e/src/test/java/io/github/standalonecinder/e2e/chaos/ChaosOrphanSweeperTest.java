@@ -108,13 +108,13 @@ class ChaosOrphanSweeperTest {
       // Hand-made volumes: an orphan, one of another cluster, one without claim metadata, one whose claim is gone
       // but whose PV is still there (Released, its own delete path owns it).
       String gone = UUID.randomUUID().toString();
-      String orphan = create(cinder, "pvc-" + gone, meta("kubernetes", "apps", "gone", gone));
+      String orphan = create(cinder, "pvc-" + gone, meta(api.kubeSystemUid, "apps", "gone", gone));
       Instant orphanCreated = Instant.now();
       String other = UUID.randomUUID().toString();
       String foreign = create(cinder, "pvc-" + other, meta("other-cluster", "apps", "x", other));
-      String unlabelled = create(cinder, "manual", meta("kubernetes", null, null, null));
+      String unlabelled = create(cinder, "manual", meta(api.kubeSystemUid, null, null, null));
       String withPv = UUID.randomUUID().toString();
-      String pvOwned = create(cinder, "pvc-" + withPv, meta("kubernetes", "apps", "released", withPv));
+      String pvOwned = create(cinder, "pvc-" + withPv, meta(api.kubeSystemUid, "apps", "released", withPv));
       api.client.persistentVolumes().resource(new PersistentVolumeBuilder().withNewMetadata()
           .withName("pvc-" + withPv).addToAnnotations("cinderVolumeId", pvOwned).endMetadata().withNewSpec()
           .withCapacity(Map.of("storage", new Quantity("1Gi"))).withPersistentVolumeReclaimPolicy("Retain")

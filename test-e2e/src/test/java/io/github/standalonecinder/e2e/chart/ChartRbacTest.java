@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
@@ -34,6 +35,7 @@ import io.github.standalonecinder.provisioner.config.CloudConfig;
 import io.github.standalonecinder.provisioner.config.GatewayOptions;
 import io.github.standalonecinder.provisioner.simulator.CinderSimulator;
 import io.github.standalonecinder.provisioner.simulator.SimulatedBackend;
+import io.github.standalonecinder.provisioner.controller.ClusterIdentity;
 import io.github.standalonecinder.provisioner.controller.EventRecorder;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
@@ -103,6 +105,8 @@ class ChartRbacTest {
       new Grant("events.k8s.io", "events", "create", true),
       new Grant("events.k8s.io", "events", "get", true),
       new Grant("events.k8s.io", "events", "patch", true),
+      // ClusterIdentity.resolve: the kube-system namespace (by name only), whose UID is the default cluster id.
+      new Grant("", "namespaces", "get", true),
       // SecretStore.ensure (create, get to verify), delete by name (also ClaimProvisioner.cleanUpAbandoned).
       new Grant("", "secrets", "create", false),
       new Grant("", "secrets", "get", false),
@@ -135,9 +139,9 @@ class ChartRbacTest {
     KubernetesClient provisioner = new KubernetesClientBuilder().withConfig(new ConfigBuilder(client.getConfiguration())
         .withUserAgent(PROVISIONER_AGENT).build()).build();
     VolumeMapperRegistry mappers = VolumeMapperRegistry.defaults();
-    ProvisionerSettings settings = ProvisionerSettings.defaults(NAMESPACE,
+    ProvisionerSettings flags = ProvisionerSettings.defaults(NAMESPACE,
         new Connector("k8s", "192.0.2.10", "iqn.2004-10.com.example:nodes", List.of(), List.of(), false, "x86_64",
-            "linux2")).withBackoff(Duration.ofMillis(50), Duration.ofMillis(500));
+            "linux2")).withBackoff(Duration.ofMillis(50), Duration.ofMillis(500)).withClusterIds(List.of());
     CinderSimulator sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP)
         .volumeType("iscsi", Map.of()).start();
     CinderGateway cinder = CinderGateways.connect(CloudConfig.load(Optional.empty(),
@@ -148,7 +152,11 @@ class ChartRbacTest {
         ChartFixture.ROOT.resolve("examples/claim-filesystem.yaml"))).get(0);
     client.resource(sc).create();
     client.resource(claim).create();
+    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("kube-system").endMetadata()
+        .build()).create();
 
+    // As RunCommand.run() does without --cluster-id.
+    ProvisionerSettings settings = ClusterIdentity.resolve(flags, provisioner);
     CountDownLatch leading = new CountDownLatch(1);
     String lease = ProvisionerSettings.DEFAULT_PROVISIONER_NAME.replaceAll("[^a-zA-Z0-9.-]", "-").toLowerCase();
     // As RunCommand.run() configures it.
