@@ -308,6 +308,48 @@ class OrphanSweeperTest {
     }
   }
 
+  @Test
+  void whatCannotBeCheckedOrDeletedStaysAndRetainIsRecordedWhateverTheAge() throws Exception {
+    try (CinderSimulator sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI).start();
+        KubernetesClient unreachable = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
+            new io.fabric8.kubernetes.client.ConfigBuilder().withMasterUrl("http://127.0.0.1:1")
+                .withRequestRetryBackoffLimit(0).build()).build()) {
+      CinderGateway cinder = TestCinder.connect(sim);
+      String unchecked = create(cinder, meta(US, "unchecked", "Delete"));
+      ProvisionerSettings settings = ProvisionerSettings.defaults(NS, ControllerHarness.CONNECTOR)
+          .withClusterIds(DERIVED).withOrphanSweeper(Duration.ZERO, Duration.ofHours(1), OrphanMode.DELETE);
+      Clock later = Clock.offset(Clock.systemUTC(), Duration.ofHours(2));
+      // The API server cannot be asked about the candidate: it counts as owned.
+      OrphanSweeper blind = new OrphanSweeper(unreachable, cinder,
+          new CinderExporter(cinder, settings.connector(), settings.attachMode()), new SecretStore(unreachable),
+          settings, new SimpleMeterRegistry(), List::of, List::of, later);
+      assertThat(blind.sweep()).isEmpty();
+      assertThat(sim.volume(unchecked).status()).isNotEqualTo("deleting");
+
+      // Cinder refuses the delete: kept as delete-failed, deleted by a later sweep.
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      OrphanSweeper sweeper = new OrphanSweeper(client, cinder,
+          new CinderExporter(cinder, settings.connector(), settings.attachMode()), new SecretStore(client), settings,
+          registry, List::of, List::of, later);
+      sim.faults().failNext(1, "DELETE", "/volumes/" + unchecked, 500);
+      assertThat(sweeper.sweep()).extracting(OrphanSweeper.Orphan::kept).containsExactly(Kept.DELETE_FAILED);
+      assertThat(registry.get("standalone_cinder_orphan_volumes").tag("reason", "delete-failed").gauge().value())
+          .isEqualTo(1.0);
+      assertThat(sweeper.sweep()).extracting(OrphanSweeper.Orphan::deleted).containsExactly(true);
+      assertThat(registry.get("standalone_cinder_orphan_volumes").tag("reason", "delete-failed").gauge().value())
+          .isEqualTo(0.0);
+
+      // A PV set to Retain a moment after its volume was made: recorded at once, though the volume is too young to
+      // be judged.
+      String young = create(cinder, meta(US, "young", "Delete"));
+      OrphanSweeper now = new OrphanSweeper(client, cinder,
+          new CinderExporter(cinder, settings.connector(), settings.attachMode()), new SecretStore(client), settings,
+          new SimpleMeterRegistry(), List::of, () -> List.of(pv("pvc-young", young, "Retain")), Clock.systemUTC());
+      assertThat(now.sweep()).isEmpty();
+      assertThat(sim.volume(young).metadata()).containsEntry(Annotations.META_RECLAIM_POLICY, "Retain");
+    }
+  }
+
   private static String create(CinderGateway cinder, Map<String, String> metadata) {
     return cinder.createVolume(new VolumeCreateRequest("pvc-" + metadata.get(Annotations.META_CLAIM_UID), 1, null,
         null, null, metadata, null, null)).id();

@@ -271,6 +271,11 @@ class ChaosOrphanSweeperTest {
         long sweeps = deleter.output().lines().filter(l -> l.contains("orphan sweep: ")).count();
         assertThat(liveIds(sim)).containsExactlyInAnyOrder(foreign, unlabelled, pvOwned, ownedId, retainedId,
             patchedId, older, legacy);
+        assertThat(deleter.output().lines().filter(l -> l.contains("orphan Cinder volume " + retainedId)))
+            .as("a kept orphan is logged (WARN) by the first sweep that finds it only").hasSize(1);
+        assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body())
+            .contains("standalone_cinder_orphan_volumes_deleted_total 3.0");
         assertThat(Chaos.bound(kube.persistentVolumeClaims().inNamespace("apps").withName("owned").get())).isTrue();
         assertThat(volumeOf(kube, owned)).isEqualTo(ownedId);
         assertThat(kube.secrets().inNamespace(Chaos.NAMESPACE).withName("pvc-" + owned.getMetadata().getUid()
