@@ -49,10 +49,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An orphan is deleted (in {@code delete} mode: unexport, delete, and when its PV is gone the Secrets made for
  * that PV) only when it is tagged with this cluster's own id and its recorded reclaim policy
- * ({@link Annotations#META_RECLAIM_POLICY}) is {@code Delete}; any other orphan is reported — a log line and {@code standalone_cinder_orphan_volumes{reason}} —
- * and left alone ({@link Kept}). A volume whose PV says {@code Retain} while its metadata does not gets
- * {@code Retain} recorded, so it is kept if the PV is removed later. Everything uncertain counts as owned: volumes
- * without our claim metadata, and volumes whose owners cannot be checked (API error).
+ * ({@link Annotations#META_RECLAIM_POLICY}) is {@code Delete}; any other orphan is reported — a log line and
+ * {@code standalone_cinder_orphan_volumes{reason}} — and left alone ({@link Kept}). A volume whose PV says
+ * {@code Retain} while its metadata does not gets {@code Retain} recorded, so it is kept if the PV is removed later.
+ * Everything uncertain counts as owned: volumes without our claim metadata, and volumes whose owners cannot be
+ * checked (API error).
  *
  * <p>Runs inside the {@link ProvisionController}, so only on the leader.
  */

@@ -113,9 +113,9 @@ public record ProvisionerSettings(
   }
 
   public static ProvisionerSettings defaults(String namespace, Connector connector) {
-    return new ProvisionerSettings(DEFAULT_PROVISIONER_NAME, null, namespace, List.of("kubernetes"), "pvc-", 4, connector,
-        AttachMode.AUTO, Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofMinutes(5),
-        65536);
+    return new ProvisionerSettings(DEFAULT_PROVISIONER_NAME, null, namespace, List.of("kubernetes"), "pvc-", 4,
+        connector, AttachMode.AUTO, Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofSeconds(1),
+        Duration.ofMinutes(5), 65536);
   }
 
   public ProvisionerSettings withClusterIds(List<String> ids) {
