@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.OkHttpConnector;
+import io.github.standalonecinder.provisioner.config.ConfigException;
+import io.github.standalonecinder.provisioner.controller.ClusterIdentity;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.kube.CompactSerialization;
 import io.github.standalonecinder.provisioner.leader.Fence;
@@ -98,9 +100,10 @@ final class RunCommand implements Runnable {
       description = "Cinder volume name = prefix + claim UID. Default: ${DEFAULT-VALUE}.")
   String volumeNamePrefix;
 
-  @Option(names = "--cluster-id", defaultValue = "${env:CLUSTER_ID:-kubernetes}",
+  @Option(names = "--cluster-id", defaultValue = "${env:CLUSTER_ID}",
       description = "Tag on every Cinder volume, telling this cluster's volumes from others' (env CLUSTER_ID). "
-          + "Default: ${DEFAULT-VALUE}.")
+          + "Default: the UID of the kube-system namespace (volumes tagged \"kubernetes\", the old default, are "
+          + "then found too, and never deleted by the orphan sweeper).")
   String clusterId;
 
   @Option(names = "--attach-mode", defaultValue = "auto",
@@ -171,9 +174,10 @@ final class RunCommand implements Runnable {
     if (orphanSweepInterval.isNegative() || orphanGracePeriod.isNegative()) {
       throw new UserError("--orphan-sweep-interval and --orphan-grace-period must not be negative");
     }
-    return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers,
-        connector.toConnector(), mode, availableTimeout, resyncPeriod, Duration.ofSeconds(1), Duration.ofMinutes(5),
-        maxSizeGiB, orphanSweepInterval, orphanGracePeriod, orphans);
+    ClusterIdentity.refusal(clusterId, orphans).ifPresent(why -> { throw new UserError(why); });
+    return new ProvisionerSettings(provisionerName, identity, namespace, ClusterIdentity.requested(clusterId),
+        volumeNamePrefix, workers, connector.toConnector(), mode, availableTimeout, resyncPeriod,
+        Duration.ofSeconds(1), Duration.ofMinutes(5), maxSizeGiB, orphanSweepInterval, orphanGracePeriod, orphans);
   }
 
   private Config kubeConfig() {
@@ -209,15 +213,24 @@ final class RunCommand implements Runnable {
   }
 
 
+  /** The settings with this cluster's id: --cluster-id, or derived from the kube-system namespace's UID. */
+  private static ProvisionerSettings withClusterId(ProvisionerSettings flags, KubernetesClient kube) {
+    try {
+      return ClusterIdentity.resolve(flags, kube);
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
   @Override
   public void run() {
-    ProvisionerSettings settings = settings();
+    ProvisionerSettings flags = settings();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // jvm_threads_*: a thread count that grows with the request rate is a bug operators should be able to see.
     new JvmThreadMetrics().bindTo(registry);
     String identity = electionIdentity();
-    LeaseElector.Config lease = LeaseElector.Config.of(settings.namespace(),
-        settings.provisionerName().replaceAll("[^a-zA-Z0-9.-]", "-").toLowerCase(), identity, leaseDuration);
+    LeaseElector.Config lease = LeaseElector.Config.of(flags.namespace(),
+        flags.provisionerName().replaceAll("[^a-zA-Z0-9.-]", "-").toLowerCase(), identity, leaseDuration);
     // With election, every write to Cinder or Kubernetes passes this fence: none leaves a replica whose Lease is
     // not renewed within the renew deadline, even before it notices (a paused process, a slow API server).
     Leadership leadership = new Leadership(lease.renewDeadline());
@@ -227,6 +240,7 @@ final class RunCommand implements Runnable {
     Config kubeConfig = kubeConfig(); // a bad --kubeconfig is reported before Cinder is contacted
     CinderGateway cinder = FencedCinderGateway.wrap(MeteredCinderGateway.wrap(cloud.connect(), registry), fence);
     KubernetesClient kube = kubernetes(kubeConfig, fence);
+    ProvisionerSettings settings = withClusterId(flags, kube);
     ProvisionController controller = new ProvisionController(kube, cinder, VolumeMapperRegistry.defaults(),
         settings, new ControllerMetrics(registry), identity).informerGiveUpAfter(informerFailureTimeout);
     Replica.Exit halt = status -> Runtime.getRuntime().halt(status);

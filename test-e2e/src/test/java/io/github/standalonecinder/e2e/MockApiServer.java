@@ -1,5 +1,6 @@
 package io.github.standalonecinder.e2e;
 
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -12,7 +13,8 @@ import java.util.HashMap;
 
 /**
  * The Fabric8 CRUD mock API server on loopback, reachable from other processes through a kubeconfig: the stand-in
- * for kube-apiserver (none can be had on this machine).
+ * for kube-apiserver (none can be had on this machine). Like a real cluster it has a {@code kube-system} namespace,
+ * whose UID is the provisioner's default cluster id.
  */
 final class MockApiServer implements AutoCloseable {
   private final KubernetesMockServer server;
@@ -24,6 +26,8 @@ final class MockApiServer implements AutoCloseable {
         new KubernetesCrudDispatcher(), false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
+    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("kube-system").endMetadata()
+        .build()).create();
     kubeconfig = Kubeconfigs.write(dir, client.getMasterUrl().toString(), "not-checked");
   }
 

@@ -5,6 +5,7 @@ import io.github.standalonecinder.mappers.Connector;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Everything the provisioner asks of Cinder. Every method is safe to call from any thread; each call is one
@@ -29,6 +30,21 @@ public interface CinderGateway {
 
   /** All volumes whose metadata contains every given entry, over all pages ({@code marker}/{@code limit}). */
   List<CinderVolume> listVolumes(Map<String, String> metadata);
+
+  /**
+   * As {@link #listVolumes}, handing each volume to {@code each} as its page arrives: only one page of Cinder's
+   * answer is held at a time, whatever the number of volumes. A failure on a later page is thrown after the
+   * earlier pages' volumes were handed over.
+   */
+  default void forEachVolume(Map<String, String> metadata, Consumer<CinderVolume> each) {
+    listVolumes(metadata).forEach(each);
+  }
+
+  /**
+   * Adds or replaces the given metadata keys of the volume, leaving its other keys alone
+   * ({@code POST /volumes/{id}/metadata}).
+   */
+  void updateVolumeMetadata(String volumeId, Map<String, String> metadata);
 
   /** {@code os-reserve}. */
   void reserve(String volumeId);

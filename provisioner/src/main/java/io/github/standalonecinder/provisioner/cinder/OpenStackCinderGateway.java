@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.openstack4j.api.exceptions.ConnectionException;
 import org.openstack4j.api.types.Facing;
 import org.openstack4j.core.transport.ClientConstants;
@@ -185,17 +186,43 @@ public final class OpenStackCinderGateway implements CinderGateway {
         .filter(v -> v.metadata().entrySet().containsAll(metadata.entrySet())).toList();
   }
 
+  @Override
+  public void forEachVolume(Map<String, String> metadata, Consumer<CinderVolume> each) {
+    Map<String, Object> filters = new LinkedHashMap<>();
+    if (!metadata.isEmpty()) {
+      filters.put("metadata", json(metadata));
+    }
+    pages("list volumes", "/volumes/detail", "volumes", filters, n -> {
+      CinderVolume v = volume(n);
+      if (v.metadata().entrySet().containsAll(metadata.entrySet())) {
+        each.accept(v);
+      }
+    });
+  }
+
+  @Override
+  public void updateVolumeMetadata(String volumeId, Map<String, String> metadata) {
+    // POST merges the given keys into the volume's metadata; PUT would replace all of it.
+    send("update metadata of volume " + volumeId, HttpMethod.POST, "/volumes/" + volumeId + "/metadata", null,
+        Map.of("metadata", metadata));
+  }
+
   private List<CinderVolume> queryVolumes(Map<String, Object> filters) {
     List<CinderVolume> out = new ArrayList<>();
-    for (JsonNode n : pages("list volumes", "/volumes/detail", "volumes", filters)) {
-      out.add(volume(n));
-    }
+    pages("list volumes", "/volumes/detail", "volumes", filters, n -> out.add(volume(n)));
     return out;
   }
 
   /** Every item over all pages: Cinder caps a page at its max_limit and says so only by a "next" link. */
   private List<JsonNode> pages(String operation, String path, String key, Map<String, Object> filters) {
     List<JsonNode> items = new ArrayList<>();
+    pages(operation, path, key, filters, items::add);
+    return items;
+  }
+
+  /** Hands every item over all pages to {@code each}, a page at a time (only the current page is held). */
+  private void pages(String operation, String path, String key, Map<String, Object> filters,
+      Consumer<JsonNode> each) {
     String marker = null;
     while (true) {
       Map<String, Object> params = new LinkedHashMap<>(filters);
@@ -205,17 +232,17 @@ public final class OpenStackCinderGateway implements CinderGateway {
       }
       JsonNode page = call(operation, HttpMethod.GET, path, params, null);
       JsonNode list = page.path(key);
-      list.forEach(items::add);
+      list.forEach(each);
       boolean hasNext = false;
       for (JsonNode link : page.path(key + "_links")) {
         hasNext |= "next".equals(link.path("rel").asText());
       }
       if (!hasNext || list.isEmpty()) {
-        return items;
+        return;
       }
       String last = list.get(list.size() - 1).path("id").asText();
       if (last.equals(marker)) {
-        return items;
+        return;
       }
       marker = last;
     }

@@ -41,6 +41,12 @@ public final class Annotations {
   public static final String META_CLAIM_NAME = "standalone-cinder.openstack.org/pvc-name";
   public static final String META_CLAIM_UID = "standalone-cinder.openstack.org/pvc-uid";
   public static final String META_PV_NAME = "standalone-cinder.openstack.org/pv-name";
+  /**
+   * The reclaim policy of the volume's PV ({@code Delete} or {@code Retain}), recorded at create from the
+   * StorageClass and moved to {@code Retain} by the {@link OrphanSweeper} when an admin sets the PV to
+   * {@code Retain}. The sweeper deletes only volumes that say {@code Delete}.
+   */
+  public static final String META_RECLAIM_POLICY = "standalone-cinder.openstack.org/reclaim-policy";
 
   /** Labels on objects we create. */
   public static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";

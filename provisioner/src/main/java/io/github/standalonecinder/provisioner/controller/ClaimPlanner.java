@@ -153,8 +153,10 @@ public final class ClaimPlanner {
     volumeMetadata.put(Annotations.META_CLAIM_NAME, claim.getMetadata().getName());
     volumeMetadata.put(Annotations.META_CLAIM_UID, claim.getMetadata().getUid());
     volumeMetadata.put(Annotations.META_PV_NAME, pvName);
-
     String reclaim = storageClass.getReclaimPolicy() == null ? "Delete" : storageClass.getReclaimPolicy();
+    // The orphan sweeper deletes a volume whose claim and PV are gone only when this says Delete.
+    volumeMetadata.put(Annotations.META_RECLAIM_POLICY, reclaim);
+
     return new ProvisionPlan(pvName, settings.volumeNamePrefix() + claim.getMetadata().getUid(), sizeGiB,
         volumeType, az, volumeMetadata, secretNamespace, accessModes, volumeMode, readOnly, reclaim,
         storageClass.getMountOptions(), storageClass.getMetadata().getName(), mapperParams,

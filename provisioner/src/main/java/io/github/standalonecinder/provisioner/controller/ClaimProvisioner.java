@@ -171,7 +171,7 @@ final class ClaimProvisioner {
         : CompletableFuture.supplyAsync(() -> recordIntent(claim, plan.pvName()), intentWriter);
     List<CinderVolume> found;
     try {
-      found = cinder.findVolumes(plan.volumeName(), Map.of(Annotations.META_CLUSTER, settings.clusterId()));
+      found = findOurs(plan.volumeName());
     } catch (CinderException e) {
       awaitQuietly(intent); // the retry starts after this attempt's write, not beside it
       throw cinderFailure("look up Cinder volume " + plan.volumeName(), e);
@@ -439,7 +439,7 @@ final class ClaimProvisioner {
   void cleanUpAbandoned(PersistentVolumeClaim claim, String pvName) throws ProvisioningException {
     String volumeName = settings.volumeNamePrefix() + claim.getMetadata().getUid();
     try {
-      for (CinderVolume v : cinder.findVolumes(volumeName, Map.of(Annotations.META_CLUSTER, settings.clusterId()))) {
+      for (CinderVolume v : findOurs(volumeName)) {
         Optional<CinderVolume> after = exporter.unexport(v.id());
         if (after.isEmpty() || after.get().hasStatus("deleting")) {
           continue;
@@ -480,6 +480,18 @@ final class ClaimProvisioner {
         }
       }
     }
+  }
+
+  /**
+   * The volumes of this name tagged with any of this cluster's ids (its own, and the legacy default when the id is
+   * derived): one lookup, by name, the tags checked here.
+   */
+  private List<CinderVolume> findOurs(String volumeName) {
+    if (settings.clusterIds().size() == 1) {
+      return cinder.findVolumes(volumeName, Map.of(Annotations.META_CLUSTER, settings.clusterId()));
+    }
+    return cinder.findVolumes(volumeName, Map.of()).stream()
+        .filter(v -> settings.clusterIds().contains(v.metadata().get(Annotations.META_CLUSTER))).toList();
   }
 
   private void quietlyUnexport(String volumeId) {

@@ -86,6 +86,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       ProvisionerSettings settings, ControllerMetrics metrics, String instanceId) {
     this.kube = kube;
     this.settings = settings;
+    settings.clusterId(); // fails here, not at the first claim, when it was never resolved (ClusterIdentity)
     this.metrics = metrics;
     this.eventWriter = EventRecorder.backgroundWriter(metrics::eventDropped);
     this.events = new EventRecorder(kube, settings.provisionerName(), instanceId, Clock.systemUTC(), eventWriter);

@@ -2,6 +2,8 @@ package io.github.standalonecinder.provisioner.controller;
 
 import io.github.standalonecinder.mappers.Connector;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -11,7 +13,12 @@ import java.util.Objects;
  * @param identity          written to {@code standaloneCinderProvisionerIdentity}; PVs with another identity are
  *                          not ours to delete (several instances may share a provisioner name)
  * @param namespace         the provisioner's own namespace: Secrets go here unless a class asks otherwise
- * @param clusterId         Cinder metadata tag telling this cluster's volumes from others' on a shared Cinder
+ * @param clusterIds        the Cinder metadata tags ({@code standalone-cinder.openstack.org/cluster}) this cluster's
+ *                          volumes carry: the first is this cluster's own id, given to new volumes, and the only
+ *                          one whose volumes the {@link OrphanSweeper} may delete; the others are older tags
+ *                          (the legacy default {@code kubernetes} when the id is derived): volumes carrying them are
+ *                          found by name as this cluster's and reported by the sweeper, never deleted by it. Empty:
+ *                          not known yet, to be derived by {@link ClusterIdentity#resolve}
  * @param volumeNamePrefix  Cinder volume name = prefix + claim UID
  * @param workers           claims and volumes in their Cinder work at once (as many more claims may be saving
  *                          their PVs)
@@ -31,7 +38,7 @@ public record ProvisionerSettings(
     String provisionerName,
     String identity,
     String namespace,
-    String clusterId,
+    List<String> clusterIds,
     String volumeNamePrefix,
     int workers,
     Connector connector,
@@ -69,10 +76,10 @@ public record ProvisionerSettings(
   public static final Duration DEFAULT_ORPHAN_GRACE_PERIOD = Duration.ofHours(1);
 
   /** Without orphan sweeper settings: sweeps every 10 minutes, reporting orphans older than an hour. */
-  public ProvisionerSettings(String provisionerName, String identity, String namespace, String clusterId,
+  public ProvisionerSettings(String provisionerName, String identity, String namespace, List<String> clusterIds,
       String volumeNamePrefix, int workers, Connector connector, AttachMode attachMode, Duration availableTimeout,
       Duration resyncPeriod, Duration baseBackoff, Duration maxBackoff, int maxSizeGiB) {
-    this(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers, connector, attachMode,
+    this(provisionerName, identity, namespace, clusterIds, volumeNamePrefix, workers, connector, attachMode,
         availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB, DEFAULT_ORPHAN_SWEEP_INTERVAL,
         DEFAULT_ORPHAN_GRACE_PERIOD, OrphanMode.REPORT);
   }
@@ -82,6 +89,10 @@ public record ProvisionerSettings(
     Objects.requireNonNull(namespace, "namespace");
     Objects.requireNonNull(connector, "connector");
     identity = identity == null || identity.isBlank() ? provisionerName : identity;
+    clusterIds = clusterIds == null ? List.of() : List.copyOf(new LinkedHashSet<>(clusterIds));
+    if (clusterIds.stream().anyMatch(String::isBlank)) {
+      throw new IllegalArgumentException("a cluster id must not be blank");
+    }
     orphanSweepInterval = orphanSweepInterval == null ? Duration.ZERO : orphanSweepInterval;
     orphanGracePeriod = orphanGracePeriod == null ? DEFAULT_ORPHAN_GRACE_PERIOD : orphanGracePeriod;
     orphanMode = orphanMode == null ? OrphanMode.REPORT : orphanMode;
@@ -93,38 +104,52 @@ public record ProvisionerSettings(
     }
   }
 
+  /** This cluster's own id: the tag new volumes get. */
+  public String clusterId() {
+    if (clusterIds.isEmpty()) {
+      throw new IllegalStateException("the cluster id is not resolved yet (ClusterIdentity.resolve)");
+    }
+    return clusterIds.get(0);
+  }
+
   public static ProvisionerSettings defaults(String namespace, Connector connector) {
-    return new ProvisionerSettings(DEFAULT_PROVISIONER_NAME, null, namespace, "kubernetes", "pvc-", 4, connector,
-        AttachMode.AUTO, Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofMinutes(5),
-        65536);
+    return new ProvisionerSettings(DEFAULT_PROVISIONER_NAME, null, namespace, List.of("kubernetes"), "pvc-", 4,
+        connector, AttachMode.AUTO, Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofSeconds(1),
+        Duration.ofMinutes(5), 65536);
+  }
+
+  public ProvisionerSettings withClusterIds(List<String> ids) {
+    return new ProvisionerSettings(provisionerName, identity, namespace, ids, volumeNamePrefix, workers, connector,
+        attachMode, availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB,
+        orphanSweepInterval, orphanGracePeriod, orphanMode);
   }
 
   public ProvisionerSettings withWorkers(int n) {
-    return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, n, connector,
+    return new ProvisionerSettings(provisionerName, identity, namespace, clusterIds, volumeNamePrefix, n, connector,
         attachMode, availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB,
         orphanSweepInterval, orphanGracePeriod, orphanMode);
   }
 
   public ProvisionerSettings withBackoff(Duration base, Duration max) {
-    return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers,
+    return new ProvisionerSettings(provisionerName, identity, namespace, clusterIds, volumeNamePrefix, workers,
         connector, attachMode, availableTimeout, resyncPeriod, base, max, maxSizeGiB,
         orphanSweepInterval, orphanGracePeriod, orphanMode);
   }
 
   public ProvisionerSettings withAvailableTimeout(Duration timeout) {
-    return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers,
+    return new ProvisionerSettings(provisionerName, identity, namespace, clusterIds, volumeNamePrefix, workers,
         connector, attachMode, timeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB,
         orphanSweepInterval, orphanGracePeriod, orphanMode);
   }
 
   public ProvisionerSettings withAttachMode(AttachMode mode) {
-    return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers,
+    return new ProvisionerSettings(provisionerName, identity, namespace, clusterIds, volumeNamePrefix, workers,
         connector, mode, availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB,
         orphanSweepInterval, orphanGracePeriod, orphanMode);
   }
 
   public ProvisionerSettings withOrphanSweeper(Duration interval, Duration gracePeriod, OrphanMode mode) {
-    return new ProvisionerSettings(provisionerName, identity, namespace, clusterId, volumeNamePrefix, workers,
+    return new ProvisionerSettings(provisionerName, identity, namespace, clusterIds, volumeNamePrefix, workers,
         connector, attachMode, availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB, interval,
         gracePeriod, mode);
   }

@@ -6,6 +6,8 @@ import io.github.standalonecinder.provisioner.config.CinderGateways;
 import io.github.standalonecinder.provisioner.config.CloudConfig;
 import io.github.standalonecinder.provisioner.config.GatewayOptions;
 import io.github.standalonecinder.simulator.CinderSimulator;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -40,12 +42,33 @@ class GatewaySimulatorTest {
       assertThat(g.listVolumes(Map.of())).hasSize(10);
       assertThat(g.listVolumes(Map.of("even", "yes"))).hasSize(5);
       assertThat(g.findVolumes("v7", Map.of())).singleElement().extracting(CinderVolume::name).isEqualTo("v7");
+      List<String> streamed = new ArrayList<>();
+      sim.resetRequestCounts();
+      g.forEachVolume(Map.of("even", "yes"), v -> streamed.add(v.name()));
+      assertThat(streamed).containsExactlyInAnyOrder("v0", "v2", "v4", "v6", "v8");
+      assertThat(sim.requestCount("GET /volumes/detail")).as("pages of 3").isEqualTo(2);
     }
     try (CinderSimulator old = CinderSimulator.builder().maxMicroversion("3.10").start()) {
       CinderGateway g = CinderGateways.connect(CloudConfig.load(Optional.empty(),
           Map.of("OS_CINDER_ENDPOINT", old.rootUrl())), GatewayOptions.defaults());
       assertThat(g.apiVersion().usedMicroversion()).isEqualTo(new Microversion(3, 10));
       assertThat(g.apiVersion().supports(Microversion.ATTACHMENTS)).isFalse();
+    }
+  }
+
+  @Test
+  void metadataUpdateMergesKeys() throws Exception {
+    try (CinderSimulator sim = CinderSimulator.builder().start()) {
+      CinderGateway g = CinderGateways.connect(CloudConfig.load(Optional.empty(),
+          Map.of("OS_CINDER_ENDPOINT", sim.endpoint())), GatewayOptions.defaults());
+      String id = g.createVolume(new VolumeCreateRequest("m", 1, null, null, null,
+          Map.of("keep", "1", "policy", "Delete"), null, null)).id();
+      g.updateVolumeMetadata(id, Map.of("policy", "Retain"));
+      assertThat(g.getVolume(id).orElseThrow().metadata()).containsExactlyInAnyOrderEntriesOf(
+          Map.of("keep", "1", "policy", "Retain"));
+      assertThat(sim.requestCount("POST /volumes/{id}/metadata")).isEqualTo(1);
+      assertThat(kind(() -> g.updateVolumeMetadata("00000000-0000-0000-0000-000000000000", Map.of("a", "b"))))
+          .isEqualTo(CinderException.Kind.NOT_FOUND);
     }
   }
 

@@ -130,7 +130,8 @@ class ProvisionControllerTest {
         .containsEntry(Annotations.META_CLUSTER, "kubernetes")
         .containsEntry(Annotations.META_CLAIM_NAMESPACE, ns)
         .containsEntry(Annotations.META_CLAIM_NAME, "data")
-        .containsEntry(Annotations.META_PV_NAME, "pvc-" + uid);
+        .containsEntry(Annotations.META_PV_NAME, "pvc-" + uid)
+        .containsEntry(Annotations.META_RECLAIM_POLICY, "Delete");
 
     var iscsi = pv.getSpec().getIscsi();
     assertThat(iscsi.getTargetPortal()).isEqualTo(SimulatedBackend.ISCSI_PORTAL);
@@ -180,6 +181,30 @@ class ProvisionControllerTest {
     Thread.sleep(500);
     assertThat(h.pvOf(claim)).isNotNull();
     assertThat(sim.volumes()).singleElement().extracting(SimVolume::status).isEqualTo("in-use");
+    assertThat(sim.volumes().get(0).metadata()).as("recorded for the orphan sweeper")
+        .containsEntry(Annotations.META_RECLAIM_POLICY, "Retain");
+  }
+
+  @Test
+  void aVolumeTaggedWithTheOldDefaultClusterIdIsFoundWhenTheIdIsDerived() throws Exception {
+    start(SimulatedBackend.ISCSI, s -> s.withClusterIds(List.of("derived-uid", "kubernetes")), b -> b);
+    // The claim waits for its class; meanwhile a provisioner with the old default made its volume and crashed.
+    PersistentVolumeClaim claim = h.claim(ns, "upgraded", "later-" + ns, "1Gi", b -> b);
+    String uid = claim.getMetadata().getUid();
+    String old = h.cinder.createVolume(new io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest(
+        "pvc-" + uid, 1, null, null, null, Map.of(Annotations.META_CLUSTER, "kubernetes",
+            Annotations.META_CLAIM_UID, uid), null, null)).id();
+    // Another cluster's volume of the same name (clusters sharing a project) is not ours.
+    String foreign = h.cinder.createVolume(new io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest(
+        "pvc-" + uid, 1, null, null, null, Map.of(Annotations.META_CLUSTER, "another-cluster"), null, null)).id();
+    h.storageClass("later-" + ns, Map.of(), "Delete", "Immediate");
+    h.awaitBound(claim);
+    assertThat(h.pvOf(claim).getMetadata().getAnnotations()).containsEntry(Annotations.CINDER_VOLUME_ID, old);
+    assertThat(liveVolumes()).extracting(SimVolume::id).containsExactlyInAnyOrder(old, foreign);
+    // New volumes get the derived id.
+    h.awaitBound(h.claim(ns, "fresh", "later-" + ns, "1Gi", b -> b));
+    assertThat(liveVolumes()).filteredOn(v -> !v.id().equals(old) && !v.id().equals(foreign)).singleElement()
+        .satisfies(v -> assertThat(v.metadata()).containsEntry(Annotations.META_CLUSTER, "derived-uid"));
   }
 
   @Test

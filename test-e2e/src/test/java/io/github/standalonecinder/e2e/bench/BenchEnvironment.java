@@ -2,6 +2,7 @@ package io.github.standalonecinder.e2e.bench;
 
 import io.github.standalonecinder.e2e.Kubeconfigs;
 
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -60,6 +61,9 @@ final class BenchEnvironment implements AutoCloseable {
           .withUserAgent(BENCH_AGENT).withMaxConcurrentRequests(64).withMaxConcurrentRequestsPerHost(64).build())
           .build();
     }
+    // As in a real cluster: its UID is the controller's default cluster id.
+    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("kube-system").endMetadata()
+        .build()).create();
     kubeconfig = Kubeconfigs.write(dir, client.getMasterUrl().toString(), "not-checked");
     cloudConf = dir.resolve("cloud.conf");
     Files.writeString(cloudConf, "[Global]\ncinder-endpoint = " + sim.endpoint() + "\n");

@@ -9,6 +9,11 @@ import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest;
+import io.github.standalonecinder.provisioner.config.CinderGateways;
+import io.github.standalonecinder.provisioner.config.CloudConfig;
+import io.github.standalonecinder.provisioner.config.GatewayOptions;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +45,9 @@ class Benchmarks {
   static final int[] SCALING = Arrays.stream(prop("bench.scaling", "100,500,2000").split(","))
       .map(String::trim).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
   static final int MEMORY_OBJECTS = Integer.parseInt(prop("bench.memoryObjects", "10000"));
+  static final int SWEEP_OBJECTS = Integer.parseInt(prop("bench.sweepObjects", "10000"));
+  /** Seconds from the sweeper benchmark's controller start to its first sweep (start, settle, baseline GC). */
+  static final int SWEEP_DELAY = Integer.parseInt(prop("bench.sweepDelaySeconds", "40"));
   /** Empty: the controller's own defaults. */
   static final String WORKERS = prop("bench.workers", "");
   static final String QPS = prop("bench.qps", "");
@@ -176,6 +184,233 @@ class Benchmarks {
         + OUT.resolve("report.png").toAbsolutePath());
     if (STRICT && !missed.isEmpty()) {
       throw new AssertionError("targets missed: " + missed);
+    }
+  }
+
+  /**
+   * The orphan sweeper at scale (issue 14): {@code bench.sweepObjects} Cinder volumes of this cluster (tagged with
+   * the kube-system namespace's UID, as the controller derives it), each named by a bound PV whose claim is in the
+   * caches too, plus one orphan (its claim and PV gone). The controller runs in report mode with no grace period, so
+   * every volume is judged, and its first sweep comes {@code bench.sweepDelaySeconds} after start, once the caches
+   * are filled and the workers have looked at every object.
+   *
+   * <p>Two controllers with the image's JVM flags, one after the other, against the same world. The first is left
+   * alone: the sweep's time (its own log line, first and second sweep), the API requests from just before the sweep
+   * to its end (watches left out: beyond the informers' own), the bytes the sweeping thread allocated (JMX, through
+   * the attach API) and the RSS. The second is made to collect its whole heap every few hundred milliseconds
+   * ({@code MemoryMXBean.gc()}) from before its sweep to the sweep's end: each sample is the live heap at that moment,
+   * and the largest sample while the sweep runs, less the median of those before it began, is the extra heap it
+   * holds.
+   *
+   * <p>Not part of {@link #run()}'s table; {@code -Dtest=Benchmarks#sweeper} runs it alone.
+   */
+  @Test
+  void sweeper() throws Exception {
+    int n = SWEEP_OBJECTS;
+    Path dir = OUT.resolve("sweeper");
+    Files.createDirectories(dir);
+    System.out.println("== sweeper: " + n + " Cinder volumes, " + n + " PVs + claims, 1 orphan");
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("objects", n);
+    r.put("apiLatencyMs", API_LATENCY.toMillis());
+    try (BenchEnvironment env = new BenchEnvironment(dir, API_LATENCY, Duration.ZERO, Duration.ZERO, 32)) {
+      String cluster = env.client.namespaces().withName("kube-system").get().getMetadata().getUid();
+      CinderGateway cinder = CinderGateways.connect(CloudConfig.load(java.util.Optional.empty(),
+          Map.of("OS_CINDER_ENDPOINT", env.sim.endpoint())), GatewayOptions.defaults());
+      long t0 = System.nanoTime();
+      ExecutorService pool = Executors.newFixedThreadPool(16);
+      List<Future<?>> fs = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        fs.add(pool.submit(() -> {
+          createBoundPair(env, k, "s", uid -> cinder.createVolume(new VolumeCreateRequest(pairPvName(k), 1, "iscsi",
+              null, null, sweepMeta(cluster, String.format("s%05d", k), uid, pairPvName(k)), null, null)).id());
+          return null;
+        }));
+      }
+      for (Future<?> f : fs) {
+        f.get();
+      }
+      pool.shutdownNow();
+      String orphanUid = java.util.UUID.randomUUID().toString();
+      String orphan = cinder.createVolume(new VolumeCreateRequest("pvc-" + orphanUid, 1, "iscsi", null, null,
+          sweepMeta(cluster, "gone", orphanUid, "pvc-" + orphanUid), null, null)).id();
+      r.put("populateSeconds", (System.nanoTime() - t0) / 1e9);
+      System.out.printf("   populated in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+
+      Map<String, Object> timed = sweepRun(env, dir.resolve("timed"), false, orphan);
+      Map<String, Object> sampled = sweepRun(env, dir.resolve("heap-sampled"), true, orphan);
+      r.put("timed", timed);
+      r.put("heapSampled", sampled);
+
+      @SuppressWarnings("unchecked")
+      List<Long> ms = (List<Long>) timed.get("sweepMs");
+      row("Sweep of " + n + " volumes, " + n + " PVs + claims: time (first / second sweep)", ms.get(0) + " / "
+          + ms.get(1) + " ms", "", null);
+      long requests = (long) timed.get("apiRequests");
+      row("Sweep: API requests beyond the informers' own", Long.toString(requests),
+          "1 orphan: its PV and claim by name; target <= 3", requests <= 3);
+      double extra = (double) sampled.get("extraLiveHeapMiB");
+      row("Sweep: extra live heap (largest full-GC sample during it - median before)", fmt(extra) + " MiB",
+          "target <= 20 MiB; " + sampled.get("samplesDuringSweep") + " samples during the sweep", extra <= 20);
+      row("Sweep: bytes allocated by the sweeping thread (first sweep)", fmt(timed.get("allocatedMiB")) + " MiB",
+          "garbage, collected as it goes", null);
+      row("Sweep: RSS before / after the first sweep", fmt(timed.get("rssBeforeMiB")) + " / "
+          + fmt(timed.get("rssAfterMiB")) + " MiB", "", null);
+      report.put("sweeper", r);
+      report.put("missedTargets", missed);
+      printTable();
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(OUT.resolve("sweeper.json").toFile(),
+          report);
+      System.out.println("report: " + OUT.resolve("sweeper.json").toAbsolutePath());
+      if (STRICT && !missed.isEmpty()) {
+        throw new AssertionError("targets missed: " + missed);
+      }
+    }
+  }
+
+  private static Map<String, String> sweepMeta(String cluster, String claim, String uid, String pvName) {
+    return Map.of("standalone-cinder.openstack.org/cluster", cluster,
+        "standalone-cinder.openstack.org/pvc-namespace", "default", "standalone-cinder.openstack.org/pvc-name", claim,
+        "standalone-cinder.openstack.org/pvc-uid", uid, "standalone-cinder.openstack.org/pv-name", pvName,
+        "standalone-cinder.openstack.org/reclaim-policy", "Delete");
+  }
+
+  private static final java.util.regex.Pattern SWEEP_LINE = java.util.regex.Pattern.compile(
+      "orphan sweep: (\\d+) Cinder volumes of this cluster, (\\d+) candidates, (\\d+) orphans .* (\\d+) ms$");
+
+  /**
+   * One controller until its sweep (two sweeps unless sampling); see {@link #sweeper()}. With {@code sampleHeap},
+   * its whole heap is collected and measured over and over from before the sweep to the sweep's end.
+   */
+  private Map<String, Object> sweepRun(BenchEnvironment env, Path dir, boolean sampleHeap, String orphan)
+      throws Exception {
+    Files.createDirectories(dir);
+    Map<String, Object> r = new LinkedHashMap<>();
+    env.drainControllerRequests();
+    try (ControllerProcess c = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf, List.of(
+        "--orphan-sweep-interval", SWEEP_DELAY + "s", "--orphan-grace-period", "0s", "--orphan-mode", "report"));
+        Jmx jmx = Jmx.attach(c.process.pid())) {
+      long started = System.nanoTime();
+      r.put("startToReadySeconds", c.awaitReady(Duration.ofSeconds(120)).toMillis() / 1000.0);
+      Thread.sleep(10_000); // the workers look at every cached object once
+      long sweeper = jmx.threadId("orphan-sweeper");
+      long allocated0 = jmx.allocatedBytes(sweeper);
+      if (!sweepLines(c).isEmpty()) {
+        throw new IllegalStateException("the sweep began too early: raise -Dbench.sweepDelaySeconds");
+      }
+      r.put("rssBeforeMiB", c.rssKiB() / 1024.0);
+      // Requests from here to the sweep's end: the sweep's own (the informers only watch meanwhile).
+      env.drainControllerRequests();
+      if (sampleHeap) {
+        // Live heap samples: before the sweeping thread allocates anything (the baseline is their median), and
+        // while it sweeps (the largest counts).
+        List<Long> before = new ArrayList<>();
+        List<Long> during = new ArrayList<>();
+        long deadline = started + Duration.ofSeconds(SWEEP_DELAY + 120).toNanos();
+        while (sweepLines(c).isEmpty() && System.nanoTime() < deadline) {
+          boolean sweeping = jmx.allocatedBytes(sweeper) != allocated0;
+          long live = jmx.liveHeapBytes();
+          if (sweeping && sweepLines(c).isEmpty()) {
+            during.add(live);
+          } else if (!sweeping) {
+            before.add(live);
+          }
+          Thread.sleep(100);
+        }
+        if (before.isEmpty() || during.isEmpty()) {
+          throw new IllegalStateException("no live heap samples " + (before.isEmpty() ? "before" : "during")
+              + " the sweep");
+        }
+        before.sort(Long::compare);
+        long baseline = before.get(before.size() / 2);
+        long peak = during.stream().mapToLong(Long::longValue).max().orElseThrow();
+        r.put("liveHeapBeforeMiB", Map.of("min", before.get(0) / 1048576.0, "median", baseline / 1048576.0,
+            "max", before.get(before.size() - 1) / 1048576.0));
+        r.put("liveHeapDuringMiB", during.stream().map(b -> b / 1048576.0).toList());
+        r.put("samplesBeforeSweep", before.size());
+        r.put("samplesDuringSweep", during.size());
+        r.put("extraLiveHeapMiB", Math.max(0, peak - baseline) / 1048576.0);
+      }
+      awaitCondition(() -> !sweepLines(c).isEmpty(), Duration.ofSeconds(SWEEP_DELAY + 120));
+      Map<String, Long> requests = env.drainControllerRequests();
+      r.put("allocatedMiB", (jmx.allocatedBytes(sweeper) - allocated0) / 1048576.0);
+      r.put("rssAfterMiB", c.rssKiB() / 1024.0);
+      r.put("requestsDuringSweep", requests);
+      r.put("apiRequests", requests.entrySet().stream().filter(e -> !e.getKey().contains("(watch)"))
+          .mapToLong(Map.Entry::getValue).sum());
+      int sweeps = sampleHeap ? 1 : 2;
+      awaitCondition(() -> sweepLines(c).size() >= sweeps, Duration.ofSeconds(sweeps * (SWEEP_DELAY + 120L)));
+      List<Long> ms = new ArrayList<>();
+      for (String line : sweepLines(c)) {
+        java.util.regex.Matcher m = SWEEP_LINE.matcher(line);
+        if (m.find()) {
+          ms.add(Long.parseLong(m.group(4)));
+          r.put("volumesListed", Long.parseLong(m.group(1)));
+          r.put("candidates", Long.parseLong(m.group(2)));
+          r.put("orphans", Long.parseLong(m.group(3)));
+        }
+      }
+      r.put("sweepMs", ms);
+      r.put("sweepLines", sweepLines(c));
+      if (!Files.readString(c.log).contains("orphan Cinder volume " + orphan)) {
+        throw new IllegalStateException("the orphan was not reported");
+      }
+      System.out.println("   " + dir.getFileName() + ": " + r);
+    }
+    return r;
+  }
+
+  private static List<String> sweepLines(ControllerProcess c) {
+    try {
+      return Files.readAllLines(c.log).stream().filter(l -> l.contains("orphan sweep: ")).toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The controller's platform MXBeans, through a management agent started with the attach API (as jcmd does). */
+  private record Jmx(javax.management.remote.JMXConnector connector, java.lang.management.MemoryMXBean memory,
+      com.sun.management.ThreadMXBean threads) implements AutoCloseable {
+    static Jmx attach(long pid) throws Exception {
+      com.sun.tools.attach.VirtualMachine vm = com.sun.tools.attach.VirtualMachine.attach(Long.toString(pid));
+      String address;
+      try {
+        address = vm.startLocalManagementAgent();
+      } finally {
+        vm.detach();
+      }
+      var connector = javax.management.remote.JMXConnectorFactory.connect(
+          new javax.management.remote.JMXServiceURL(address));
+      var server = connector.getMBeanServerConnection();
+      return new Jmx(connector, java.lang.management.ManagementFactory.newPlatformMXBeanProxy(server,
+          java.lang.management.ManagementFactory.MEMORY_MXBEAN_NAME, java.lang.management.MemoryMXBean.class),
+          java.lang.management.ManagementFactory.newPlatformMXBeanProxy(server,
+              java.lang.management.ManagementFactory.THREAD_MXBEAN_NAME, com.sun.management.ThreadMXBean.class));
+    }
+
+    long threadId(String name) {
+      for (java.lang.management.ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
+        if (t != null && t.getThreadName().equals(name)) {
+          return t.getThreadId();
+        }
+      }
+      throw new IllegalStateException("no thread " + name);
+    }
+
+    long allocatedBytes(long threadId) {
+      return threads.getThreadAllocatedBytes(threadId);
+    }
+
+    /** A full GC, then the heap in use: what is live. */
+    long liveHeapBytes() {
+      memory.gc();
+      return memory.getHeapMemoryUsage().getUsed();
+    }
+
+    @Override
+    public void close() throws Exception {
+      connector.close();
     }
   }
 
@@ -461,27 +696,7 @@ class Benchmarks {
       for (int i = 0; i < objects; i++) {
         int k = i;
         fs.add(pool.submit(() -> {
-          String claim = String.format("m%05d", k);
-          String pv = "pvc-" + String.format("%08d-0000-4000-8000-%012d", k, k);
-          var c = env.client.persistentVolumeClaims().inNamespace("default").resource(new PersistentVolumeClaimBuilder()
-              .withNewMetadata().withName(claim)
-              .addToAnnotations("volume.kubernetes.io/storage-provisioner", "openstack.org/standalone-cinder")
-              .addToAnnotations("pv.kubernetes.io/bind-completed", "yes").endMetadata()
-              .withNewSpec().withStorageClassName("cinder").withAccessModes("ReadWriteOnce").withVolumeName(pv)
-              .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources().endSpec()
-              .withNewStatus().withPhase("Bound").endStatus().build()).create();
-          env.client.persistentVolumes().resource(new PersistentVolumeBuilder().withNewMetadata().withName(pv)
-              .addToAnnotations("pv.kubernetes.io/provisioned-by", "openstack.org/standalone-cinder")
-              .addToAnnotations("standaloneCinderProvisionerIdentity", "openstack.org/standalone-cinder")
-              .addToAnnotations("cinderVolumeId", String.format("%08d-1111-4000-8000-%012d", k, k))
-              .endMetadata().withNewSpec().withStorageClassName("cinder").withAccessModes("ReadWriteOnce")
-              .withPersistentVolumeReclaimPolicy("Delete").addToCapacity("storage", new Quantity("1Gi"))
-              .withNewIscsi().withTargetPortal("192.0.2.10:3260")
-              .withIqn("iqn.2010-10.org.openstack:volume-" + k).withLun(0).withFsType("ext4")
-              .withChapAuthSession(true).withNewSecretRef().withName(pv + "-chap").withNamespace("kube-system")
-              .endSecretRef().endIscsi()
-              .withNewClaimRef().withNamespace("default").withName(claim).withUid(c.getMetadata().getUid())
-              .endClaimRef().endSpec().withNewStatus().withPhase("Bound").endStatus().build()).create();
+          createBoundPair(env, k, "m", uid -> String.format("%08d-1111-4000-8000-%012d", k, k));
           return null;
         }));
       }
@@ -511,6 +726,40 @@ class Benchmarks {
       }
     }
     return r;
+  }
+
+  /**
+   * A bound claim and PV made directly in the API server, shaped like ours (iSCSI, CHAP Secret reference, our
+   * annotations): claim prefix + k, PV named from k; the PV names the Cinder volume {@code volumeFor} returns for
+   * the claim's UID.
+   */
+  private static void createBoundPair(BenchEnvironment env, int k, String prefix,
+      java.util.function.Function<String, String> volumeFor) {
+    String claim = String.format("%s%05d", prefix, k);
+    String pv = pairPvName(k);
+    var c = env.client.persistentVolumeClaims().inNamespace("default").resource(new PersistentVolumeClaimBuilder()
+        .withNewMetadata().withName(claim)
+        .addToAnnotations("volume.kubernetes.io/storage-provisioner", "openstack.org/standalone-cinder")
+        .addToAnnotations("pv.kubernetes.io/bind-completed", "yes").endMetadata()
+        .withNewSpec().withStorageClassName("cinder").withAccessModes("ReadWriteOnce").withVolumeName(pv)
+        .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources().endSpec()
+        .withNewStatus().withPhase("Bound").endStatus().build()).create();
+    env.client.persistentVolumes().resource(new PersistentVolumeBuilder().withNewMetadata().withName(pv)
+        .addToAnnotations("pv.kubernetes.io/provisioned-by", "openstack.org/standalone-cinder")
+        .addToAnnotations("standaloneCinderProvisionerIdentity", "openstack.org/standalone-cinder")
+        .addToAnnotations("cinderVolumeId", volumeFor.apply(c.getMetadata().getUid()))
+        .endMetadata().withNewSpec().withStorageClassName("cinder").withAccessModes("ReadWriteOnce")
+        .withPersistentVolumeReclaimPolicy("Delete").addToCapacity("storage", new Quantity("1Gi"))
+        .withNewIscsi().withTargetPortal("192.0.2.10:3260")
+        .withIqn("iqn.2010-10.org.openstack:volume-" + k).withLun(0).withFsType("ext4")
+        .withChapAuthSession(true).withNewSecretRef().withName(pv + "-chap").withNamespace("kube-system")
+        .endSecretRef().endIscsi()
+        .withNewClaimRef().withNamespace("default").withName(claim).withUid(c.getMetadata().getUid())
+        .endClaimRef().endSpec().withNewStatus().withPhase("Bound").endStatus().build()).create();
+  }
+
+  private static String pairPvName(int k) {
+    return "pvc-" + String.format("%08d-0000-4000-8000-%012d", k, k);
   }
 
   private static void fullGc(ControllerProcess controller) throws Exception {

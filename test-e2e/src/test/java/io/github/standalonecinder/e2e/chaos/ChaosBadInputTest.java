@@ -9,12 +9,20 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.TypedLocalObjectReference;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
-import io.github.standalonecinder.simulator.CinderSimulator;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.github.standalonecinder.e2e.Kubeconfigs;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
+import io.github.standalonecinder.simulator.CinderSimulator;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The bad-input table: each invalid StorageClass parameter, size, access mode, volume mode and configuration
- * value, with the exact Event (or one-line error and exit code 2) expected, and no Cinder call made for it.
+ * value, with the exact Event (or one-line error and exit code 2) expected, and no Cinder call made for it; and a
+ * cluster without a kube-system namespace to derive the cluster id from (one line, exit code 2).
  */
 class ChaosBadInputTest {
   static int tried;
@@ -130,6 +139,20 @@ class ChaosBadInputTest {
       assertThat(api.client.persistentVolumeClaims().inNamespace("apps").list().getItems())
           .filteredOn(c -> c.getMetadata().getName().startsWith("bad-")).noneMatch(Chaos::bound);
       assertThat(sim.volumes()).hasSize(1);
+
+      // A cluster whose kube-system namespace cannot be read gives no cluster id: one line, exit code 2.
+      KubernetesMockServer bare = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+          new KubernetesCrudDispatcher(), false);
+      bare.init(InetAddress.getLoopbackAddress(), 0);
+      try (KubernetesClient bareClient = bare.createClient()) {
+        Path bareConfig = Kubeconfigs.write(Files.createDirectories(dir.resolve("bare")),
+            bareClient.getMasterUrl().toString(), "not-checked");
+        assertConfigError(List.of("run", "--kubeconfig", bareConfig.toString(), "--cloud-config",
+            Chaos.cloudConfig(dir, sim).toString(), "--no-leader-elect", "--metrics-address", ""),
+            "namespace kube-system not found: cannot derive the cluster id");
+      } finally {
+        bare.destroy();
+      }
     }
 
     // Configuration values: one line, exit code 2, before any Cinder or Kubernetes call.
@@ -140,6 +163,9 @@ class ChaosBadInputTest {
     configRows.put(List.of("--attach-mode", "sideways"),
         "--attach-mode must be auto, attachments or legacy, got \"sideways\"");
     configRows.put(List.of("--orphan-mode", "maybe"), "--orphan-mode must be report or delete, got \"maybe\"");
+    configRows.put(List.of("--orphan-mode", "delete", "--cluster-id", "kubernetes"),
+        "--orphan-mode delete needs a cluster id unique to this cluster, and \"kubernetes\" (the old default) may be "
+            + "shared by other clusters");
     configRows.put(List.of("--max-size-gib", "0"), "--max-size-gib must be positive, got 0");
     configRows.put(List.of("--kube-api-qps", "0"), "--kube-api-qps must be positive and --kube-api-burst at least 1");
     configRows.put(List.of("--provisioner-name", "bad name"),

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
@@ -29,11 +30,13 @@ import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest;
 import io.github.standalonecinder.provisioner.config.CinderGateways;
 import io.github.standalonecinder.provisioner.config.CloudConfig;
 import io.github.standalonecinder.provisioner.config.GatewayOptions;
 import io.github.standalonecinder.simulator.CinderSimulator;
 import io.github.standalonecinder.simulator.SimulatedBackend;
+import io.github.standalonecinder.provisioner.controller.ClusterIdentity;
 import io.github.standalonecinder.provisioner.controller.EventRecorder;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
@@ -61,7 +64,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The chart's RBAC against the calls the code makes. The real {@link ProvisionController} runs against the Fabric8
- * CRUD mock server through a provision and a delete (claims, PVs, Secrets, Events), beside Fabric8's LeaderElector
+ * CRUD mock server through a provision, an orphan sweep in delete mode and a delete (claims, PVs, Secrets, Events),
+ * after deriving its cluster id from the kube-system namespace, beside Fabric8's LeaderElector
  * configured as RunCommand configures it; every request it sends is recorded as (apiGroup, resource, verb,
  * namespace, name) and must be allowed by the rendered Roles and ClusterRoles bound to the chart's ServiceAccount.
  * The other direction: the chart grants exactly {@link #CODE_CALLS}, and each of those is seen in the run.
@@ -85,12 +89,13 @@ class ChartRbacTest {
 
   static final Set<Grant> CODE_CALLS = new TreeSet<>(List.of(
       // Informers over all namespaces; ClaimProvisioner.recordIntent/clearIntent: Updates.update = update from the
-      // cached copy, get + update again after a 409.
+      // cached copy, get + update again after a 409; the orphan sweeper's get of a candidate's claim.
       new Grant("", "persistentvolumeclaims", "list", true),
       new Grant("", "persistentvolumeclaims", "watch", true),
       new Grant("", "persistentvolumeclaims", "get", true),
       new Grant("", "persistentvolumeclaims", "update", true),
-      // Informer; pvExists get; save create; VolumeDeleter finalizer removal (get + update) and delete.
+      // Informer; pvExists and the orphan sweeper get; save create; VolumeDeleter finalizer removal (get + update)
+      // and delete.
       new Grant("", "persistentvolumes", "list", true),
       new Grant("", "persistentvolumes", "watch", true),
       new Grant("", "persistentvolumes", "get", true),
@@ -103,7 +108,10 @@ class ChartRbacTest {
       new Grant("events.k8s.io", "events", "create", true),
       new Grant("events.k8s.io", "events", "get", true),
       new Grant("events.k8s.io", "events", "patch", true),
-      // SecretStore.ensure (create, get to verify), delete by name (also ClaimProvisioner.cleanUpAbandoned).
+      // ClusterIdentity.resolve: the kube-system namespace (by name only), whose UID is the default cluster id.
+      new Grant("", "namespaces", "get", true),
+      // SecretStore.ensure (create, get to verify), delete by name (also ClaimProvisioner.cleanUpAbandoned and the
+      // orphan sweeper).
       new Grant("", "secrets", "create", false),
       new Grant("", "secrets", "get", false),
       new Grant("", "secrets", "delete", false),
@@ -135,9 +143,10 @@ class ChartRbacTest {
     KubernetesClient provisioner = new KubernetesClientBuilder().withConfig(new ConfigBuilder(client.getConfiguration())
         .withUserAgent(PROVISIONER_AGENT).build()).build();
     VolumeMapperRegistry mappers = VolumeMapperRegistry.defaults();
-    ProvisionerSettings settings = ProvisionerSettings.defaults(NAMESPACE,
+    ProvisionerSettings flags = ProvisionerSettings.defaults(NAMESPACE,
         new Connector("k8s", "192.0.2.10", "iqn.2004-10.com.example:nodes", List.of(), List.of(), false, "x86_64",
-            "linux2")).withBackoff(Duration.ofMillis(50), Duration.ofMillis(500));
+            "linux2")).withBackoff(Duration.ofMillis(50), Duration.ofMillis(500)).withClusterIds(List.of())
+        .withOrphanSweeper(Duration.ofMillis(300), Duration.ZERO, ProvisionerSettings.OrphanMode.DELETE);
     CinderSimulator sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP)
         .volumeType("iscsi", Map.of()).start();
     CinderGateway cinder = CinderGateways.connect(CloudConfig.load(Optional.empty(),
@@ -148,7 +157,11 @@ class ChartRbacTest {
         ChartFixture.ROOT.resolve("examples/claim-filesystem.yaml"))).get(0);
     client.resource(sc).create();
     client.resource(claim).create();
+    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("kube-system").endMetadata()
+        .build()).create();
 
+    // As RunCommand.run() does without --cluster-id.
+    ProvisionerSettings settings = ClusterIdentity.resolve(flags, provisioner);
     CountDownLatch leading = new CountDownLatch(1);
     String lease = ProvisionerSettings.DEFAULT_PROVISIONER_NAME.replaceAll("[^a-zA-Z0-9.-]", "-").toLowerCase();
     // As RunCommand.run() configures it.
@@ -160,7 +173,17 @@ class ChartRbacTest {
          ProvisionController controller = new ProvisionController(provisioner, cinder, mappers, settings,
              new ControllerMetrics(new SimpleMeterRegistry()), "pod-0_abc")) {
       assertThat(leading.await(20, TimeUnit.SECONDS)).as("leadership").isTrue();
+      // An orphan for the sweeper: it reads the PV and the claim by name and deletes the volume and its Secrets.
+      String gone = "0f0f0f0f-0000-4000-8000-000000000001";
+      String orphan = cinder.createVolume(new VolumeCreateRequest("pvc-" + gone, 1, null, null, null, Map.of(
+          "standalone-cinder.openstack.org/cluster", settings.clusterId(),
+          "standalone-cinder.openstack.org/pvc-namespace", NAMESPACE,
+          "standalone-cinder.openstack.org/pvc-name", "gone", "standalone-cinder.openstack.org/pvc-uid", gone,
+          "standalone-cinder.openstack.org/pv-name", "pvc-" + gone,
+          "standalone-cinder.openstack.org/reclaim-policy", "Delete"), null, null)).id();
       controller.start();
+      await("the orphan swept").atMost(Duration.ofSeconds(20)).until(() -> sim.volume(orphan) == null
+          || "deleting".equals(sim.volume(orphan).status()));
       // Events on a claim, and a repeat that updates the first Event's series.
       EventRecorder events = new EventRecorder(provisioner, settings.provisionerName(), "pod-0_abc",
           Clock.systemUTC());

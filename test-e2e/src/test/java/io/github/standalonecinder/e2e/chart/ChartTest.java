@@ -103,6 +103,8 @@ class ChartTest {
       assertThat(p.getContainerPort()).isEqualTo(8080);
     });
     assertThat(c.getArgs()).contains("--metrics-address=:8080", "--leader-elect");
+    assertThat(c.getArgs()).as("the cluster id is derived from the kube-system namespace")
+        .noneMatch(a -> a.startsWith("--cluster-id"));
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("metrics");
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
@@ -238,7 +240,7 @@ class ChartTest {
     Container c = container(objects);
     assertThat(c.getPorts().get(0).getContainerPort()).isEqualTo(9090);
     assertThat(c.getArgs()).contains("--metrics-address=:9090", "--provisioner-name=example.com/cinder-gold",
-        "--identity=cinder-gold-cluster-a");
+        "--identity=cinder-gold-cluster-a", "--cluster-id=cluster-a");
     Service svc = only(objects, Service.class);
     assertThat(podLabels).containsAllEntriesOf(svc.getSpec().getSelector());
     assertThat(svc.getSpec().getPorts()).singleElement().satisfies(p ->
