@@ -17,9 +17,6 @@ import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
-import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
@@ -42,6 +39,8 @@ import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
 import io.github.standalonecinder.provisioner.kube.Updates;
+import io.github.standalonecinder.provisioner.leader.LeaseElector;
+import io.github.standalonecinder.provisioner.leader.Leadership;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
@@ -115,10 +114,10 @@ class ChartRbacTest {
       new Grant("", "secrets", "create", false),
       new Grant("", "secrets", "get", false),
       new Grant("", "secrets", "delete", false),
-      // Fabric8 LeaseLock: get, create, and renewals as JSON merge patches.
+      // LeaseElector: get, create, and renewals / take-overs / release as updates conditional on resourceVersion.
       new Grant("coordination.k8s.io", "leases", "get", false),
       new Grant("coordination.k8s.io", "leases", "create", false),
-      new Grant("coordination.k8s.io", "leases", "patch", false)));
+      new Grant("coordination.k8s.io", "leases", "update", false)));
 
   /** One request as RBAC sees it; namespace null for cluster-scoped or all-namespaces requests. */
   record Call(String group, String resource, String verb, String namespace, String name) {}
@@ -164,11 +163,20 @@ class ChartRbacTest {
     ProvisionerSettings settings = ClusterIdentity.resolve(flags, provisioner);
     CountDownLatch leading = new CountDownLatch(1);
     String lease = ProvisionerSettings.DEFAULT_PROVISIONER_NAME.replaceAll("[^a-zA-Z0-9.-]", "-").toLowerCase();
-    // As RunCommand.run() configures it.
-    var election = provisioner.leaderElector().withConfig(new LeaderElectionConfigBuilder().withName(lease)
-        .withLock(new LeaseLock(NAMESPACE, lease, "pod-0_abc")).withLeaseDuration(Duration.ofSeconds(2))
-        .withRenewDeadline(Duration.ofMillis(1300)).withRetryPeriod(Duration.ofMillis(200)).withReleaseOnCancel(true)
-        .withLeaderCallbacks(new LeaderCallbacks(leading::countDown, () -> { }, id -> { })).build()).build().start();
+    // As RunCommand.run() configures it, with a short lease: acquire, renew, release.
+    LeaseElector.Config leaseConfig = LeaseElector.Config.of(NAMESPACE, lease, "pod-0", Duration.ofSeconds(2));
+    Leadership leadership = new Leadership(leaseConfig.renewDeadline());
+    LeaseElector election = new LeaseElector(provisioner, leaseConfig, leadership, new LeaseElector.Listener() {
+      @Override
+      public void startedLeading() {
+        leading.countDown();
+      }
+
+      @Override
+      public void stoppedLeading(String why) {
+      }
+    });
+    election.start();
     try (PersistentVolumeBinder binder = new PersistentVolumeBinder(client).start();
          ProvisionController controller = new ProvisionController(provisioner, cinder, mappers, settings,
              new ControllerMetrics(new SimpleMeterRegistry()), "pod-0_abc")) {
@@ -213,8 +221,7 @@ class ChartRbacTest {
       // Let the elector renew at least once.
       Thread.sleep(700);
     } finally {
-      election.cancel(true);
-      Thread.sleep(300);
+      election.release();
       provisioner.close();
       sim.close();
     }

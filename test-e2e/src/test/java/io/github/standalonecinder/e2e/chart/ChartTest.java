@@ -159,6 +159,35 @@ class ChartTest {
     Deployment d = only(objects, Deployment.class);
     assertThat(d.getSpec().getReplicas()).isEqualTo(1);
     assertThat(container(objects).getArgs()).contains("--no-leader-elect").doesNotContain("--leader-elect");
+    assertThat(d.getSpec().getStrategy().getType()).as("an upgrade never runs two provisioners at once")
+        .isEqualTo("Recreate");
+    assertThat(d.getSpec().getTemplate().getSpec().getAffinity()).isNull();
+    assertThat(objects).noneMatch(o -> o.getKind().equals("PodDisruptionBudget"));
+  }
+
+  @Test
+  void twoElectedReplicasOnTwoNodesAndNeverBothDrainedAtOnce() {
+    List<HasMetadata> objects = objects(render("defaults.yaml"));
+    Deployment d = only(objects, Deployment.class);
+    assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+    assertThat(container(objects).getArgs()).contains("--leader-elect");
+    assertThat(d.getSpec().getStrategy()).as("rolling updates are safe with the Lease").isNull();
+    var anti = d.getSpec().getTemplate().getSpec().getAffinity().getPodAntiAffinity()
+        .getPreferredDuringSchedulingIgnoredDuringExecution();
+    assertThat(anti).hasSize(1);
+    assertThat(anti.get(0).getPodAffinityTerm().getTopologyKey()).isEqualTo("kubernetes.io/hostname");
+    assertThat(anti.get(0).getPodAffinityTerm().getLabelSelector().getMatchLabels())
+        .isEqualTo(d.getSpec().getSelector().getMatchLabels());
+    var pdb = only(objects, io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class);
+    assertThat(pdb.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+    assertThat(pdb.getSpec().getSelector().getMatchLabels()).isEqualTo(d.getSpec().getSelector().getMatchLabels());
+    // An affinity of the user's replaces ours.
+    Deployment custom = only(objects(ChartFixture.template(t -> t.set("affinity.nodeAffinity"
+        + ".requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key", "disk")
+        .set("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+            + ".matchExpressions[0].operator", "Exists"), NAMESPACE)), Deployment.class);
+    assertThat(custom.getSpec().getTemplate().getSpec().getAffinity().getPodAntiAffinity()).isNull();
+    assertThat(custom.getSpec().getTemplate().getSpec().getAffinity().getNodeAffinity()).isNotNull();
   }
 
   @Test
