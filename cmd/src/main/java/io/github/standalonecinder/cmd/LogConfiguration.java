@@ -47,6 +47,9 @@ public final class LogConfiguration extends ContextAwareBase implements Configur
     for (String name : QUIET) {
       context.getLogger(name).setLevel(Level.WARN);
     }
+    // Each informer failure reaches InformerRetryPolicy, which logs a run of them once; when the process gives up,
+    // Replica says so in one line. Fabric8's own lines (a stack trace per retry) would only bury that line.
+    context.getLogger("io.fabric8.kubernetes.client.informers.impl.cache.Reflector").setLevel(Level.OFF);
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
   }
 }

@@ -37,8 +37,18 @@ final class InformerRetryPolicy implements ExceptionHandler {
     long now = nanoClock.getAsLong();
     if (failingSince == NONE) {
       failingSince = now;
+      log.warn("the {} informer's LIST or watch failed ({}); retrying for up to {} s", what, rootMessage(t),
+          giveUpAfterNanos / 1_000_000_000L);
     }
     return now - failingSince < giveUpAfterNanos;
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
   }
 
   /** The informer is watching again: a later failure starts a new count. */
