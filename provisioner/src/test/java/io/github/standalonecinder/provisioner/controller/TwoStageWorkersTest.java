@@ -97,6 +97,17 @@ class TwoStageWorkersTest {
   }
 
   @Test
+  void aliveOnlyWhileTheDispatcherHandsOutKeys() {
+    workers = new TwoStageWorkers<>(queue, 1, "test-worker-", key -> null);
+    assertThat(workers.alive()).as("not started").isFalse();
+    workers.start();
+    assertThat(workers.alive()).isTrue();
+    // The queue shut down under it (as a fatal error would end it): the dispatcher ends, and says so.
+    queue.close();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !workers.alive());
+  }
+
+  @Test
   void threadsAreMadeOnDemandAndClosingInterruptsTheirWork() {
     start(4);
     assertThat(workers.threadCount()).as("none before there is work").isZero();
