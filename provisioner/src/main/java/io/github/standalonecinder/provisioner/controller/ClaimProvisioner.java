@@ -249,14 +249,38 @@ final class ClaimProvisioner {
       pv = savedByOther.isPresent() ? savedByOther.get()
           : save(exported.pv(), exported.claim(), exported.volumeId());
     }
-    // Only now, with the PV saved, are the other volumes of this claim known to be nobody's.
-    String named = Annotations.cinderVolumeId(pv);
-    List<String> others = new ArrayList<>(exported.foundIds());
-    others.add(exported.volumeId());
-    if (named != null) {
-      duplicates.deleteAllBut(named, new LinkedHashSet<>(others), pv.getMetadata().getName());
-    }
     return pv;
+  }
+
+  /**
+   * With the claim's PV saved, the other volumes this attempt found (or made) for the claim are nobody's: take
+   * them back and delete them. Throws (retryable) while one cannot go yet; the claim keeps our intent meanwhile.
+   */
+  void deleteDuplicates(ExportedVolume exported, PersistentVolume pv) throws ProvisioningException {
+    String named = Annotations.cinderVolumeId(pv);
+    List<String> ids = new ArrayList<>(exported.foundIds());
+    ids.add(exported.volumeId());
+    if (named != null) {
+      duplicates.deleteAllBut(named, new LinkedHashSet<>(ids), pv.getMetadata().getName());
+    }
+  }
+
+  /**
+   * The claim's PV is saved and the claim still holds our intent (a retry, or a restart after the save): look the
+   * claim's volumes up afresh (a create Cinder carried out late shows now), delete those the PV does not name,
+   * then drop the intent.
+   */
+  void finish(PersistentVolumeClaim claim, PersistentVolume pv) throws ProvisioningException {
+    String named = Annotations.cinderVolumeId(pv);
+    if (holdsIntent(claim) && named != null) {
+      String volumeName = settings.volumeNamePrefix() + claim.getMetadata().getUid();
+      try {
+        duplicates.deleteAllBut(named, ids(findOurs(volumeName)), pv.getMetadata().getName());
+      } catch (CinderException e) {
+        throw cinderFailure("look up the volumes of " + pv.getMetadata().getName(), e);
+      }
+    }
+    clearIntent(claim);
   }
 
   /** The claim's PV as the API server has it, if one is saved for this very claim. */

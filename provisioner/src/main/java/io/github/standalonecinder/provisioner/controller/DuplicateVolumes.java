@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * <b>the volume a PV names is the keeper and is never deleted</b>. Before any PV names one, every replica uses the
  * oldest and deletes none (another replica may be about to save a PV naming any of them); once the claim's PV is
  * saved, by us or by another replica (our save then meets a 409), the volumes it does not name are taken back
- * and deleted. A duplicate missed here (a crash right after the save) is left to the orphan sweeper.
+ * and deleted; the claim keeps our intent (finalizer) until they are, so a failure or a crash on the way is
+ * retried, with a fresh look-up that also finds a create Cinder carried out late.
  */
 final class DuplicateVolumes {
   private static final Logger log = LoggerFactory.getLogger(DuplicateVolumes.class);
@@ -43,9 +44,11 @@ final class DuplicateVolumes {
 
   /**
    * Takes back the export of and deletes every volume in {@code ids} but {@code keptId}, the one the saved PV
-   * names. Failures are logged, never thrown: the claim is provisioned; the orphan sweeper finds what is left.
+   * names. Tries them all; throws a retryable failure naming those that could not go yet (the caller keeps the
+   * claim's intent and comes back).
    */
-  void deleteAllBut(String keptId, Collection<String> ids, String pvName) {
+  void deleteAllBut(String keptId, Collection<String> ids, String pvName) throws ProvisioningException {
+    List<String> pending = new java.util.ArrayList<>();
     for (String id : ids) {
       if (id.equals(keptId)) {
         continue;
@@ -57,9 +60,12 @@ final class DuplicateVolumes {
         }
         log.warn("deleted duplicate Cinder volume {}: PV {} names {}", id, pvName, keptId);
       } catch (CinderException e) {
-        log.warn("could not delete duplicate Cinder volume {} (PV {} names {}): {}; the orphan sweeper will find it",
-            id, pvName, keptId, e.getMessage());
+        pending.add(id + " (" + e.getMessage() + ")");
       }
+    }
+    if (!pending.isEmpty()) {
+      throw ProvisioningException.retryable("PV " + pvName + " names Cinder volume " + keptId
+          + "; could not delete its duplicates yet: " + pending, null);
     }
   }
 }

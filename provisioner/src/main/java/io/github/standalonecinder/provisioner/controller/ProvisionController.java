@@ -329,8 +329,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     }
     boolean bound = ClaimPlanner.isBound(claim);
     if (bound || !namesUs(claim)) {
-      if (bound && ClaimProvisioner.hasFinalizer(claim)) {
-        provisioner.clearIntent(claim);
+      if (bound && ClaimProvisioner.holdsIntent(claim)) {
+        finish(key, claim, savedPv(claim.getSpec().getVolumeName(), claim));
       }
       return null;
     }
@@ -347,8 +347,9 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
         || claim.getMetadata().getAnnotations().get(Annotations.SELECTED_NODE) == null)) {
       return null;
     }
-    if (pvExists(pvName, claim)) {
-      provisioner.clearIntent(claim);
+    Optional<PersistentVolume> saved = savedPv(pvName, claim);
+    if (saved.isPresent()) {
+      finish(key, claim, saved);
       return null;
     }
     Instant started = firstAttempt.computeIfAbsent(key, k -> Instant.now());
@@ -388,11 +389,19 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
         savedNotCached.remove(plan.pvName()); // not saved; a retry still reads it (the claim holds our intent)
         throw e;
       }
-      log.info("saved PV {} of Cinder volume {}", pv.getMetadata().getName(), exported.volumeId());
-      provisioner.clearIntent(claim);
+      log.info("saved PV {} of Cinder volume {}", pv.getMetadata().getName(), Annotations.cinderVolumeId(pv));
       events.normal(claim, "ProvisioningSucceeded", "Provision",
           "Successfully provisioned volume " + pv.getMetadata().getName());
       metrics.provisioned(sc.getMetadata().getName(), Duration.between(started, Instant.now()));
+      try {
+        provisioner.deleteDuplicates(exported, pv);
+      } catch (ProvisioningException e) {
+        // Provisioned: the claim keeps our intent until the duplicates are gone, and the retry finishes that.
+        Duration delay = queue.addRateLimited(key, e.retryAfter().orElse(null));
+        log.warn("{}; retrying in {} ms", e.getMessage(), delay.toMillis());
+        return;
+      }
+      provisioner.clearIntent(claim);
       firstAttempt.remove(key);
       queue.forget(key);
     } catch (ProvisioningException e) {
@@ -441,19 +450,42 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   }
 
   /**
-   * Whether the claim's PV is saved. The cache can lag behind a PV saved a moment ago, by this process (then it is
+   * The claim's PV when it is saved. The cache can lag behind a PV saved a moment ago, by this process (then it is
    * in {@link #savedNotCached}) or by an attempt that crashed or lost leadership before clearing its intent (then
    * the claim still carries our finalizer or annotation): only then is the API server asked. A claim with neither
    * has never had a PV (its intent is recorded before any PV is saved), which spares a request per new claim.
    */
-  private boolean pvExists(String pvName, PersistentVolumeClaim claim) {
-    if (cachedPv(pvName) != null) {
-      return true;
+  private Optional<PersistentVolume> savedPv(String pvName, PersistentVolumeClaim claim) {
+    if (pvName == null) {
+      return Optional.empty();
+    }
+    PersistentVolume cached = cachedPv(pvName);
+    if (cached != null) {
+      return Optional.of(cached);
     }
     if (!ClaimProvisioner.holdsIntent(claim) && !savedNotCached.contains(pvName)) {
-      return false;
+      return Optional.empty();
     }
-    return kube.persistentVolumes().withName(pvName).get() != null;
+    return Optional.ofNullable(kube.persistentVolumes().withName(pvName).get());
+  }
+
+  /**
+   * A claim whose PV is saved: its other volumes deleted and our intent dropped ({@link ClaimProvisioner#finish}).
+   * No Event: the claim is provisioned; a failure is logged and retried.
+   */
+  private void finish(ClaimKey key, PersistentVolumeClaim claim, Optional<PersistentVolume> pv) {
+    try {
+      if (pv.isPresent()) {
+        provisioner.finish(claim, pv.get());
+      } else {
+        provisioner.clearIntent(claim);
+      }
+      firstAttempt.remove(key);
+      queue.forget(key);
+    } catch (ProvisioningException | KubernetesClientException e) {
+      Duration delay = queue.addRateLimited(key, null);
+      log.warn("finishing {} failed, retrying in {} ms: {}", key, delay.toMillis(), e.getMessage());
+    }
   }
 
   /** Deletes a released volume, all of it in the Cinder slot (every step but the last is Cinder's). */

@@ -73,6 +73,7 @@ class DuplicateVolumesTest {
     assertThat(liveIds()).as("nothing deleted before a PV names one").contains(older.id(), newer.id());
 
     PersistentVolume pv = provisioner.save(exported);
+    provisioner.deleteDuplicates(exported, pv);
     assertThat(Annotations.cinderVolumeId(pv)).isEqualTo(older.id());
     assertThat(liveIds()).containsExactly(older.id());
   }
@@ -89,7 +90,7 @@ class DuplicateVolumesTest {
     assertThat(exported.volumeId()).isEqualTo(newer.id());
     assertThat(sim.volume(older.id()).status()).as("the PV's volume is not exported again").isEqualTo("available");
 
-    provisioner.save(exported);
+    provisioner.deleteDuplicates(exported, provisioner.save(exported));
     assertThat(liveIds()).containsExactly(newer.id());
   }
 
@@ -102,10 +103,44 @@ class DuplicateVolumesTest {
     client.persistentVolumes().resource(pvNaming(claim, theirs.id())).create();
 
     PersistentVolume pv = provisioner.save(exported);
+    provisioner.deleteDuplicates(exported, pv);
     assertThat(Annotations.cinderVolumeId(pv)).isEqualTo(theirs.id());
     assertThat(liveIds()).containsExactly(theirs.id());
     assertThat(client.persistentVolumes().withName(plan(claim).pvName()).get().getMetadata().getAnnotations())
         .containsEntry(Annotations.CINDER_VOLUME_ID, theirs.id());
+  }
+
+  @Test
+  void aCreateCarriedOutLateIsFoundByTheFreshLookUpThatFinishesTheClaim() throws Exception {
+    PersistentVolumeClaim claim = claim("late");
+    var exported = provisioner.export(claim, plan(claim)).orElseThrow();
+    PersistentVolume pv = provisioner.save(exported);
+    provisioner.deleteDuplicates(exported, pv);
+    // A create that had timed out on our side lands now; the claim still holds our intent (a retry or a restart).
+    CinderVolume late = volumeFor(claim);
+    PersistentVolumeClaim held = client.persistentVolumeClaims().inNamespace("ns").withName("late").get();
+    assertThat(ClaimProvisioner.holdsIntent(held)).isTrue();
+
+    provisioner.finish(held, pv);
+    assertThat(liveIds()).containsExactly(exported.volumeId()).doesNotContain(late.id());
+    assertThat(ClaimProvisioner.holdsIntent(client.persistentVolumeClaims().inNamespace("ns").withName("late")
+        .get())).isFalse();
+  }
+
+  @Test
+  void aDuplicateThatCannotGoYetKeepsTheIntentAndIsRetried() throws Exception {
+    PersistentVolumeClaim claim = claim("stubborn");
+    CinderVolume older = volumeFor(claim);
+    CinderVolume newer = volumeFor(claim);
+    var exported = provisioner.export(claim, plan(claim)).orElseThrow();
+    PersistentVolume pv = provisioner.save(exported);
+    sim.faults().failNext(1, "DELETE", "/volumes/" + newer.id() + "$", 500);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> provisioner.deleteDuplicates(exported, pv))
+        .isInstanceOf(ProvisioningException.class).hasMessageContaining(newer.id());
+    assertThat(liveIds()).contains(newer.id());
+
+    provisioner.finish(client.persistentVolumeClaims().inNamespace("ns").withName("stubborn").get(), pv);
+    assertThat(liveIds()).containsExactly(older.id());
   }
 
   private List<String> liveIds() {
