@@ -17,6 +17,8 @@ final class CinderErrors {
       "(?i)(status must be|invalid volume:|is not in .*state|invalid attachment|already attached|"
           + "must not be migrating|not in-use|unable to .* attachment|attach_status)");
   private static final Pattern QUOTA = Pattern.compile("(?i)(quota|LimitExceeded|exceeds allowed)");
+  /** Cinder's VolumeSizeExceedsLimit: "Requested volume size 5G is larger than maximum allowed limit 2G." */
+  private static final Pattern SIZE_LIMIT = Pattern.compile("(?i)(larger than maximum allowed|VolumeSizeExceedsLimit)");
 
   private CinderErrors() {}
 
@@ -30,10 +32,13 @@ final class CinderErrors {
       kind = Kind.CONFLICT;
     } else if (status == 400) {
       kind = STATE_CONFLICT.matcher(message).find() ? Kind.CONFLICT : Kind.BAD_REQUEST;
-    } else if (status == 401 || status == 403) {
+    } else if (status == 401) {
       kind = Kind.UNAUTHORIZED;
+    } else if (status == 403) {
+      kind = Kind.FORBIDDEN;
     } else if (status == 413) {
-      kind = QUOTA.matcher(message).find() ? Kind.QUOTA_EXCEEDED : Kind.RATE_LIMITED;
+      kind = SIZE_LIMIT.matcher(message).find() ? Kind.BAD_REQUEST
+          : QUOTA.matcher(message).find() ? Kind.QUOTA_EXCEEDED : Kind.RATE_LIMITED;
     } else if (status == 429) {
       kind = Kind.RATE_LIMITED;
     } else if (status >= 500) {

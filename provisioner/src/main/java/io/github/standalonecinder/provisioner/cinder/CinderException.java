@@ -15,13 +15,18 @@ public class CinderException extends RuntimeException {
     NOT_FOUND(false),
     /** 409, or 400 "invalid volume status" for an action in the wrong state. */
     CONFLICT(false),
-    /** 400 other than a state conflict. */
+    /**
+     * 400 other than a state conflict, or a 413 for a size over Cinder's per-volume limit
+     * ({@code VolumeSizeExceedsLimit}): the request itself is wrong.
+     */
     BAD_REQUEST(false),
-    /** 401/403 after re-authentication. */
-    UNAUTHORIZED(false),
+    /** 401 after re-authentication: the credentials (retried: they may be rotated or Keystone may recover). */
+    UNAUTHORIZED(true),
+    /** 403: a policy refuses this call to these credentials; asking again gets the same answer. */
+    FORBIDDEN(false),
     /** 413 with a quota body ("VolumeLimitExceeded", "quota"). */
     QUOTA_EXCEEDED(true),
-    /** 413 overLimit or 429; {@link #retryAfter()} carries Retry-After when sent. */
+    /** 413 overLimit (other than quota or size) or 429; {@link #retryAfter()} carries Retry-After when sent. */
     RATE_LIMITED(true),
     /** 5xx. */
     SERVER_ERROR(true),

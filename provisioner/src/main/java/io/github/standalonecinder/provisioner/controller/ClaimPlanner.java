@@ -13,6 +13,7 @@ import io.github.standalonecinder.provisioner.cinder.VolumeType;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +25,8 @@ import java.util.function.Function;
 
 /**
  * Validates a claim and its StorageClass and decides what to ask Cinder for. Every bad input is refused here,
- * before any Cinder call (the one exception: RWX/ROX needs the volume type's multiattach flag from Cinder).
+ * before anything is created; the only Cinder calls are the (cached) lists of volume types and availability zones
+ * ({@link CinderCatalog}): a class naming one Cinder does not have, or RWX/ROX on a type without multiattach.
  */
 public final class ClaimPlanner {
   /** StorageClass parameters the controller itself reads (matched case-insensitively, as the Go original did). */
@@ -43,6 +45,7 @@ public final class ClaimPlanner {
   private final CinderGateway cinder;
   private final Function<String, PersistentVolume> pvLookup;
   private final Function<String, PersistentVolumeClaim> claimLookup;
+  private final CinderCatalog catalog;
 
   /**
    * @param pvLookup    PV by name (for clone sources)
@@ -53,6 +56,7 @@ public final class ClaimPlanner {
     this.settings = settings;
     this.mappers = mappers;
     this.cinder = cinder;
+    this.catalog = new CinderCatalog(cinder, Duration.ofSeconds(30), System::nanoTime);
     this.pvLookup = pvLookup;
     this.claimLookup = claimLookup;
   }
@@ -61,12 +65,12 @@ public final class ClaimPlanner {
     return "pvc-" + claim.getMetadata().getUid();
   }
 
-  /** Whether the claim names its volume (the PV controller binds it so). */
   /** The UID of the claim a PV is bound or pre-bound to, if any. */
   static java.util.Optional<String> claimUid(io.fabric8.kubernetes.api.model.PersistentVolume pv) {
     return java.util.Optional.ofNullable(pv.getSpec()).map(s -> s.getClaimRef()).map(r -> r.getUid());
   }
 
+  /** Whether the claim names its volume (the PV controller binds it so). */
   static boolean isBound(PersistentVolumeClaim claim) {
     return claim.getSpec().getVolumeName() != null && !claim.getSpec().getVolumeName().isEmpty();
   }
@@ -136,6 +140,7 @@ public final class ClaimPlanner {
             + "\"; supported: ReadWriteOnce, ReadWriteOncePod, and ReadOnlyMany/ReadWriteMany on a multiattach type");
       }
     }
+    requireKnownToCinder(volumeType, az);
     if (shared) {
       requireMultiattach(volumeType, accessModes);
     }
@@ -187,27 +192,46 @@ public final class ClaimPlanner {
     return gib.intValueExact();
   }
 
+  /**
+   * A type or zone Cinder does not have is bad input: found here from Cinder's lists (cached, see
+   * {@link CinderCatalog}), before anything is created, instead of as Cinder's 404 or 400 on every retry.
+   */
+  private void requireKnownToCinder(String volumeType, String az) throws ProvisioningException {
+    try {
+      if (volumeType != null && catalog.volumeType(volumeType).isEmpty() && !catalog.typesUnlisted()) {
+        throw ProvisioningException.invalid("Cinder has no volume type \"" + volumeType + "\" (StorageClass "
+            + "parameter \"type\"); it has: " + String.join(", ", catalog.typeNames()));
+      }
+      if (az != null && !catalog.hasZone(az)) {
+        throw ProvisioningException.invalid("Cinder has no availability zone \"" + az + "\" (StorageClass "
+            + "parameter \"availability\"); it has: " + String.join(", ", catalog.zoneNames()));
+      }
+    } catch (CinderException e) {
+      throw CinderFailures.of("list Cinder's volume types and availability zones", e);
+    }
+  }
+
   private void requireMultiattach(String volumeType, List<String> accessModes) throws ProvisioningException {
     if (volumeType == null) {
       throw ProvisioningException.invalid("access modes " + accessModes + " need a multiattach volume type: set "
           + "the StorageClass parameter \"type\" to a Cinder type with multiattach=\"<is> True\"");
     }
-    List<VolumeType> types;
+    VolumeType match;
     try {
-      types = cinder.listVolumeTypes();
+      match = catalog.volumeType(volumeType).orElse(null);
     } catch (CinderException e) {
-      throw ClaimProvisioner.cinderFailure("list Cinder volume types", e);
+      throw CinderFailures.of("list Cinder volume types", e);
     }
-    VolumeType match = types.stream()
-        .filter(t -> volumeType.equals(t.name()) || volumeType.equals(t.id())).findFirst().orElse(null);
     if (match == null) {
-      throw ProvisioningException.invalid("Cinder has no volume type \"" + volumeType + "\"");
+      // Cinder would not list its types: let it decide on the create.
+      return;
     }
     if (!match.multiattach()) {
       throw ProvisioningException.invalid("access modes " + accessModes + " need a multiattach volume type, and "
           + "Cinder type \"" + volumeType + "\" is not one (extra spec multiattach=\"<is> True\")");
     }
   }
+
 
   private String cloneSource(PersistentVolumeClaim claim, int sizeGiB) throws ProvisioningException {
     TypedLocalObjectReference ds = claim.getSpec().getDataSourceRef() != null

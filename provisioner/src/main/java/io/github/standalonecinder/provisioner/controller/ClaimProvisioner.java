@@ -266,13 +266,14 @@ final class ClaimProvisioner {
   }
 
   /**
-   * The claim's PV is saved and the claim still holds our intent (a retry, or a restart after the save): look the
-   * claim's volumes up afresh (a create Cinder carried out late shows now), delete those the PV does not name,
-   * then drop the intent.
+   * The claim's PV is saved, and the claim still holds our intent (a retry, or a restart after the save) or this
+   * process has an attempt for it under way (another replica saved the PV first): look the claim's volumes up
+   * afresh (a create Cinder carried out late shows now, and so does the volume our lost attempt made), delete those
+   * the PV does not name, then drop the intent.
    */
   void finish(PersistentVolumeClaim claim, PersistentVolume pv) throws ProvisioningException {
     String named = Annotations.cinderVolumeId(pv);
-    if (holdsIntent(claim) && named != null) {
+    if (named != null) {
       String volumeName = settings.volumeNamePrefix() + claim.getMetadata().getUid();
       try {
         duplicates.deleteAllBut(named, ids(findOurs(volumeName)), pv.getMetadata().getName());
@@ -326,7 +327,7 @@ final class ClaimProvisioner {
       log.info("created Cinder volume {} for {}", created.id(), plan.pvName());
       return created;
     } catch (CinderException e) {
-      throw cinderFailure("create Cinder volume " + plan.volumeName(), e);
+      throw CinderFailures.ofCreate("create Cinder volume " + plan.volumeName(), e);
     }
   }
 
@@ -527,13 +528,7 @@ final class ClaimProvisioner {
   }
 
   static ProvisioningException cinderFailure(String what, CinderException e) {
-    String detail = switch (e.kind()) {
-      case QUOTA_EXCEEDED -> "Cinder quota exceeded: ";
-      case RATE_LIMITED -> "Cinder rate limit: ";
-      case UNREACHABLE -> "Cinder unreachable: ";
-      default -> "";
-    };
-    return ProvisioningException.retryable("could not " + what + ": " + detail + e.getMessage(),
-        e.retryAfter().orElse(null), e);
+    return CinderFailures.of(what, e);
   }
+
 }

@@ -57,8 +57,8 @@ final class DuplicateVolumes {
         Optional<CinderVolume> after = exporter.unexport(id);
         if (after.isPresent() && !after.get().hasStatus("deleting")) {
           cinder.deleteVolume(id);
+          log.warn("deleted duplicate Cinder volume {}: PV {} names {}", id, pvName, keptId);
         }
-        log.warn("deleted duplicate Cinder volume {}: PV {} names {}", id, pvName, keptId);
       } catch (CinderException e) {
         pending.add(id + " (" + e.getMessage() + ")");
       }

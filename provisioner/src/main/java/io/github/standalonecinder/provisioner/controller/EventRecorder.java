@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes events.k8s.io/v1 Events with every field a real API server requires (eventTime, reportingController,
- * reportingInstance, action, regarding), aggregating repeats: the same reason and note on the same object within
- * {@link #SERIES_WINDOW} bumps the first Event's {@code series.count} instead of writing a new one, so a claim
+ * reportingInstance, action, regarding), aggregating repeats: the same reason on the same object within
+ * {@link #SERIES_WINDOW} bumps the first Event's {@code series.count} (and sets its note to the latest) instead of
+ * writing a new one, so a claim
  * retried for hours does not flood etcd. Recording never fails the caller: errors are logged. The controller writes
  * through {@link #backgroundWriter(Runnable)}, as client-go's broadcaster does: a worker does not wait for its Events.
  */
@@ -46,6 +47,14 @@ public final class EventRecorder {
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
 
   public enum Type { Normal, Warning }
+
+  private static final java.util.function.Function<String, String> JSON_STRING = v -> {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(v);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  };
 
   private final KubernetesClient client;
   private final String reportingController;
@@ -109,7 +118,9 @@ public final class EventRecorder {
 
   private void write(ObjectReference regarding, Type type, String reason, String action, String safeNote,
       Instant now) {
-    String key = regarding.getUid() + "|" + type + "|" + reason + "|" + safeNote;
+    // By reason, not by note: notes name volumes, attempts and Cinder's words, which change from one try to the
+    // next; one Event per object and reason, its note the latest, its series counting the repeats.
+    String key = regarding.getUid() + "|" + type + "|" + reason;
     try {
       Series series;
       synchronized (recent) {
@@ -119,7 +130,7 @@ public final class EventRecorder {
           series = null;
         }
       }
-      if (series != null && bump(series, key, now)) {
+      if (series != null && bump(series, key, safeNote, now)) {
         return;
       }
       Event created = create(regarding, type, reason, action, safeNote, now);
@@ -155,9 +166,10 @@ public final class EventRecorder {
   }
 
   /** Adds one to an existing Event's series; false when that Event is gone and a new one must be written. */
-  private boolean bump(Series series, String key, Instant now) {
+  private boolean bump(Series series, String key, String note, Instant now) {
     int count = series.count() + 1;
-    String patch = "{\"series\":{\"count\":" + count + ",\"lastObservedTime\":\"" + MICRO.format(now) + "\"}}";
+    String patch = "{\"note\":" + JSON_STRING.apply(note) + ",\"series\":{\"count\":" + count
+        + ",\"lastObservedTime\":\"" + MICRO.format(now) + "\"}}";
     try {
       client.events().v1().events().inNamespace(series.namespace()).withName(series.name())
           .patch(PatchContext.of(PatchType.JSON_MERGE), patch);

@@ -70,6 +70,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   private final OrphanSweeper sweeper;
   static final long LIST_PAGE = 500;
   private final Map<Key, Instant> firstAttempt = new ConcurrentHashMap<>();
+  private final PermanentFailures permanentFailures = new PermanentFailures();
   /** Names of PVs this process is saving or saved that the PV cache has not shown yet. */
   private final Set<String> savedNotCached = ConcurrentHashMap.newKeySet();
   private final TwoStageWorkers<Key> workers;
@@ -91,6 +92,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     this.eventWriter = EventRecorder.backgroundWriter(metrics::eventDropped);
     this.events = new EventRecorder(kube, settings.provisionerName(), instanceId, Clock.systemUTC(), eventWriter);
     this.queue = new WorkQueue<>(settings.baseBackoff(), settings.maxBackoff());
+    cinder = SharedBackoff.wrap(cinder); // a rate limit slows every worker, not only the claim that met it
     CinderExporter exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());
     SecretStore secretStore = new SecretStore(kube);
     ClaimProvisioner.Sleeper sleeper = d -> TimeUnit.MILLISECONDS.sleep(d.toMillis());
@@ -318,6 +320,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     PersistentVolumeClaim claim = cachedClaim(key.namespace() + "/" + key.name());
     if (claim == null) {
       firstAttempt.remove(key);
+      permanentFailures.forget(key.toString());
       return null;
     }
     String pvName = ClaimPlanner.pvName(claim);
@@ -329,15 +332,15 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     }
     boolean bound = ClaimPlanner.isBound(claim);
     if (bound || !namesUs(claim)) {
-      if (bound && ClaimProvisioner.holdsIntent(claim)) {
-        finish(key, claim, savedPv(claim.getSpec().getVolumeName(), claim));
+      if (bound && (ClaimProvisioner.holdsIntent(claim) || firstAttempt.containsKey(key))) {
+        finish(key, claim, savedPv(key, claim.getSpec().getVolumeName(), claim));
       }
       return null;
     }
     StorageClass sc = storageClassOf(claim);
     if (sc == null) {
       // Not our decision to make yet: the class may be created later (its add event re-queues the claim).
-      log.debug("claim {} names us but its StorageClass is not known", key);
+      log.debug("{} names us but its StorageClass is not known", key);
       return null;
     }
     if (!settings.provisionerName().equals(sc.getProvisioner())) {
@@ -347,13 +350,18 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
         || claim.getMetadata().getAnnotations().get(Annotations.SELECTED_NODE) == null)) {
       return null;
     }
-    Optional<PersistentVolume> saved = savedPv(pvName, claim);
+    Optional<PersistentVolume> saved = savedPv(key, pvName, claim);
     if (saved.isPresent()) {
-      finish(key, claim, saved);
+      if (ClaimProvisioner.holdsIntent(claim) || firstAttempt.containsKey(key)) {
+        finish(key, claim, saved);
+      }
       return null;
     }
+    if (permanentFailures.unchanged(key.toString(), claim, sc)) {
+      return null; // bad input, reported once; nothing changed since
+    }
     Instant started = firstAttempt.computeIfAbsent(key, k -> Instant.now());
-    log.debug("provisioning, attempt {}", queue.failures(key) + 1);
+    log.debug("provisioning {}, attempt {}", key, queue.failures(key) + 1);
     try {
       ProvisionPlan plan = planner.plan(claim, sc);
       events.normal(claim, "Provisioning", "Provision",
@@ -361,7 +369,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       Optional<ClaimProvisioner.ExportedVolume> exported = provisioner.export(claim, plan);
       if (exported.isEmpty()) {
         // Deleted or replaced since the cache saw it: its delete (or the new claim's add) brings the key back.
-        log.info("claim {} is gone or being deleted; not provisioning it", key);
+        log.info("{} is gone or being deleted; not provisioning it", key);
         firstAttempt.remove(key);
         queue.forget(key);
         return null;
@@ -416,12 +424,15 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     events.warning(claim, "ProvisioningFailed", "Provision", "failed to provision volume with StorageClass \""
         + sc.getMetadata().getName() + "\": " + e.getMessage());
     if (e.permanent()) {
-      log.warn("claim {} cannot be provisioned: {}", key, e.getMessage());
+      log.warn("{} cannot be provisioned (not retried until it or its class changes): {}", key, e.getMessage());
+      permanentFailures.failed(key.toString(), claim, sc);
       firstAttempt.remove(key);
       queue.forget(key);
     } else {
+      int attempt = queue.failures(key) + 1;
       Duration delay = queue.addRateLimited(key, e.retryAfter().orElse(null));
-      log.warn("provisioning {} failed, retrying in {} ms: {}", key, delay.toMillis(), e.getMessage());
+      log.warn("provisioning {} failed (attempt {}), retrying in {} ms: {}", key, attempt, delay.toMillis(),
+          e.getMessage());
     }
   }
 
@@ -451,11 +462,12 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
 
   /**
    * The claim's PV when it is saved. The cache can lag behind a PV saved a moment ago, by this process (then it is
-   * in {@link #savedNotCached}) or by an attempt that crashed or lost leadership before clearing its intent (then
-   * the claim still carries our finalizer or annotation): only then is the API server asked. A claim with neither
+   * in {@link #savedNotCached}), by an attempt that crashed or lost leadership before clearing its intent (then
+   * the claim still carries our finalizer or annotation), or by another replica while ours failed (then this
+   * process has an attempt under way): only then is the API server asked. A claim with neither
    * has never had a PV (its intent is recorded before any PV is saved), which spares a request per new claim.
    */
-  private Optional<PersistentVolume> savedPv(String pvName, PersistentVolumeClaim claim) {
+  private Optional<PersistentVolume> savedPv(ClaimKey key, String pvName, PersistentVolumeClaim claim) {
     if (pvName == null) {
       return Optional.empty();
     }
@@ -463,7 +475,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     if (cached != null) {
       return Optional.of(cached);
     }
-    if (!ClaimProvisioner.holdsIntent(claim) && !savedNotCached.contains(pvName)) {
+    if (!ClaimProvisioner.holdsIntent(claim) && !savedNotCached.contains(pvName) && !firstAttempt.containsKey(key)) {
       return Optional.empty();
     }
     return Optional.ofNullable(kube.persistentVolumes().withName(pvName).get());

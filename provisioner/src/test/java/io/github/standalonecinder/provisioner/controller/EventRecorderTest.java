@@ -51,16 +51,19 @@ class EventRecorderTest {
   }
 
   @Test
-  void repeatsBecomeASeriesNotNewEvents() {
+  void repeatsOfAReasonBecomeOneEventWithASeriesAndTheLatestNote() {
     EventRecorder r = new EventRecorder(client, "p", "i", Clock.systemUTC());
     for (int i = 0; i < 5; i++) {
-      r.warning(claim, "ProvisioningFailed", "Provision", "Cinder unreachable");
+      r.warning(claim, "ProvisioningFailed", "Provision", "Cinder volume v" + i + " went to status error");
     }
-    r.warning(claim, "ProvisioningFailed", "Provision", "another reason");
+    r.warning(claim, "ProvisioningFailed", "Provision", "Cinder unreachable");
+    r.warning(claim, "ProvisioningCleanupFailed", "Provision", "another reason");
     List<Event> events = client.events().v1().events().inNamespace("ns").list().getItems();
     assertThat(events).hasSize(2);
-    Event repeated = events.stream().filter(e -> e.getNote().equals("Cinder unreachable")).findFirst().orElseThrow();
-    assertThat(repeated.getSeries().getCount()).isEqualTo(5);
+    Event repeated = events.stream().filter(e -> e.getReason().equals("ProvisioningFailed")).findFirst()
+        .orElseThrow();
+    assertThat(repeated.getSeries().getCount()).isEqualTo(6);
+    assertThat(repeated.getNote()).isEqualTo("Cinder unreachable");
   }
 
   @Test
@@ -112,7 +115,7 @@ class EventRecorderTest {
     ExecutorService writer = busyWriter(release, dropped::incrementAndGet);
     EventRecorder r = new EventRecorder(client, "p", "i", Clock.systemUTC(), writer);
     for (int i = 0; i < EventRecorder.MAX_QUEUED + 5; i++) {
-      r.normal(claim, "Provisioning", "Provision", "note " + i);
+      r.normal(claim, "Reason" + i, "Provision", "note " + i);
     }
     release.countDown();
     writer.shutdown();

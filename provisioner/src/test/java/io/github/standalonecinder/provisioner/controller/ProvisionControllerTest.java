@@ -335,7 +335,11 @@ class ProvisionControllerTest {
             (UnaryOperator<io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder>) b -> b.editSpec()
                 .withAccessModes("ReadWriteSometimes").endSpec(),
             "unsupported access mode"),
-        Arguments.of("bad fsType", Map.of("fsType", "ext4; rm -rf /"), "1Gi", none, "fsType"));
+        Arguments.of("bad fsType", Map.of("fsType", "ext4; rm -rf /"), "1Gi", none, "fsType"),
+        Arguments.of("unknown volume type", Map.of("type", "gold"), "1Gi", none,
+            "Cinder has no volume type \"gold\" (StorageClass parameter \"type\"); it has: "),
+        Arguments.of("unknown availability zone", Map.of("availability", "az9"), "1Gi", none,
+            "Cinder has no availability zone \"az9\" (StorageClass parameter \"availability\"); it has: nova"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -352,6 +356,37 @@ class ProvisionControllerTest {
     assertThat(sim.requestCount("POST /volumes")).isZero();
     assertThat(sim.volumes()).isEmpty();
     assertThat(h.get(claim).getMetadata().getFinalizers()).doesNotContain(Annotations.CLAIM_FINALIZER);
+  }
+
+  @Test
+  void badInputIsNotEvaluatedAgainUntilTheClaimChanges() throws Exception {
+    start(SimulatedBackend.ISCSI);
+    h.storageClass("gold-" + ns, Map.of("type", "gold"), "Delete", "Immediate");
+    PersistentVolumeClaim claim = h.claim(ns, "gold", "gold-" + ns, "1Gi", b -> b);
+    h.awaitEvent(claim, "ProvisioningFailed");
+    long typeLists = sim.requestCount("GET /types");
+    // Status updates wake the controller (as resyncs do) but change nothing it judges by.
+    for (int i = 0; i < 3; i++) {
+      PersistentVolumeClaim current = h.get(claim);
+      current.setStatus(new io.fabric8.kubernetes.api.model.PersistentVolumeClaimStatusBuilder()
+          .withPhase("Pending").addNewCondition().withType("Probe" + i).withStatus("True").endCondition().build());
+      client.persistentVolumeClaims().inNamespace(ns).resource(current).updateStatus();
+    }
+    Thread.sleep(1500);
+    assertThat(h.events(claim, "ProvisioningFailed")).hasSize(1).allSatisfy(e -> assertThat(e.getSeries())
+        .as("no repeat counted").isNull());
+    assertThat(sim.requestCount("GET /types")).as("no Cinder call").isEqualTo(typeLists);
+    assertThat(sim.requestCount("POST /volumes")).isZero();
+
+    // The claim changes: judged again, and the one Event counts the repeat.
+    client.persistentVolumeClaims().inNamespace(ns).withName("gold").edit(c -> {
+      c.getMetadata().setLabels(Map.of("tier", "gold"));
+      return c;
+    });
+    await().atMost(Duration.ofSeconds(10)).until(() -> h.events(claim, "ProvisioningFailed").get(0)
+        .getSeries() != null);
+    assertThat(h.events(claim, "ProvisioningFailed")).hasSize(1);
+    assertThat(h.events(claim, "ProvisioningFailed").get(0).getSeries().getCount()).isEqualTo(2);
   }
 
   @Test
