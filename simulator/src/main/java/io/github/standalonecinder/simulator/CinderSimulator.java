@@ -84,7 +84,7 @@ public final class CinderSimulator implements AutoCloseable {
   static final String API_VERSION_HEADER = "OpenStack-API-Version";
   static final String LEGACY_VERSION_HEADER = "OpenStack-Volume-microversion";
   static final Set<String> RESOURCES = Set.of("volumes", "attachments", "snapshots", "types",
-      "os-availability-zone", "limits", "extensions", "os-quota-sets", "types_extra_specs");
+      "os-availability-zone", "limits", "extensions", "os-quota-sets", "types_extra_specs", "messages");
 
   static {
     // Without TCP_NODELAY the JDK server's small responses hit Nagle + delayed ACK (~40 ms per request).
@@ -569,6 +569,11 @@ public final class CinderSimulator implements AutoCloseable {
       case "os-availability-zone" -> {
         if (n == 1 && m.equals("GET")) {
           return state.availabilityZones();
+        }
+      }
+      case "messages" -> {
+        if (n == 1 && m.equals("GET")) {
+          return state.listMessages(req);
         }
       }
       case "limits" -> {

@@ -536,7 +536,9 @@ final class CinderState {
     }
     if (fate == null || !fate.stay) {
       String target = fate == null ? "available" : fate.status;
-      transitionLater(vol, "creating", target, cfg.createDelay, null);
+      // As Cinder's scheduler does when no backend takes the volume: the reason goes to the user messages API.
+      transitionLater(vol, "creating", target, cfg.createDelay, "error".equals(target)
+          ? () -> addMessage(req.projectId, id, NO_VALID_BACKEND) : null);
     }
     Map<String, Object> view;
     synchronized (vol) {
@@ -1418,6 +1420,39 @@ final class CinderState {
       throw ApiException.notFound("Volume type " + idOrDefault + " could not be found.");
     }
     return new Resp(200, Map.of("volume_type", typeView(req, t)));
+  }
+
+  /** Cinder's user message for a volume no backend would take (event VOLUME_000001, action 001, detail 002). */
+  static final String NO_VALID_BACKEND = "schedule allocate volume:Could not find any available weighted backend.";
+  private final List<Map<String, Object>> messages = Collections.synchronizedList(new ArrayList<>());
+
+  private void addMessage(String projectId, String resourceId, String text) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", newId());
+    m.put("project_id", projectId);
+    m.put("resource_type", "VOLUME");
+    m.put("resource_uuid", resourceId);
+    m.put("event_id", "VOLUME_VOLUME_001_002");
+    m.put("message_level", "ERROR");
+    m.put("user_message", text);
+    m.put("request_id", "req-" + newId());
+    m.put("created_at", time(Instant.now()));
+    m.put("expires_at", time(Instant.now().plus(Duration.ofDays(30))));
+    messages.add(m);
+  }
+
+  /** {@code GET /messages} (3.3): the project's user messages, filtered by {@code resource_uuid}. */
+  Resp listMessages(Req req) {
+    String resource = req.query.get("resource_uuid");
+    List<Map<String, Object>> out = new ArrayList<>();
+    synchronized (messages) {
+      for (Map<String, Object> m : messages) {
+        if (m.get("project_id").equals(req.projectId) && (resource == null || resource.equals(m.get("resource_uuid")))) {
+          out.add(m);
+        }
+      }
+    }
+    return new Resp(200, Map.of("messages", out));
   }
 
   Resp availabilityZones() {

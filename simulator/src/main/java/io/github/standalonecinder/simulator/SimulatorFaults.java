@@ -156,7 +156,7 @@ public final class SimulatorFaults {
       return null;
     }
     for (VolumeFate f : fates) {
-      if (f.status != null && f.pattern.matcher(name).matches()) {
+      if (f.status != null && f.pattern.matcher(name).matches() && (!f.once || f.used.add(name))) {
         injected.incrementAndGet();
         return f;
       }
@@ -208,6 +208,8 @@ public final class SimulatorFaults {
     final Pattern pattern;
     volatile String status;
     volatile boolean stay;
+    volatile boolean once;
+    final java.util.Set<String> used = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     VolumeFate(Pattern pattern) {
       this.pattern = pattern;
@@ -218,6 +220,12 @@ public final class SimulatorFaults {
       this.status = Objects.requireNonNull(finalStatus);
       fates.add(this);
       return SimulatorFaults.this;
+    }
+
+    /** As {@link #endIn}, but only for the first volume of each name: a claim's next try succeeds. */
+    public SimulatorFaults endInOnce(String finalStatus) {
+      this.once = true;
+      return endIn(finalStatus);
     }
 
     /** The volume is created in {@code status} (normally "creating") and never leaves it by itself. */

@@ -100,6 +100,12 @@ public interface CinderGateway {
 
   List<VolumeType> listVolumeTypes();
 
+  /**
+   * What Cinder's user messages API (microversion 3.3) says about a resource, newest first: why a volume went to
+   * {@code error}, for example. Empty on a Cinder without it.
+   */
+  List<String> listUserMessages(String resourceId);
+
   /** Availability zone names with their state. */
   List<AvailabilityZone> listAvailabilityZones();
 }

@@ -3,6 +3,8 @@ package io.github.standalonecinder.provisioner.cinder;
 /** A Cinder microversion such as 3.27, ordered numerically (3.9 &lt; 3.27). */
 public record Microversion(int major, int minor) implements Comparable<Microversion> {
   public static final Microversion V3_0 = new Microversion(3, 0);
+  /** User messages API: why an asynchronous operation failed. */
+  public static final Microversion MESSAGES = new Microversion(3, 3);
   /** Attachments API. */
   public static final Microversion ATTACHMENTS = new Microversion(3, 27);
   /** Server-side name filtering of volume lists. */

@@ -327,6 +327,18 @@ public final class OpenStackCinderGateway implements CinderGateway {
   }
 
   @Override
+  public List<String> listUserMessages(String resourceId) {
+    if (version.usedMicroversion() == null || version.usedMicroversion().compareTo(Microversion.MESSAGES) < 0) {
+      return List.of();
+    }
+    List<JsonNode> found = new ArrayList<>(pages("list messages about " + resourceId, "/messages", "messages",
+        Map.of("resource_uuid", resourceId)));
+    found.sort(java.util.Comparator.comparing((JsonNode m) -> m.path("created_at").asText("")).reversed());
+    return found.stream().filter(m -> resourceId.equals(m.path("resource_uuid").asText(resourceId)))
+        .map(m -> m.path("user_message").asText("")).filter(t -> !t.isBlank()).toList();
+  }
+
+  @Override
   public boolean forceDeleteVolume(String volumeId) {
     return deleted(() -> volumeAction(volumeId, "os-force_delete", null));
   }

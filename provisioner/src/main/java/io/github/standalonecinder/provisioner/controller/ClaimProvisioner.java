@@ -61,6 +61,9 @@ final class ClaimProvisioner {
   private final Sleeper sleeper;
   private final Executor intentWriter;
   private final DuplicateVolumes duplicates;
+  private final FailedVolumes failedVolumes;
+  /** Claims (UIDs) this process made or chose a volume for whose PV it has not saved: see {@link #owesCleanUp}. */
+  private final Set<String> unfinished = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** Injected so tests do not wait for real. */
   interface Sleeper {
@@ -79,6 +82,7 @@ final class ClaimProvisioner {
     this.sleeper = sleeper;
     this.intentWriter = intentWriter;
     this.duplicates = new DuplicateVolumes(cinder, exporter);
+    this.failedVolumes = new FailedVolumes(cinder);
   }
 
   /**
@@ -180,6 +184,14 @@ final class ClaimProvisioner {
     if (held.isEmpty()) {
       return Optional.empty();
     }
+    String claimUid = claim.getMetadata().getUid();
+    // Volumes Cinder is deleting are gone; those it failed are never used: while the claim has another, they are
+    // duplicates (deleted once the PV is saved), else the first is replaced and the claim tries again.
+    found = found.stream().filter(v -> !v.hasStatus("deleting")).toList();
+    List<CinderVolume> usable = found.stream().filter(v -> !FailedVolumes.failed(v)).toList();
+    if (usable.isEmpty() && !found.isEmpty()) {
+      throw failedVolumes.replace(claimUid, found.get(0), "went to status " + found.get(0).status());
+    }
     if (found.size() > 1) {
       // Several volumes: another attempt may have saved the PV already (our cache not showing it yet). Then the
       // volume it names is the one, and nothing may be exported again.
@@ -189,7 +201,9 @@ final class ClaimProvisioner {
             List.of(), ids(found), true));
       }
     }
-    CinderVolume volume = waitUntilAvailable(createUnlessFound(found, plan), plan);
+    unfinished.add(claimUid);
+    CinderVolume volume = waitUntilAvailable(createUnlessFound(usable, plan), plan, claimUid);
+    failedVolumes.succeeded(claimUid);
     CinderExporter.Export export;
     try {
       export = exporter.export(volume.id());
@@ -266,12 +280,26 @@ final class ClaimProvisioner {
   }
 
   /**
+   * Whether an attempt of this process made or chose a volume for the claim and has not seen its PV saved: when
+   * the claim turns out provisioned by another replica, that volume may be ours to delete.
+   */
+  boolean owesCleanUp(PersistentVolumeClaim claim) {
+    return unfinished.contains(claim.getMetadata().getUid());
+  }
+
+  /** The claim's PV is saved and its duplicates are gone: nothing of this process's attempts is left. */
+  void finished(PersistentVolumeClaim claim) {
+    unfinished.remove(claim.getMetadata().getUid());
+  }
+
+  /**
    * The claim's PV is saved, and the claim still holds our intent (a retry, or a restart after the save) or this
    * process has an attempt for it under way (another replica saved the PV first): look the claim's volumes up
    * afresh (a create Cinder carried out late shows now, and so does the volume our lost attempt made), delete those
    * the PV does not name, then drop the intent.
    */
   void finish(PersistentVolumeClaim claim, PersistentVolume pv) throws ProvisioningException {
+    unfinished.remove(claim.getMetadata().getUid());
     String named = Annotations.cinderVolumeId(pv);
     if (named != null) {
       String volumeName = settings.volumeNamePrefix() + claim.getMetadata().getUid();
@@ -313,11 +341,6 @@ final class ClaimProvisioner {
       }
       if (found.size() == 1) {
         CinderVolume v = found.get(0);
-        if (v.hasStatus("error")) {
-          cinder.deleteVolume(v.id());
-          throw ProvisioningException.retryable("Cinder volume " + v.id() + " went to status error; deleted it, "
-              + "will create a new one", null);
-        }
         log.info("reusing Cinder volume {} ({}) for {}", v.id(), v.status(), plan.pvName());
         return v;
       }
@@ -331,7 +354,7 @@ final class ClaimProvisioner {
     }
   }
 
-  private CinderVolume waitUntilAvailable(CinderVolume volume, ProvisionPlan plan)
+  private CinderVolume waitUntilAvailable(CinderVolume volume, ProvisionPlan plan, String claimUid)
       throws ProvisioningException, InterruptedException {
     Instant deadline = Instant.now().plus(settings.availableTimeout());
     PollSchedule polls = new PollSchedule();
@@ -342,15 +365,6 @@ final class ClaimProvisioner {
       switch (status) {
         case "available" -> {
           return current;
-        }
-        case "error" -> {
-          try {
-            cinder.deleteVolume(current.id());
-          } catch (CinderException e) {
-            log.warn("could not delete Cinder volume {} in status error: {}", current.id(), e.getMessage());
-          }
-          throw ProvisioningException.retryable("Cinder volume " + current.id()
-              + " went to status error; deleted it, will create a new one", null);
         }
         case "in-use", "attaching", "reserved", "detaching" -> {
           // Exported before a crash, with no PV saved: take the export back and export again.
@@ -369,6 +383,15 @@ final class ClaimProvisioner {
           }
         }
         default -> {
+          if (FailedVolumes.failed(current)) {
+            throw failedVolumes.replace(claimUid, current, "went to status " + current.status());
+          }
+          if (current.hasStatus("creating") && current.createdAt() != null
+              && current.createdAt().plus(settings.availableTimeout()).isBefore(Instant.now())) {
+            // Nothing in Cinder times a lost create out (a message-bus blip): only we can.
+            throw failedVolumes.replace(claimUid, current, "was stuck in creating for more than "
+                + settings.availableTimeout().toSeconds() + " s");
+          }
           // creating, downloading, extending...: keep waiting
         }
       }

@@ -56,7 +56,11 @@ final class DuplicateVolumes {
       try {
         Optional<CinderVolume> after = exporter.unexport(id);
         if (after.isPresent() && !after.get().hasStatus("deleting")) {
-          cinder.deleteVolume(id);
+          if (after.get().hasStatus("error_deleting") || after.get().hasStatus("creating")) {
+            cinder.forceDeleteVolume(id); // Cinder refuses a plain delete of these
+          } else {
+            cinder.deleteVolume(id);
+          }
           log.warn("deleted duplicate Cinder volume {}: PV {} names {}", id, pvName, keptId);
         }
       } catch (CinderException e) {

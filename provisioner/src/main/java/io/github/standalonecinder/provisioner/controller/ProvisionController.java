@@ -332,8 +332,13 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     }
     boolean bound = ClaimPlanner.isBound(claim);
     if (bound || !namesUs(claim)) {
-      if (bound && (ClaimProvisioner.holdsIntent(claim) || firstAttempt.containsKey(key))) {
-        finish(key, claim, savedPv(key, claim.getSpec().getVolumeName(), claim));
+      if (bound && (ClaimProvisioner.holdsIntent(claim) || provisioner.owesCleanUp(claim))) {
+        // Bound: the PV exists; the cache has it unless it was saved a moment ago (then our own save is finishing
+        // the claim, unless an attempt of ours lost to another replica's).
+        String volumeName = claim.getSpec().getVolumeName();
+        PersistentVolume pv = cachedPv(volumeName);
+        finish(key, claim, pv != null || !provisioner.owesCleanUp(claim) ? Optional.ofNullable(pv)
+            : Optional.ofNullable(kube.persistentVolumes().withName(volumeName).get()));
       }
       return null;
     }
@@ -352,7 +357,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     }
     Optional<PersistentVolume> saved = savedPv(key, pvName, claim);
     if (saved.isPresent()) {
-      if (ClaimProvisioner.holdsIntent(claim) || firstAttempt.containsKey(key)) {
+      if (ClaimProvisioner.holdsIntent(claim) || provisioner.owesCleanUp(claim)) {
         finish(key, claim, saved);
       }
       return null;
@@ -410,6 +415,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
         return;
       }
       provisioner.clearIntent(claim);
+      provisioner.finished(claim);
       firstAttempt.remove(key);
       queue.forget(key);
     } catch (ProvisioningException e) {
@@ -426,6 +432,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     if (e.permanent()) {
       log.warn("{} cannot be provisioned (not retried until it or its class changes): {}", key, e.getMessage());
       permanentFailures.failed(key.toString(), claim, sc);
+      provisioner.finished(claim);
       firstAttempt.remove(key);
       queue.forget(key);
     } else {
@@ -452,6 +459,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       }
       // With the PV saved, the PV's own Delete path removes the volume once Kubernetes releases it.
       provisioner.clearIntent(claim);
+      provisioner.finished(claim);
       queue.forget(key);
     } catch (ProvisioningException e) {
       events.warning(claim, "ProvisioningCleanupFailed", "Provision",
@@ -475,7 +483,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     if (cached != null) {
       return Optional.of(cached);
     }
-    if (!ClaimProvisioner.holdsIntent(claim) && !savedNotCached.contains(pvName) && !firstAttempt.containsKey(key)) {
+    if (!ClaimProvisioner.holdsIntent(claim) && !savedNotCached.contains(pvName)
+        && !provisioner.owesCleanUp(claim)) {
       return Optional.empty();
     }
     return Optional.ofNullable(kube.persistentVolumes().withName(pvName).get());

@@ -449,6 +449,45 @@ class ProvisionControllerTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> liveVolumes().size() == 1);
   }
 
+  @Test
+  void aVolumeCinderKeepsFailingEndsInOnePermanentEventWithCinderReason() throws Exception {
+    start(SimulatedBackend.ISCSI);
+    sim.faults().volumesNamed(".*").endIn("error");
+    h.storageClass("full-" + ns, Map.of(), "Delete", "Immediate");
+    PersistentVolumeClaim claim = h.claim(ns, "full", "full-" + ns, "1Gi", b -> b);
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      List<io.fabric8.kubernetes.api.model.events.v1.Event> events = h.events(claim, "ProvisioningFailed");
+      return !events.isEmpty() && events.get(0).getNote().contains("gave up");
+    });
+    var events = h.events(claim, "ProvisioningFailed");
+    assertThat(events).as("one Event, the repeats in its series").hasSize(1);
+    assertThat(events.get(0).getSeries().getCount()).isEqualTo(FailedVolumes.ATTEMPTS);
+    assertThat(events.get(0).getNote()).contains("went to status error (Cinder says: schedule allocate volume:"
+        + "Could not find any available weighted backend.); gave up after 3 volumes");
+    assertThat(sim.requestCount("POST /volumes")).as("bounded creates").isEqualTo(FailedVolumes.ATTEMPTS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> liveVolumes().isEmpty());
+    Thread.sleep(1000);
+    assertThat(sim.requestCount("POST /volumes")).as("no create after giving up").isEqualTo(FailedVolumes.ATTEMPTS);
+  }
+
+  @Test
+  void aBurstWhereAThirdOfTheVolumesFailOnceEndsAllBoundWithNothingLeft() throws Exception {
+    start(SimulatedBackend.ISCSI);
+    sim.faults().volumesNamed("pvc-.*[036]").endInOnce("error");
+    h.storageClass("burst-" + ns, Map.of(), "Delete", "Immediate");
+    List<PersistentVolumeClaim> claims = new java.util.ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      claims.add(h.claim(ns, "b" + i, "burst-" + ns, "1Gi", b -> b));
+    }
+    for (PersistentVolumeClaim c : claims) {
+      h.awaitBound(c);
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> liveVolumes().size() == 30);
+    long failedOnce = claims.stream().filter(c -> c.getMetadata().getUid().matches(".*[036]")).count();
+    assertThat(sim.requestCount("POST /volumes")).isEqualTo(30 + failedOnce);
+    assertThat(failedOnce).as("the fault hit some").isPositive();
+  }
+
   static Stream<String> crashPoints() {
     return Stream.of("createVolume", "getVolume", "createAttachment", "completeAttachment", "reserve",
         "initializeConnection", "attach");

@@ -76,6 +76,6 @@ class FencingTest {
     Set<String> reads = Arrays.stream(CinderGateway.class.getMethods()).filter(FencedCinderGateway::isRead)
         .map(Method::getName).collect(Collectors.toCollection(TreeSet::new));
     assertThat(reads).containsExactly("apiVersion", "findVolumes", "getSnapshot", "getVolume", "listAttachments",
-        "listAvailabilityZones", "listSnapshots", "listVolumeTypes", "listVolumes");
+        "listAvailabilityZones", "listSnapshots", "listUserMessages", "listVolumeTypes", "listVolumes");
   }
 }
