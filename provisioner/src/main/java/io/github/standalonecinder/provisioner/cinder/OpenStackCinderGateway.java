@@ -320,7 +320,9 @@ public final class OpenStackCinderGateway implements CinderGateway {
         Map.of("volume_id", volumeId))) {
       String vol = a.path("volume_id").asText(volumeId);
       if (vol.equals(volumeId)) {
-        out.add(new CinderAttachment(a.path("id").asText(), vol, a.path("status").asText(null), null));
+        String instance = a.path("instance").asText(null);
+        out.add(new CinderAttachment(a.path("id").asText(), vol, a.path("status").asText(null),
+            instance == null || instance.isBlank() || instance.equals("null") ? null : instance, null));
       }
     }
     return out;

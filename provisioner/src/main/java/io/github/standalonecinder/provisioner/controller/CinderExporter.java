@@ -7,6 +7,7 @@ import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderVolume;
 import io.github.standalonecinder.provisioner.cinder.Microversion;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,38 +89,85 @@ final class CinderExporter {
   }
 
   /**
-   * Takes every export of the volume back so it is {@code available} again (or gone). Returns the volume as it
-   * is afterwards, empty when Cinder no longer has it.
+   * Whose exports an unexport may take back: ours (the attachment recorded on the PV, and every attachment or
+   * connection made for no Nova server with our connector), or the Go original's (it only ran {@code os-reserve}
+   * and {@code os-initialize_connection}, with {@link #GO_ORIGINAL_CONNECTOR}).
    */
+  record Owner(String attachmentId, Connector connector) {}
+
+  /**
+   * The connector the Go standalone-cinder sent for every volume (hard-coded in its {@code actions.go}): its
+   * volumes' connections are terminated with it, so ACL-based backends drop that LUN mapping too.
+   */
+  static final Connector GO_ORIGINAL_CONNECTOR = new Connector("localhost", "127.0.0.1",
+      "iqn.1994-05.com.redhat:a13fc3d1cc22", List.of(), List.of(), false, null, null);
+
+  Owner ours(String attachmentId) {
+    return new Owner(attachmentId, connector);
+  }
+
+  static Owner goOriginal() {
+    return new Owner(null, GO_ORIGINAL_CONNECTOR);
+  }
+
+  /** {@link #unexport(String, Owner)} of our own exports, with no attachment id recorded. */
   Optional<CinderVolume> unexport(String volumeId) {
+    return unexport(volumeId, ours(null));
+  }
+
+  /**
+   * Takes back the exports {@code owner} made, so the volume is {@code available} again (or gone); another
+   * party's export (a Nova server's attachment) is never touched, and then the volume stays in use. Returns the
+   * volume as it is afterwards, empty when Cinder no longer has it.
+   *
+   * <p>A volume {@code reserved}/{@code attaching} with no attachment record (what the Go original's
+   * {@code os-reserve} + {@code os-initialize_connection} leave) has its connection terminated and is unreserved, in
+   * both attach modes.
+   */
+  Optional<CinderVolume> unexport(String volumeId, Owner owner) {
     Optional<CinderVolume> found = cinder.getVolume(volumeId);
     if (found.isEmpty()) {
       return found;
     }
     CinderVolume volume = found.get();
     boolean touched = false;
+    boolean foreign = false;
     if (useAttachments) {
       // Pending (reserved/attaching) attachments are not in the volume's own list: ask for all of them.
       for (CinderAttachment a : cinder.listAttachments(volumeId)) {
+        if (a.id().equals(owner.attachmentId()) || a.instanceId() == null) {
+          touched = true;
+          ignoreGone(() -> cinder.deleteAttachment(a.id()));
+        } else {
+          foreign = true;
+          log.info("leaving attachment {} of volume {} alone: it is for server {}", a.id(), volumeId,
+              a.instanceId());
+        }
+      }
+    } else {
+      for (CinderVolume.Attachment a : volume.attachments()) {
+        if (a.serverId() != null && !a.serverId().isBlank()) {
+          foreign = true;
+          continue;
+        }
         touched = true;
-        ignoreGone(() -> cinder.deleteAttachment(a.id()));
+        ignoreGone(() -> cinder.terminateConnection(volumeId, owner.connector()));
+        ignoreGone(() -> cinder.detach(volumeId, a.attachmentId()));
+      }
+      if (volume.hasStatus("detaching")) {
+        touched = true;
+        ignoreGone(() -> cinder.detach(volumeId, null));
       }
     }
-    for (CinderVolume.Attachment a : volume.attachments()) {
-      if (useAttachments) {
-        continue;
+    if (!foreign && (volume.hasStatus("attaching") || volume.hasStatus("reserved"))
+        && (!useAttachments || volume.attachments().isEmpty())) {
+      // Reserved with no attachment record of anyone's: a connection made with the owner's connector.
+      CinderVolume now = touched ? cinder.getVolume(volumeId).orElse(null) : volume;
+      if (now != null && (now.hasStatus("attaching") || now.hasStatus("reserved"))) {
+        touched = true;
+        ignoreGone(() -> cinder.terminateConnection(volumeId, owner.connector()));
+        ignoreGone(() -> cinder.unreserve(volumeId));
       }
-      touched = true;
-      ignoreGone(() -> cinder.terminateConnection(volumeId, connector));
-      ignoreGone(() -> cinder.detach(volumeId, a.attachmentId()));
-    }
-    if (!useAttachments && (volume.hasStatus("attaching") || volume.hasStatus("reserved"))) {
-      touched = true;
-      ignoreGone(() -> cinder.terminateConnection(volumeId, connector));
-      ignoreGone(() -> cinder.unreserve(volumeId));
-    } else if (!useAttachments && volume.hasStatus("detaching")) {
-      touched = true;
-      ignoreGone(() -> cinder.detach(volumeId, null));
     }
     return touched ? cinder.getVolume(volumeId) : found;
   }

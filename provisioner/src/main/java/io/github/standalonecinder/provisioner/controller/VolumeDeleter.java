@@ -71,10 +71,22 @@ final class VolumeDeleter {
     return settings.provisionerName().equals(a.get(Annotations.PROVISIONED_BY));
   }
 
+  /**
+   * Whose export the PV's volume carries: a PV we made is labelled by us (and names its attachment when the
+   * attachments API made it); one without our label is the Go original's, exported with its fixed connector.
+   */
+  CinderExporter.Owner ownerOf(PersistentVolume pv) {
+    var labels = pv.getMetadata().getLabels();
+    boolean ours = labels != null && Annotations.MANAGED_BY.equals(labels.get(Annotations.LABEL_MANAGED_BY));
+    var annotations = pv.getMetadata().getAnnotations();
+    return ours ? exporter.ours(annotations == null ? null : annotations.get(ProvisionController.ATTACHMENT_ID))
+        : CinderExporter.goOriginal();
+  }
+
   void delete(PersistentVolume pv) throws ProvisioningException, InterruptedException {
     String volumeId = pv.getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID);
     try {
-      if (exporter.unexport(volumeId).isPresent()) {
+      if (exporter.unexport(volumeId, ownerOf(pv)).isPresent()) {
         deleteAndWait(volumeId);
       }
     } catch (CinderException e) {

@@ -286,9 +286,10 @@ class ProvisionControllerTest {
   @Test
   void pvMadeByTheGoOriginalIsDeletedWithItsSecret() throws Exception {
     start(SimulatedBackend.ISCSI_CHAP);
-    // Make a volume the way the Go original left it: attached to its pseudo-host, CHAP Secret in the claim's
-    // namespace named <pv>-secret, PV annotated with its identity.
-    String volumeId = TestCinder.createInUseVolume(sim, h.cinder, "cinder-dynamic-pvc-1234");
+    // Make a volume the way the Go original left it: reserved and connected with its fixed connector, no
+    // attachment record; CHAP Secret in the claim's namespace named <pv>-secret, PV annotated with its identity.
+    String volumeId = TestCinder.createAsTheGoOriginalLeftIt(sim, h.cinder, "cinder-dynamic-pvc-1234");
+    assertThat(sim.volume(volumeId).status()).isEqualTo("attaching");
     String pvName = "pvc-go-" + ns;
     client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName(pvName + "-secret")
         .withNamespace(ns).endMetadata().withType("kubernetes.io/iscsi-chap").build()).create();

@@ -21,13 +21,16 @@ final class TestCinder {
         Map.of("OS_CINDER_ENDPOINT", sim.endpoint())), GatewayOptions.defaults());
   }
 
-  /** A volume left as the Go original left its volumes: os-reserve, os-initialize_connection, os-attach. */
-  static String createInUseVolume(CinderSimulator sim, CinderGateway cinder, String name) {
+  /**
+   * A volume left exactly as the Go original left its volumes: {@code os-reserve} and
+   * {@code os-initialize_connection} with its fixed connector, and nothing else (no {@code os-attach}, so no
+   * attachment record: the volume stays {@code attaching}).
+   */
+  static String createAsTheGoOriginalLeftIt(CinderSimulator sim, CinderGateway cinder, String name) {
     String id = cinder.createVolume(new VolumeCreateRequest(name, 1, null, null, null, Map.of(), null, null)).id();
     await().atMost(Duration.ofSeconds(10)).until(() -> "available".equals(sim.volume(id).status()));
     cinder.reserve(id);
-    cinder.initializeConnection(id, ControllerHarness.CONNECTOR);
-    cinder.attach(id, "standalone-cinder.k8s.io", "/k8s.io/standalone-cinder");
+    cinder.initializeConnection(id, CinderExporter.GO_ORIGINAL_CONNECTOR);
     return id;
   }
 }
