@@ -16,6 +16,10 @@ import java.util.concurrent.LinkedBlockingQueue;
  * and queued, however long the client takes to read it. The Fabric8 mock API server writes watch events to its
  * clients on one event loop; a SIGSTOPped client would fill its socket and stall the whole mock server, which a
  * real API server (a bounded buffer per watcher) does not do. Put in front of a replica that a test pauses.
+ *
+ * <p>When the client goes away (a replica that exits), its connections to the server are kept open and read until
+ * the relay closes: the mock server blocks its event loop for up to a minute when it closes a watch whose
+ * events are still being sent, which a real API server does not do either.
  */
 final class BufferingTcpRelay implements AutoCloseable {
   private static final byte[] EOF = new byte[0];
@@ -42,22 +46,28 @@ final class BufferingTcpRelay implements AutoCloseable {
         Socket server = new Socket(targetHost, targetPort);
         sockets.add(client);
         sockets.add(server);
-        pipe(client, server);
-        pipe(server, client);
+        pipe(client, server, false);
+        pipe(server, client, true);
       } catch (IOException e) {
         return;
       }
     }
   }
 
-  /** Reads {@code from} as fast as it sends into an unbounded queue; a second thread writes it to {@code to}. */
-  private void pipe(Socket from, Socket to) {
+  /**
+   * Reads {@code from} as fast as it sends into an unbounded queue; a second thread writes it to {@code to}.
+   * {@code closeOnEof}: pass the end of the stream on (server to client); the client's end is kept from the server.
+   */
+  private void pipe(Socket from, Socket to, boolean closeOnEof) {
     LinkedBlockingQueue<byte[]> queue = new LinkedBlockingQueue<>();
+    java.util.concurrent.atomic.AtomicBoolean writerGone = new java.util.concurrent.atomic.AtomicBoolean();
     daemon("relay-read", () -> {
       byte[] buf = new byte[16384];
       try (InputStream in = from.getInputStream()) {
         for (int n; (n = in.read(buf)) >= 0; ) {
-          queue.add(Arrays.copyOf(buf, n));
+          if (!writerGone.get()) {
+            queue.add(Arrays.copyOf(buf, n));
+          }
         }
       } catch (IOException e) {
         // closed
@@ -71,10 +81,14 @@ final class BufferingTcpRelay implements AutoCloseable {
           out.write(b);
           out.flush();
         }
-        to.shutdownOutput();
+        if (closeOnEof) {
+          to.shutdownOutput();
+        }
       } catch (IOException | InterruptedException e) {
         // closed
       }
+      writerGone.set(true);
+      queue.clear();
     });
   }
 

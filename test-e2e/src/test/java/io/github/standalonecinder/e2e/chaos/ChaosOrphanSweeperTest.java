@@ -120,10 +120,15 @@ class ChaosOrphanSweeperTest {
   /** What an admin does to get rid of a PV: strip its finalizers and delete it. */
   private static void removePv(KubernetesClient kube, String name) {
     var pv = kube.persistentVolumes().withName(name);
-    pv.edit(p -> {
-      p.getMetadata().setFinalizers(List.of());
-      return p;
-    });
+    // As kubectl does: read, edit, write; a 409 (the binder or the controller wrote meanwhile) means read again.
+    await().atMost(Duration.ofSeconds(10)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class)
+        .until(() -> {
+          pv.edit(p -> {
+            p.getMetadata().setFinalizers(List.of());
+            return p;
+          });
+          return true;
+        });
     pv.delete();
     await().atMost(Duration.ofSeconds(10)).until(() -> pv.get() == null);
   }
