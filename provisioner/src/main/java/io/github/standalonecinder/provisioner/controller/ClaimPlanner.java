@@ -241,6 +241,14 @@ public final class ClaimPlanner {
     if (ds == null) {
       return null;
     }
+    var ref = claim.getSpec().getDataSourceRef();
+    if (ref != null && ref.getNamespace() != null && !ref.getNamespace().isEmpty()
+        && !ref.getNamespace().equals(claim.getMetadata().getNamespace())) {
+      // Cross-namespace data sources need a ReferenceGrant and the AnyVolumeDataSource/CrossNamespaceVolumeDataSource
+      // gates; cloning another tenant's volume must never happen by accident.
+      throw ProvisioningException.invalid("dataSourceRef names claim " + ref.getNamespace() + "/" + ref.getName()
+          + " in another namespace; only a claim in the same namespace can be cloned");
+    }
     boolean isClaim = "PersistentVolumeClaim".equals(ds.getKind()) && (ds.getApiGroup() == null || ds.getApiGroup().isEmpty());
     if (!isClaim) {
       throw ProvisioningException.invalid("unsupported dataSource " + ds.getKind()
@@ -254,12 +262,22 @@ public final class ClaimPlanner {
     PersistentVolume pv = pvLookup.apply(source.getSpec().getVolumeName());
     String volumeId = pv == null || pv.getMetadata().getAnnotations() == null ? null
         : pv.getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID);
+    if (pv == null) {
+      // Bound a moment ago: the PV cache has not shown its PV yet.
+      throw ProvisioningException.retryable("the PV of clone source claim " + key + " is not known yet", null);
+    }
     if (volumeId == null) {
       throw ProvisioningException.invalid("clone source claim " + key + " is not backed by a Cinder volume of ours");
     }
     Quantity sourceSize = pv.getSpec().getCapacity() == null ? null : pv.getSpec().getCapacity().get("storage");
-    if (sourceSize != null && Quantity.getAmountInBytes(sourceSize)
-        .compareTo(BigDecimal.valueOf(sizeGiB).multiply(new BigDecimal(GIB))) > 0) {
+    BigDecimal sourceBytes;
+    try {
+      sourceBytes = sourceSize == null ? null : Quantity.getAmountInBytes(sourceSize);
+    } catch (ArithmeticException | IllegalArgumentException e) {
+      throw ProvisioningException.invalid("clone source claim " + key + " has a capacity that is not a size: "
+          + sourceSize);
+    }
+    if (sourceBytes != null && sourceBytes.compareTo(BigDecimal.valueOf(sizeGiB).multiply(new BigDecimal(GIB))) > 0) {
       throw ProvisioningException.invalid("clone of " + key + " must be at least its size " + sourceSize);
     }
     return volumeId;

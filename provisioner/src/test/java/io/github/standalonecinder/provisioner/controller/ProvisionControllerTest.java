@@ -489,6 +489,25 @@ class ProvisionControllerTest {
     assertThat(failedOnce).as("the fault hit some").isPositive();
   }
 
+  @Test
+  void aClaimClonesAnotherOfItsNamespaceAndNeverOneOfAnother() throws Exception {
+    start(SimulatedBackend.ISCSI);
+    h.storageClass("clone-" + ns, Map.of(), "Delete", "Immediate");
+    PersistentVolumeClaim source = h.awaitBound(h.claim(ns, "source", "clone-" + ns, "1Gi", b -> b));
+    PersistentVolumeClaim copy = h.awaitBound(h.claim(ns, "copy", "clone-" + ns, "1Gi", b -> b.editSpec()
+        .withNewDataSource().withKind("PersistentVolumeClaim").withName("source").endDataSource().endSpec()));
+    String sourceVolume = h.pvOf(source).getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID);
+    String copyVolume = h.pvOf(copy).getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID);
+    assertThat(sim.volume(copyVolume).sourceVolid()).isEqualTo(sourceVolume);
+
+    PersistentVolumeClaim foreign = h.claim(ns, "steal", "clone-" + ns, "1Gi", b -> b.editSpec()
+        .withNewDataSourceRef().withKind("PersistentVolumeClaim").withName("source").withNamespace("other-tenant")
+        .endDataSourceRef().endSpec());
+    assertThat(h.awaitEvent(foreign, "ProvisioningFailed").getNote())
+        .contains("dataSourceRef names claim other-tenant/source in another namespace");
+    assertThat(liveVolumes()).hasSize(2);
+  }
+
   static Stream<String> crashPoints() {
     return Stream.of("createVolume", "getVolume", "createAttachment", "completeAttachment", "reserve",
         "initializeConnection", "attach");
