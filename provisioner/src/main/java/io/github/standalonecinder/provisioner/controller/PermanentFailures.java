@@ -9,7 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Claims that failed as bad input, with what they looked like then: such a claim is not evaluated again (no
  * Cinder call, no Event bumped at every informer resync) until the claim or its class changes. What counts is the
- * claim's UID, spec, labels and annotations, and the class's parameters, binding mode and resourceVersion.
+ * claim's UID, spec, labels and annotations (not ours: the intent written during the failed attempt), and the
+ * class's parameters, binding mode and resourceVersion.
  */
 final class PermanentFailures {
   private record Seen(String uid, int fingerprint) {}
@@ -17,9 +18,20 @@ final class PermanentFailures {
   private final Map<String, Seen> failed = new ConcurrentHashMap<>();
 
   static int fingerprint(PersistentVolumeClaim claim, StorageClass sc) {
-    return Objects.hash(claim.getSpec(), claim.getMetadata().getLabels(), claim.getMetadata().getAnnotations(),
+    return Objects.hash(claim.getSpec(), claim.getMetadata().getLabels(), othersAnnotations(claim),
         sc.getMetadata().getResourceVersion(), sc.getParameters(), sc.getVolumeBindingMode(),
         sc.getAllowedTopologies());
+  }
+
+  /** The claim's annotations but ours (the intent we wrote during the failed attempt is no change of the claim). */
+  private static Map<String, String> othersAnnotations(PersistentVolumeClaim claim) {
+    Map<String, String> a = claim.getMetadata().getAnnotations();
+    if (a == null) {
+      return Map.of();
+    }
+    Map<String, String> out = new java.util.TreeMap<>(a);
+    out.keySet().removeIf(k -> k.startsWith("standalone-cinder.openstack.org/"));
+    return out;
   }
 
   void failed(String key, PersistentVolumeClaim claim, StorageClass sc) {

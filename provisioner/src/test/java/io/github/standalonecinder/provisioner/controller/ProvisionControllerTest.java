@@ -490,6 +490,39 @@ class ProvisionControllerTest {
   }
 
   @Test
+  void aSizeOverCinderPerVolumeLimitIsBadInputAskedOnce() throws Exception {
+    start(SimulatedBackend.ISCSI);
+    sim.faults().failNext(1, "POST", "/volumes$", 413, "{\"overLimit\": {\"code\": 413, \"message\": "
+        + "\"Requested volume size 5G is larger than maximum allowed limit 2G.\"}}");
+    h.storageClass("limit-" + ns, Map.of(), "Delete", "Immediate");
+    PersistentVolumeClaim claim = h.claim(ns, "limit", "limit-" + ns, "5Gi", b -> b);
+    assertThat(h.awaitEvent(claim, "ProvisioningFailed").getNote()).contains("Cinder refused: ")
+        .contains("larger than maximum allowed limit 2G");
+    Thread.sleep(3000);
+    assertThat(sim.requestCount("POST /volumes")).as("not retried").isEqualTo(1);
+    assertThat(liveVolumes()).isEmpty();
+  }
+
+  @Test
+  void aVolumeLeftInErrorDeletingIsForceDeletedNotReused() throws Exception {
+    start(SimulatedBackend.ISCSI);
+    h.storageClass("errdel-" + ns, Map.of(), "Delete", "Immediate");
+    h.stopController();
+    PersistentVolumeClaim claim = h.claim(ns, "errdel", "errdel-" + ns, "1Gi", b -> b);
+    String stale = h.cinder.createVolume(new io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest(
+        "pvc-" + claim.getMetadata().getUid(), 1, null, null, null, Map.of(Annotations.META_CLUSTER,
+            h.settings.clusterId()), null, null)).id();
+    await().atMost(Duration.ofSeconds(10)).until(() -> "available".equals(sim.volume(stale).status()));
+    sim.faults().setVolumeStatus(stale, "error_deleting");
+    h.startController(h.cinder);
+    h.awaitBound(claim);
+    String used = h.pvOf(claim).getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID);
+    assertThat(used).isNotEqualTo(stale);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sim.volume(stale) == null
+        || "deleting".equals(sim.volume(stale).status()));
+  }
+
+  @Test
   void aClaimClonesAnotherOfItsNamespaceAndNeverOneOfAnother() throws Exception {
     start(SimulatedBackend.ISCSI);
     h.storageClass("clone-" + ns, Map.of(), "Delete", "Immediate");
