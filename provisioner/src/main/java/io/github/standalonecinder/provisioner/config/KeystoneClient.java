@@ -160,6 +160,9 @@ final class KeystoneClient {
 
   /** The block-storage endpoint for the configured region and interface, v3 types first. */
   private String endpointFrom(JsonNode catalog, boolean v2Catalog) {
+    if (config.endpointOverride() != null) {
+      return config.endpointOverride();
+    }
     String wantedInterface = config.endpointInterface();
     String region = config.region();
     List<String> seen = new ArrayList<>();

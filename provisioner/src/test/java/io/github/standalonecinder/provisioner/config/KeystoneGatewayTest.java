@@ -75,6 +75,21 @@ class KeystoneGatewayTest {
   }
 
   @Test
+  void cinderEndpointWithAuthUrlAuthenticatesWithKeystoneAndSkipsTheCatalog() throws Exception {
+    Map<String, String> env = Map.of("OS_AUTH_URL", sim.keystoneUrl(), "OS_USERNAME", "alice",
+        "OS_PASSWORD", PASSWORD, "OS_USER_DOMAIN_NAME", "Default", "OS_PROJECT_ID", "p-id",
+        "OS_REGION_NAME", "no-such-region-in-the-catalog", "OS_CINDER_ENDPOINT", sim.endpoint());
+    CloudConfig config = CloudConfig.load(Optional.empty(), env);
+    assertThat(config.mode()).isEqualTo(AuthMode.KEYSTONE_V3_PASSWORD);
+    assertThat(config.describeAuth()).isEqualTo("Keystone at " + sim.keystoneUrl() + " (v3 password); Cinder "
+        + "endpoint " + sim.endpoint() + " from cinder-endpoint (catalog not used)");
+    works(CinderGateways.connect(config, GatewayOptions.defaults()));
+    assertThatThrownBy(() -> works(connect(Map.of("OS_CINDER_ENDPOINT", sim.endpoint()))))
+        .as("the same endpoint without auth-url is noauth, which this Keystone-protected Cinder refuses")
+        .isInstanceOf(CinderException.class);
+  }
+
+  @Test
   void wrongPasswordIsUnauthorizedAndNamesTheUserOnly() {
     assertThatThrownBy(() -> connect(Map.of("OS_AUTH_URL", sim.keystoneUrl(), "OS_USERNAME", "alice",
         "OS_PASSWORD", "wrong-" + PASSWORD, "OS_USER_DOMAIN_NAME", "Default", "OS_PROJECT_ID", "p-id")))
