@@ -6,6 +6,8 @@ import io.github.standalonecinder.provisioner.config.CinderGateways;
 import io.github.standalonecinder.provisioner.config.CloudConfig;
 import io.github.standalonecinder.provisioner.config.ConfigException;
 import io.github.standalonecinder.provisioner.config.GatewayOptions;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -27,16 +29,37 @@ final class CloudOptions {
       description = "Default: ${DEFAULT-VALUE}.")
   Duration readTimeout;
 
+  /** Reads and checks the cloud configuration; no network. */
   CloudConfig load() {
+    validateFlags();
+    if (cloudConfig != null) {
+      readable("--cloud-config", cloudConfig);
+    }
     try {
       return CloudConfig.load(Optional.ofNullable(cloudConfig), System.getenv());
     } catch (ConfigException e) {
-      throw new UserError(e.getMessage());
+      throw UserError.input(e.getMessage());
     }
   }
 
-  CinderGateway connect() {
-    return connect(load(), options());
+  void validateFlags() {
+    RunCommand.positive("--cinder-connect-timeout", connectTimeout);
+    RunCommand.positive("--cinder-read-timeout", readTimeout);
+  }
+
+  /** The text of a file the user named with {@code flag}, or one line saying why it cannot be read. */
+  static String readable(String flag, Path file) {
+    if (!Files.exists(file)) {
+      throw UserError.input(flag + " " + file + ": no such file");
+    }
+    if (Files.isDirectory(file)) {
+      throw UserError.input(flag + " " + file + " is a directory, not a file");
+    }
+    try {
+      return Files.readString(file);
+    } catch (IOException | RuntimeException e) {
+      throw UserError.input(flag + " " + file + " cannot be read (" + e.getClass().getSimpleName() + ")");
+    }
   }
 
   GatewayOptions options() {
@@ -47,9 +70,11 @@ final class CloudOptions {
     try {
       return CinderGateways.connect(config, options);
     } catch (ConfigException e) {
-      throw new UserError(e.getMessage());
+      throw UserError.input(e.getMessage());
     } catch (CinderException e) {
-      throw new UserError("cannot reach Cinder: " + e.getMessage());
+      // The message says who refused or could not be reached: Keystone or Cinder.
+      throw new UserError(e.kind() == CinderException.Kind.UNREACHABLE || e.getMessage().startsWith("Keystone")
+          ? e.getMessage() : "Cinder: " + e.getMessage());
     }
   }
 

@@ -90,13 +90,28 @@ class KeystoneGatewayTest {
   }
 
   @Test
-  void wrongPasswordIsUnauthorizedAndNamesTheUserOnly() {
+  void aRefusalsMessageNamesNoEndpointUserOrServerTextWhichGoToTheLogOnce() {
+    int before = logs.list.size();
     assertThatThrownBy(() -> connect(Map.of("OS_AUTH_URL", sim.keystoneUrl(), "OS_USERNAME", "alice",
         "OS_PASSWORD", "wrong-" + PASSWORD, "OS_USER_DOMAIN_NAME", "Default", "OS_PROJECT_ID", "p-id")))
         .isInstanceOfSatisfying(CinderException.class, e -> {
           assertThat(e.kind()).isEqualTo(CinderException.Kind.UNAUTHORIZED);
-          assertThat(e.getMessage()).contains("user alice").doesNotContain(PASSWORD);
+          // This message is what a ProvisioningFailed Event on a user's claim carries.
+          assertThat(e.getMessage()).isEqualTo("Keystone refused the credentials (HTTP 401); the provisioner's "
+              + "log has the details");
         });
+    List<String> lines = logs.list.subList(before, logs.list.size()).stream()
+        .map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("refused")).toList();
+    assertThat(lines).singleElement().asString().contains("Keystone at " + sim.keystoneUrl().replaceAll("/+$", ""))
+        .contains("user alice").doesNotContain(PASSWORD);
+  }
+
+  @Test
+  void anUnreachableKeystoneIsNamedWithoutItsUrl() {
+    assertThatThrownBy(() -> connect(Map.of("OS_AUTH_URL", "http://127.0.0.1:1/v3", "OS_USER_ID", "u",
+        "OS_PASSWORD", "p", "OS_PROJECT_ID", "p-id")))
+        .isInstanceOfSatisfying(CinderException.class, e -> assertThat(e.getMessage())
+            .startsWith("cannot reach Keystone (").doesNotContain("127.0.0.1"));
   }
 
   @Test
