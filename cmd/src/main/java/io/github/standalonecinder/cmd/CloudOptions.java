@@ -21,6 +21,12 @@ final class CloudOptions {
           + "environment, key by key.")
   Path cloudConfig;
 
+  @Option(names = "--os-cloud", description = "The cloud of a clouds.yaml to use (default: env OS_CLOUD, if set). "
+      + "clouds.yaml is OS_CLIENT_CONFIG_FILE, else the first of ./clouds.yaml, ~/.config/openstack/clouds.yaml and "
+      + "/etc/openstack/clouds.yaml; secure.yaml beside it is merged in. cloud.conf keys win over it, and it wins "
+      + "over the OS_* environment.")
+  String osCloud;
+
   @Option(names = "--cinder-connect-timeout", defaultValue = "10s", converter = DurationConverter.class,
       description = "Default: ${DEFAULT-VALUE}.")
   Duration connectTimeout;
@@ -36,10 +42,17 @@ final class CloudOptions {
       readable("--cloud-config", cloudConfig);
     }
     try {
-      return CloudConfig.load(Optional.ofNullable(cloudConfig), System.getenv());
+      return CloudConfig.load(Optional.ofNullable(cloudConfig), System.getenv(), "", osCloud,
+          CloudConfig.standardCloudsYamlDirs());
     } catch (ConfigException e) {
       throw UserError.input(e.getMessage());
     }
+  }
+
+  /** As {@link #load()}, for a reload while running: a problem is a ConfigException, not an exit. */
+  CloudConfig reload() throws ConfigException {
+    return CloudConfig.load(Optional.ofNullable(cloudConfig), System.getenv(), "", osCloud,
+        CloudConfig.standardCloudsYamlDirs());
   }
 
   void validateFlags() {

@@ -8,6 +8,7 @@ import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.OkHttpConnector;
 import io.github.standalonecinder.provisioner.config.ConfigException;
+import io.github.standalonecinder.provisioner.config.ReloadingCinderGateway;
 import io.github.standalonecinder.provisioner.controller.ClusterIdentity;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.kube.CompactSerialization;
@@ -136,6 +137,13 @@ final class RunCommand implements Runnable {
       description = "report (log and metric standalone_cinder_orphan_volumes) or delete. Default: ${DEFAULT-VALUE}.")
   String orphanMode;
 
+  @Option(names = "--cloud-config-reload-interval", defaultValue = "10s", converter = DurationConverter.class,
+      description = "How often the cloud configuration files (cloud.conf, clouds.yaml, secure.yaml) are read again; "
+          + "a valid change (rotated credentials) is used from the next Cinder call on, an invalid one is refused "
+          + "with one log line and standalone_cinder_config_reloads_total{result=\"refused\"}. 0s: never. "
+          + "Default: ${DEFAULT-VALUE}.")
+  Duration cloudConfigReloadInterval;
+
   @Mixin
   ConnectorOptions connector;
 
@@ -176,6 +184,9 @@ final class RunCommand implements Runnable {
     }
     ClusterIdentity.refusal(clusterId, orphans).ifPresent(why -> { throw UserError.input(why); });
     positive("--available-timeout", availableTimeout);
+    if (cloudConfigReloadInterval.isNegative()) {
+      throw UserError.input("--cloud-config-reload-interval must not be negative");
+    }
     positive("--resync-period", resyncPeriod);
     if (metricsAddress != null && !metricsAddress.isBlank()) {
       try {
@@ -259,8 +270,12 @@ final class RunCommand implements Runnable {
     // Every local input is checked before the first request to Cinder, Keystone or Kubernetes.
     Config kubeConfig = kubeConfig();
     io.github.standalonecinder.provisioner.config.CloudConfig cloudConfig = cloud.load();
-    CinderGateway cinder = FencedCinderGateway.wrap(MeteredCinderGateway.wrap(
-        CloudOptions.connect(cloudConfig, cloud.options()), registry), fence);
+    // Rotated credentials: the files are read again every interval and a valid change replaces the gateway.
+    ReloadingCinderGateway reloading = ReloadingCinderGateway.start(
+        CloudOptions.connect(cloudConfig, cloud.options()), cloud::reload, cloud.options(), cloudConfig.sources(),
+        registry, cloudConfigReloadInterval);
+    CinderGateway cinder = FencedCinderGateway.wrap(MeteredCinderGateway.wrap(reloading.gateway(), registry),
+        fence);
     KubernetesClient kube = kubernetes(kubeConfig, fence);
     ProvisionerSettings settings = withClusterId(flags, kube);
     ProvisionController controller = new ProvisionController(kube, cinder, VolumeMapperRegistry.defaults(),

@@ -132,6 +132,8 @@ class BadInputTest {
     rows.put(run("--cloud-config", dir.resolve("none.conf").toString()), "--cloud-config "
         + dir.resolve("none.conf") + ": no such file");
     rows.put(run("--cloud-config", badConf.toString()), "unknown key auth_url in [Global]; did you mean auth-url?");
+    rows.put(run("--cloud-config-reload-interval", "-1s"), "--cloud-config-reload-interval must not be negative");
+    rows.put(run("--os-cloud", "no-such-cloud-anywhere"), "clouds.yaml");
     rows.put(List.of("check", "--cloud-config", dir.resolve("none.conf").toString()), "no such file");
     rows.put(List.of("check", "--cloud-config", badConf.toString()), "did you mean auth-url?");
     rows.put(List.of("check", "--cloud-config", okConf.toString(), "--cinder-read-timeout", "0s"),

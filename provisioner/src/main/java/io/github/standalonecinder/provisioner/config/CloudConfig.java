@@ -18,18 +18,19 @@ import org.slf4j.LoggerFactory;
  * Where Cinder is and how to authenticate, from a cloud.conf {@code [Global]} section (the keys of
  * cloud-provider-openstack and of the Go standalone-cinder) and the standard {@code OS_*} environment.
  *
- * <p><b>Precedence:</b> key by key, a value in the file wins over the environment; a key absent from the file is
- * taken from the environment. (The Go original ignored the environment entirely once a file was given.) The
+ * <p><b>Precedence:</b> key by key, a value in the file wins over a clouds.yaml cloud ({@link CloudsYaml}, when
+ * {@code --os-cloud} or {@code OS_CLOUD} names one), which wins over the environment; a key absent from one is
+ * taken from the next. (The Go original ignored the environment entirely once a file was given.) The
  * {@code tenant-*} and {@code project-*} spellings are the same key. The file is read as gcfg reads it
  * ({@link CloudConfFile}); an unknown key in {@code [Global]}, {@code [BlockStorage]} or {@code [Metadata]} is an
  * error that names the near misses; the other cloud-provider-openstack sections are skipped.
  *
  * <p><b>Mode:</b> {@code auth-url} names Keystone, and the credentials present choose application credential,
- * trust, v2.0 (an auth URL ending in {@code /v2.0}) or v3 password; {@code cinder-endpoint} then replaces the
+ * token, trust, v2.0 (an auth URL ending in {@code /v2.0}) or v3 password; {@code cinder-endpoint} then replaces the
  * catalog's endpoint. Without {@code auth-url}, or with {@code auth-strategy = noauth}, {@code cinder-endpoint}
  * means noauth (no Keystone).
  *
- * <p>{@link #toString()} masks the password and the application credential secret.
+ * <p>{@link #toString()} masks the password, the application credential secret and the token.
  */
 public final class CloudConfig {
   private static final Logger log = LoggerFactory.getLogger(CloudConfig.class);
@@ -39,13 +40,13 @@ public final class CloudConfig {
       "project-name", "domain-id", "domain-name", "user-domain-id", "user-domain-name", "project-domain-id",
       "project-domain-name", "trust-id", "application-credential-id", "application-credential-name",
       "application-credential-secret", "region", "os-endpoint-type", "ca-file", "tls-insecure", "cinder-endpoint",
-      "auth-strategy");
+      "auth-strategy", "token");
   private static final Map<String, String> ALIASES = Map.of("tenant-id", "project-id", "tenant-name",
       "project-name", "tenant-domain-id", "project-domain-id", "tenant-domain-name", "project-domain-name");
-  private static final Set<String> SECRETS = Set.of("password", "application-credential-secret");
+  private static final Set<String> SECRETS = Set.of("password", "application-credential-secret", "token");
   /** Keys other providers accept that we read and deliberately ignore (said once, not as "unknown"). */
   private static final Set<String> IGNORED = Set.of("cert-file", "key-file", "use-clouds", "clouds-file", "cloud",
-      "trustee-id", "trustee-password", "bs-version", "token");
+      "trustee-id", "trustee-password", "bs-version");
   /** Keys of cloud-provider-openstack's {@code [BlockStorage]} (and older in-tree ones), accepted, not used. */
   private static final Set<String> BLOCK_STORAGE = Set.of("node-volume-attach-limit", "rescan-on-resize",
       "ignore-volume-az", "ignore-volume-microversion", "bs-version", "trust-device-path");
@@ -89,6 +90,7 @@ public final class CloudConfig {
     ENV.put("OS_CACERT", "ca-file");
     ENV.put("OS_INSECURE", "tls-insecure");
     ENV.put("OS_CINDER_ENDPOINT", "cinder-endpoint");
+    ENV.put("OS_TOKEN", "token");
   }
 
   @SafeVarargs
@@ -102,13 +104,15 @@ public final class CloudConfig {
 
   private final Map<String, String> values;
   private final Map<String, String> origins;
+  private final List<Path> sources;
   private final List<String> namedClouds;
   private final Map<String, String> blockStorage;
   private final Map<String, String> metadata;
   private final AuthMode mode;
 
-  private CloudConfig(Map<String, String> values, Map<String, String> origins, Optional<CloudConfFile> file)
-      throws ConfigException {
+  private CloudConfig(Map<String, String> values, Map<String, String> origins, Optional<CloudConfFile> file,
+      List<Path> sources) throws ConfigException {
+    this.sources = List.copyOf(sources);
     this.values = Map.copyOf(values);
     this.origins = Map.copyOf(origins);
     this.namedClouds = file.map(f -> f.subsections("global")).orElse(List.of());
@@ -130,6 +134,16 @@ public final class CloudConfig {
    */
   public static CloudConfig load(Optional<Path> file, Map<String, String> env, String cloud)
       throws ConfigException {
+    return load(file, env, cloud, null, CloudsYaml.standardDirs());
+  }
+
+  /**
+   * Everything: the {@code OS_*} environment, then the cloud {@code osCloud} of a clouds.yaml (null: the one
+   * {@code OS_CLOUD} names, if any) found in {@code cloudsYamlDirs} or through {@code OS_CLIENT_CONFIG_FILE}, then
+   * the cloud.conf {@code file}; key by key, each later source wins.
+   */
+  public static CloudConfig load(Optional<Path> file, Map<String, String> env, String cloud, String osCloud,
+      List<Path> cloudsYamlDirs) throws ConfigException {
     Map<String, String> values = new TreeMap<>();
     Map<String, String> origins = new TreeMap<>();
     for (var e : ENV.entrySet()) {
@@ -139,6 +153,13 @@ public final class CloudConfig {
         origins.put(e.getValue(), e.getKey());
       }
     }
+    List<Path> sources = new java.util.ArrayList<>();
+    String yamlCloud = osCloud != null && !osCloud.isBlank() ? osCloud.trim() : env.get("OS_CLOUD");
+    if (yamlCloud != null && !yamlCloud.isBlank()) {
+      values.putAll(CloudsYaml.load(yamlCloud.trim(), env, cloudsYamlDirs, origins));
+      sources.addAll(CloudsYaml.files(env, cloudsYamlDirs));
+    }
+    file.ifPresent(sources::add);
     Optional<CloudConfFile> parsed = Optional.empty();
     if (file.isPresent()) {
       parsed = Optional.of(CloudConfFile.read(file.get()));
@@ -148,7 +169,12 @@ public final class CloudConfig {
         origins.put(e.getKey(), section + " " + e.getKey());
       }
     }
-    return new CloudConfig(values, origins, parsed);
+    return new CloudConfig(values, origins, parsed, sources);
+  }
+
+  /** Where clouds.yaml and secure.yaml are looked for: ., ~/.config/openstack, /etc/openstack. */
+  public static List<Path> standardCloudsYamlDirs() {
+    return CloudsYaml.standardDirs();
   }
 
   /** The unnamed {@code [Global]} section's keys, canonicalized. */
@@ -264,8 +290,21 @@ public final class CloudConfig {
       }
       return AuthMode.KEYSTONE_V3_APPLICATION_CREDENTIAL;
     }
+    if (has("token") && !has("password")) {
+      if (get("auth-url").replaceAll("/+$", "").endsWith("/v2.0")) {
+        throw bad("token", "needs Keystone v3: give an auth-url without /v2.0");
+      }
+      if (!has("project-id") && !has("project-name")) {
+        throw bad("token", "needs the project to scope to: set tenant-id (or tenant-name with its domain)");
+      }
+      if (has("project-name") && !has("project-id") && !projectDomainSet()) {
+        throw bad("tenant-domain-name", "is missing: a project given by name needs its domain");
+      }
+      return AuthMode.KEYSTONE_V3_TOKEN;
+    }
     if (!has("username") && !has("user-id")) {
-      throw bad("username", "is missing: set username (or user-id) and password, or an application credential");
+      throw bad("username", "is missing: set username (or user-id) and password, an application credential, "
+          + "or a token");
     }
     if (!has("password")) {
       throw bad("password", "is missing for user " + (has("username") ? get("username") : get("user-id")));
@@ -414,12 +453,18 @@ public final class CloudConfig {
     String how = switch (mode) {
       case KEYSTONE_V3_APPLICATION_CREDENTIAL -> "application credential";
       case KEYSTONE_V3_TRUST -> "password with trust " + get("trust-id");
+      case KEYSTONE_V3_TOKEN -> "token";
       case KEYSTONE_V2_PASSWORD -> "v2.0 password";
       default -> "v3 password";
     };
     return "Keystone at " + authUrl() + " (" + how + "); Cinder endpoint "
         + (endpointOverride() != null ? endpointOverride() + " from cinder-endpoint (catalog not used)"
             : "from the catalog (" + endpointInterface() + (region() == null ? "" : ", region " + region()) + ")");
+  }
+
+  /** The files this configuration was read from (cloud.conf, clouds.yaml, secure.yaml), for watching them. */
+  public List<Path> sources() {
+    return sources;
   }
 
   /** The subsection names of {@code [Global "name"]} sections in the file, in file order. */

@@ -92,6 +92,7 @@ final class KeystoneClient {
 
   private String who() {
     return switch (config.mode()) {
+      case KEYSTONE_V3_TOKEN -> "a token";
       case KEYSTONE_V3_APPLICATION_CREDENTIAL -> "application credential "
           + (config.get("application-credential-id") != null ? config.get("application-credential-id")
               : config.get("application-credential-name"));
@@ -114,10 +115,15 @@ final class KeystoneClient {
       ac.put("secret", config.get("application-credential-secret"));
       return auth;
     }
-    identity.putArray("methods").add("password");
-    ObjectNode user = userNode();
-    user.put("password", config.get("password"));
-    identity.putObject("password").set("user", user);
+    if (config.mode() == AuthMode.KEYSTONE_V3_TOKEN) {
+      identity.putArray("methods").add("token");
+      identity.putObject("token").put("id", config.get("token"));
+    } else {
+      identity.putArray("methods").add("password");
+      ObjectNode user = userNode();
+      user.put("password", config.get("password"));
+      identity.putObject("password").set("user", user);
+    }
     ObjectNode scope = ((ObjectNode) auth.get("auth")).putObject("scope");
     if (config.mode() == AuthMode.KEYSTONE_V3_TRUST) {
       scope.putObject("OS-TRUST:trust").put("id", config.get("trust-id"));

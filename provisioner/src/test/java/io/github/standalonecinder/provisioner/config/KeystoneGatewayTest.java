@@ -115,6 +115,23 @@ class KeystoneGatewayTest {
   }
 
   @Test
+  void anExistingTokenIsExchangedForAProjectScopedOne() throws Exception {
+    String body = "{\"auth\": {\"identity\": {\"methods\": [\"password\"], \"password\": {\"user\": {\"name\": "
+        + "\"alice\", \"domain\": {\"name\": \"Default\"}, \"password\": \"" + PASSWORD + "\"}}}}}";
+    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(sim.keystoneUrl().replaceAll("/+$", "")
+            + "/auth/tokens")).header("Content-Type", "application/json")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    String token = r.headers().firstValue("X-Subject-Token").orElseThrow(() -> new AssertionError(r.body()));
+    CloudConfig config = CloudConfig.load(Optional.empty(), Map.of("OS_AUTH_URL", sim.keystoneUrl(),
+        "OS_TOKEN", token, "OS_PROJECT_ID", "p-id"));
+    assertThat(config.mode()).isEqualTo(AuthMode.KEYSTONE_V3_TOKEN);
+    assertThat(config.toString()).doesNotContain(token);
+    works(CinderGateways.connect(config, GatewayOptions.defaults()));
+  }
+
+  @Test
   void manyThreadsShareOneToken() throws Exception {
     CinderGateway g = connect(Map.of("OS_AUTH_URL", sim.keystoneUrl(), "OS_APPLICATION_CREDENTIAL_ID", "ac-id",
         "OS_APPLICATION_CREDENTIAL_SECRET", APP_SECRET));
