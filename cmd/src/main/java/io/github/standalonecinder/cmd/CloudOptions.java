@@ -23,8 +23,8 @@ final class CloudOptions {
 
   @Option(names = "--os-cloud", description = "The cloud of a clouds.yaml to use (default: env OS_CLOUD, if set). "
       + "clouds.yaml is OS_CLIENT_CONFIG_FILE, else the first of ./clouds.yaml, ~/.config/openstack/clouds.yaml and "
-      + "/etc/openstack/clouds.yaml; secure.yaml beside it is merged in. cloud.conf keys win over it, and it wins "
-      + "over the OS_* environment.")
+      + "/etc/openstack/clouds.yaml; a secure.yaml from the same directories is merged over it. cloud.conf keys "
+      + "win over it, and it wins over the OS_* environment.")
   String osCloud;
 
   @Option(names = "--cinder-connect-timeout", defaultValue = "10s", converter = DurationConverter.class,

@@ -39,13 +39,27 @@ class CloudsYamlTest {
             interface: internal
             identity_api_version: 3
             verify: false
+            cert: /etc/client.pem
           other:
             auth:
               auth_url: https://elsewhere/v3
         """);
     Files.writeString(dirs.get(2).resolve("clouds.yaml"), "clouds:\n  prod:\n    region_name: ignored\n");
     Files.writeString(dirs.get(2).resolve("secure.yaml"), "clouds:\n  prod:\n    auth:\n      password: s3cret\n");
-    CloudConfig c = CloudConfig.load(Optional.empty(), Map.of(), "", "prod", dirs);
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        CloudsYaml.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    CloudConfig c;
+    try {
+      c = CloudConfig.load(Optional.empty(), Map.of(), "", "prod", dirs);
+    } finally {
+      logger.detachAppender(logs);
+    }
+    assertThat(logs.list).extracting(e -> e.getFormattedMessage()).containsExactly("clouds.yaml "
+        + dirs.get(1).resolve("clouds.yaml") + " cloud prod: not used by standalone-cinder: cert");
     assertThat(c.mode()).isEqualTo(AuthMode.KEYSTONE_V3_PASSWORD);
     assertThat(c.authUrl()).isEqualTo("https://keystone.example.com:5000/v3");
     assertThat(c.get("username")).isEqualTo("k8s-storage");
