@@ -21,6 +21,7 @@ final class CheckCommand implements Runnable {
   public void run() {
     CloudConfig config = cloud.load();
     System.out.println("Configuration: " + config);
+    System.out.println("Authentication: " + config.describeAuth());
     CinderGateway cinder = CloudOptions.connect(config, cloud.options());
     try {
       ApiVersion v = cinder.apiVersion();

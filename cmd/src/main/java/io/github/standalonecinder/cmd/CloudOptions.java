@@ -6,6 +6,8 @@ import io.github.standalonecinder.provisioner.config.CinderGateways;
 import io.github.standalonecinder.provisioner.config.CloudConfig;
 import io.github.standalonecinder.provisioner.config.ConfigException;
 import io.github.standalonecinder.provisioner.config.GatewayOptions;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -19,6 +21,12 @@ final class CloudOptions {
           + "environment, key by key.")
   Path cloudConfig;
 
+  @Option(names = "--os-cloud", description = "The cloud of a clouds.yaml to use (default: env OS_CLOUD, if set). "
+      + "clouds.yaml is OS_CLIENT_CONFIG_FILE, else the first of ./clouds.yaml, ~/.config/openstack/clouds.yaml and "
+      + "/etc/openstack/clouds.yaml; a secure.yaml from the same directories is merged over it. cloud.conf keys "
+      + "win over it, and it wins over the OS_* environment.")
+  String osCloud;
+
   @Option(names = "--cinder-connect-timeout", defaultValue = "10s", converter = DurationConverter.class,
       description = "Default: ${DEFAULT-VALUE}.")
   Duration connectTimeout;
@@ -27,16 +35,44 @@ final class CloudOptions {
       description = "Default: ${DEFAULT-VALUE}.")
   Duration readTimeout;
 
+  /** Reads and checks the cloud configuration; no network. */
   CloudConfig load() {
+    validateFlags();
+    if (cloudConfig != null) {
+      readable("--cloud-config", cloudConfig);
+    }
     try {
-      return CloudConfig.load(Optional.ofNullable(cloudConfig), System.getenv());
+      return CloudConfig.load(Optional.ofNullable(cloudConfig), System.getenv(), "", osCloud,
+          CloudConfig.standardCloudsYamlDirs());
     } catch (ConfigException e) {
-      throw new UserError(e.getMessage());
+      throw UserError.input(e.getMessage());
     }
   }
 
-  CinderGateway connect() {
-    return connect(load(), options());
+  /** As {@link #load()}, for a reload while running: a problem is a ConfigException, not an exit. */
+  CloudConfig reload() throws ConfigException {
+    return CloudConfig.load(Optional.ofNullable(cloudConfig), System.getenv(), "", osCloud,
+        CloudConfig.standardCloudsYamlDirs());
+  }
+
+  void validateFlags() {
+    RunCommand.positive("--cinder-connect-timeout", connectTimeout);
+    RunCommand.positive("--cinder-read-timeout", readTimeout);
+  }
+
+  /** The text of a file the user named with {@code flag}, or one line saying why it cannot be read. */
+  static String readable(String flag, Path file) {
+    if (!Files.exists(file)) {
+      throw UserError.input(flag + " " + file + ": no such file");
+    }
+    if (Files.isDirectory(file)) {
+      throw UserError.input(flag + " " + file + " is a directory, not a file");
+    }
+    try {
+      return Files.readString(file);
+    } catch (IOException | RuntimeException e) {
+      throw UserError.input(flag + " " + file + " cannot be read (" + e.getClass().getSimpleName() + ")");
+    }
   }
 
   GatewayOptions options() {
@@ -47,9 +83,11 @@ final class CloudOptions {
     try {
       return CinderGateways.connect(config, options);
     } catch (ConfigException e) {
-      throw new UserError(e.getMessage());
+      throw UserError.input(e.getMessage());
     } catch (CinderException e) {
-      throw new UserError("cannot reach Cinder: " + e.getMessage());
+      // The message says who refused or could not be reached: Keystone or Cinder.
+      throw new UserError(e.kind() == CinderException.Kind.UNREACHABLE || e.getMessage().startsWith("Keystone")
+          ? e.getMessage() : "Cinder: " + e.getMessage());
     }
   }
 

@@ -8,6 +8,7 @@ import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.OkHttpConnector;
 import io.github.standalonecinder.provisioner.config.ConfigException;
+import io.github.standalonecinder.provisioner.config.ReloadingCinderGateway;
 import io.github.standalonecinder.provisioner.controller.ClusterIdentity;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.kube.CompactSerialization;
@@ -136,56 +137,85 @@ final class RunCommand implements Runnable {
       description = "report (log and metric standalone_cinder_orphan_volumes) or delete. Default: ${DEFAULT-VALUE}.")
   String orphanMode;
 
+  @Option(names = "--cloud-config-reload-interval", defaultValue = "10s", converter = DurationConverter.class,
+      description = "How often the cloud configuration files (cloud.conf, clouds.yaml, secure.yaml) are read again; "
+          + "a valid change (rotated credentials) is used from the next Cinder call on, an invalid one is refused "
+          + "with one log line and standalone_cinder_config_reloads_total{result=\"refused\"}. 0s: never. "
+          + "Default: ${DEFAULT-VALUE}.")
+  Duration cloudConfigReloadInterval;
+
   @Mixin
   ConnectorOptions connector;
 
   ProvisionerSettings settings() {
     if (workers < 1 || workers > 1000) {
-      throw new UserError("--workers must be between 1 and 1000, got " + workers);
+      throw UserError.input("--workers must be between 1 and 1000, got " + workers);
     }
     if (provisionerName == null || !provisionerName.matches("[a-zA-Z0-9]([-a-zA-Z0-9._/]*[a-zA-Z0-9])?")) {
-      throw new UserError("--provisioner-name \"" + provisionerName + "\" is not a valid provisioner name");
+      throw UserError.input("--provisioner-name \"" + provisionerName + "\" is not a valid provisioner name");
     }
     if (kubeApiQps <= 0 || kubeApiBurst < 1) {
-      throw new UserError("--kube-api-qps must be positive and --kube-api-burst at least 1");
+      throw UserError.input("--kube-api-qps must be positive and --kube-api-burst at least 1");
     }
     if (leaseDuration.compareTo(Duration.ofSeconds(2)) < 0) {
-      throw new UserError("--leader-election-lease-duration must be at least 2s, got " + leaseDuration.toMillis()
+      throw UserError.input("--leader-election-lease-duration must be at least 2s, got " + leaseDuration.toMillis()
           + "ms");
     }
     if (informerFailureTimeout.isNegative() || informerFailureTimeout.isZero()) {
-      throw new UserError("--informer-failure-timeout must be positive");
+      throw UserError.input("--informer-failure-timeout must be positive");
     }
     if (maxSizeGiB < 1) {
-      throw new UserError("--max-size-gib must be positive, got " + maxSizeGiB);
+      throw UserError.input("--max-size-gib must be positive, got " + maxSizeGiB);
     }
     ProvisionerSettings.AttachMode mode;
     try {
       mode = ProvisionerSettings.AttachMode.valueOf(attachMode.toUpperCase());
     } catch (IllegalArgumentException e) {
-      throw new UserError("--attach-mode must be auto, attachments or legacy, got \"" + attachMode + "\"");
+      throw UserError.input("--attach-mode must be auto, attachments or legacy, got \"" + attachMode + "\"");
     }
     ProvisionerSettings.OrphanMode orphans;
     try {
       orphans = ProvisionerSettings.OrphanMode.valueOf(orphanMode.toUpperCase());
     } catch (IllegalArgumentException e) {
-      throw new UserError("--orphan-mode must be report or delete, got \"" + orphanMode + "\"");
+      throw UserError.input("--orphan-mode must be report or delete, got \"" + orphanMode + "\"");
     }
     if (orphanSweepInterval.isNegative() || orphanGracePeriod.isNegative()) {
-      throw new UserError("--orphan-sweep-interval and --orphan-grace-period must not be negative");
+      throw UserError.input("--orphan-sweep-interval and --orphan-grace-period must not be negative");
     }
-    ClusterIdentity.refusal(clusterId, orphans).ifPresent(why -> { throw new UserError(why); });
+    ClusterIdentity.refusal(clusterId, orphans).ifPresent(why -> { throw UserError.input(why); });
+    positive("--available-timeout", availableTimeout);
+    if (cloudConfigReloadInterval.isNegative()) {
+      throw UserError.input("--cloud-config-reload-interval must not be negative");
+    }
+    positive("--resync-period", resyncPeriod);
+    if (metricsAddress != null && !metricsAddress.isBlank()) {
+      try {
+        StatusServer.parseAddress(metricsAddress);
+      } catch (IllegalArgumentException e) {
+        throw UserError.input("--metrics-address \"" + metricsAddress + "\" is not an address such as :8080 or "
+            + "127.0.0.1:8080 (" + e.getMessage() + ")");
+      }
+    }
+    cloud.validateFlags();
     return new ProvisionerSettings(provisionerName, identity, namespace, ClusterIdentity.requested(clusterId),
         volumeNamePrefix, workers, connector.toConnector(), mode, availableTimeout, resyncPeriod,
         Duration.ofSeconds(1), Duration.ofMinutes(5), maxSizeGiB, orphanSweepInterval, orphanGracePeriod, orphans);
   }
 
+  static void positive(String flag, Duration d) {
+    if (d.isNegative() || d.isZero()) {
+      throw UserError.input(flag + " must be positive, got " + d.toMillis() + "ms");
+    }
+  }
+
   private Config kubeConfig() {
     if (kubeconfig != null) {
+      String text = CloudOptions.readable("--kubeconfig", kubeconfig);
       try {
-        return Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString());
-      } catch (IOException e) {
-        throw new UserError("--kubeconfig " + kubeconfig + ": " + e.getMessage());
+        return Config.fromKubeconfig(null, text, kubeconfig.toString());
+      } catch (RuntimeException e) {
+        throw UserError.input("--kubeconfig " + kubeconfig + " is not a usable kubeconfig ("
+            + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
       }
     }
     return Config.autoConfigure(null);
@@ -237,8 +267,15 @@ final class RunCommand implements Runnable {
     Fence fence = leaderElect ? leadership : Fence.OPEN;
     // Checked twice for Cinder: before each mutating gateway call, and again right before its request is sent.
     OkHttpConnector.setWriteGuard(what -> fence.check("Cinder " + what));
-    Config kubeConfig = kubeConfig(); // a bad --kubeconfig is reported before Cinder is contacted
-    CinderGateway cinder = FencedCinderGateway.wrap(MeteredCinderGateway.wrap(cloud.connect(), registry), fence);
+    // Every local input is checked before the first request to Cinder, Keystone or Kubernetes.
+    Config kubeConfig = kubeConfig();
+    io.github.standalonecinder.provisioner.config.CloudConfig cloudConfig = cloud.load();
+    // Rotated credentials: the files are read again every interval and a valid change replaces the gateway.
+    ReloadingCinderGateway reloading = ReloadingCinderGateway.start(
+        CloudOptions.connect(cloudConfig, cloud.options()), cloud::reload, cloud.options(), cloudConfig.sources(),
+        registry, cloudConfigReloadInterval);
+    CinderGateway cinder = FencedCinderGateway.wrap(MeteredCinderGateway.wrap(reloading.gateway(), registry),
+        fence);
     KubernetesClient kube = kubernetes(kubeConfig, fence);
     ProvisionerSettings settings = withClusterId(flags, kube);
     ProvisionController controller = new ProvisionController(kube, cinder, VolumeMapperRegistry.defaults(),

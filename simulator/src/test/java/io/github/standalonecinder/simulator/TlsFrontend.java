@@ -39,12 +39,20 @@ public final class TlsFrontend implements AutoCloseable {
 
   /** Makes a key pair and certificate in {@code dir} and starts forwarding to {@code sim}. */
   public static TlsFrontend start(CinderSimulator sim, Path dir) throws Exception {
+    return start(sim, dir, "ip:127.0.0.1,dns:localhost");
+  }
+
+  /**
+   * As {@link #start(CinderSimulator, Path)}, with a certificate for {@code subjectAltNames} (keytool's SAN syntax):
+   * {@code "dns:wrong.example"} makes a certificate whose name does not match the address clients use.
+   */
+  public static TlsFrontend start(CinderSimulator sim, Path dir, String subjectAltNames) throws Exception {
     Path keyStore = dir.resolve("tls-frontend.p12");
     Path ca = dir.resolve("tls-frontend-ca.pem");
     String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
     Files.deleteIfExists(keyStore);
     run(keytool, "-genkeypair", "-alias", "sim", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=localhost",
-        "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2", "-storetype", "PKCS12", "-keystore",
+        "-ext", "SAN=" + subjectAltNames, "-validity", "2", "-storetype", "PKCS12", "-keystore",
         keyStore.toString(), "-storepass", "changeit", "-keypass", "changeit");
     Files.deleteIfExists(ca);
     run(keytool, "-exportcert", "-rfc", "-alias", "sim", "-keystore", keyStore.toString(), "-storepass",
@@ -97,6 +105,16 @@ public final class TlsFrontend implements AutoCloseable {
   /** The Cinder endpoint (with the project) over HTTPS. */
   public String endpoint() {
     return "https://127.0.0.1:" + server.getAddress().getPort() + "/v3/" + sim.projectId();
+  }
+
+  /** The simulator's Keystone v3 over HTTPS. */
+  public String keystoneUrl() {
+    return "https://127.0.0.1:" + server.getAddress().getPort() + URI.create(sim.keystoneUrl()).getPath();
+  }
+
+  /** The server's root URL over HTTPS. */
+  public String rootUrl() {
+    return "https://127.0.0.1:" + server.getAddress().getPort();
   }
 
   /** The PEM certificate a client must trust ({@code ca-file}, {@code OS_CACERT}). */

@@ -69,7 +69,7 @@ record Lab(Map<String, String> env) {
           + "\ntenant-id = " + get("CINDER_PROJECT_ID") + "\n";
     }
     return "[Global]\nauth-url = " + get("OS_AUTH_URL") + "\nusername = " + get("OS_USERNAME")
-        + "\npassword = " + get("OS_PASSWORD") + "\ntenant-name = " + get("OS_PROJECT_NAME")
+        + "\npassword = " + quoted(get("OS_PASSWORD")) + "\ntenant-name = " + get("OS_PROJECT_NAME")
         + "\nuser-domain-name = " + env.getOrDefault("OS_USER_DOMAIN_NAME", "Default")
         + "\ntenant-domain-name = " + env.getOrDefault("OS_PROJECT_DOMAIN_NAME", "Default")
         + "\nregion = " + env.getOrDefault("OS_REGION_NAME", "RegionOne") + "\n";
@@ -79,7 +79,12 @@ record Lab(Map<String, String> env) {
   String applicationCredentialConf() {
     return "[Global]\nauth-url = " + get("OS_AUTH_URL") + "\napplication-credential-id = "
         + get("OS_APPLICATION_CREDENTIAL_ID") + "\napplication-credential-secret = "
-        + get("OS_APPLICATION_CREDENTIAL_SECRET") + "\nregion = " + env.getOrDefault("OS_REGION_NAME", "RegionOne")
-        + "\n";
+        + quoted(get("OS_APPLICATION_CREDENTIAL_SECRET")) + "\nregion = "
+        + env.getOrDefault("OS_REGION_NAME", "RegionOne") + "\n";
+  }
+
+  /** A gcfg quoted value: a secret may hold '#' or ';', which start a comment outside quotes. */
+  static String quoted(String v) {
+    return "\"" + v.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 }

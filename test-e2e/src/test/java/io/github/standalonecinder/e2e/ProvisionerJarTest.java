@@ -49,7 +49,8 @@ class ProvisionerJarTest {
       var result = ProvisionerProcess.run(dir, Map.of(), Duration.ofSeconds(60), "check", "--cloud-config",
           conf.toString());
       assertThat(result.exitCode()).as(result.output()).isZero();
-      assertThat(result.output()).contains("API version: v3, microversions 3.0 to 3.71, using 3.60")
+      assertThat(result.output()).contains("\nAuthentication: noauth (no Keystone): Cinder at ")
+          .contains("API version: v3, microversions 3.0 to 3.71, using 3.60")
           .contains("  iscsi  id=").contains("  nova").endsWith("OK\n");
     }
   }
@@ -64,6 +65,17 @@ class ProvisionerJarTest {
     assertThat(result.output().strip().lines().filter(l -> l.startsWith("standalone-cinder:")).toList())
         .singleElement().asString().contains("tls-insecure");
     assertThat(result.output()).doesNotContain("\tat ");
+  }
+
+  @Test
+  void anUnknownLogLevelIsOneLineAndExitCode2() throws Exception {
+    Path conf = dir.resolve("cloud.conf");
+    Files.writeString(conf, "[Global]\ncinder-endpoint = http://127.0.0.1:1/v3\n");
+    var result = ProvisionerProcess.run(dir, Map.of("LOG_LEVEL", "bogus"), Duration.ofSeconds(60), "check",
+        "--cloud-config", conf.toString());
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.output().strip().lines().toList()).containsExactly("standalone-cinder: LOG_LEVEL must be one "
+        + "of trace, debug, info, warn, error or off, got \"bogus\"; see 'standalone-cinder check --help'");
   }
 
   @Test

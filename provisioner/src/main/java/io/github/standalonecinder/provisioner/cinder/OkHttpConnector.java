@@ -124,6 +124,11 @@ public final class OkHttpConnector implements HttpExecutorService {
         : null;
   }
 
+  /** A client as this connector makes one for {@code config}, for tests of the TLS settings. */
+  public static OkHttpClient newClient(Config config) {
+    return build(config, new ConnectionPool());
+  }
+
   private static OkHttpClient build(Config config, ConnectionPool pool) {
     OkHttpClient.Builder b = new OkHttpClient.Builder().connectionPool(pool).addNetworkInterceptor(chain -> {
       Request r = chain.request();

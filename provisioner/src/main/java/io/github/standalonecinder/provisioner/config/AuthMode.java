@@ -10,6 +10,8 @@ public enum AuthMode {
   KEYSTONE_V3_TRUST,
   /** Keystone v3 application credential (id + secret, or name + user + secret). */
   KEYSTONE_V3_APPLICATION_CREDENTIAL,
+  /** Keystone v3 token (an existing token exchanged for one scoped to the project); works until it expires. */
+  KEYSTONE_V3_TOKEN,
   /** Keystone v2.0 password with a tenant. */
   KEYSTONE_V2_PASSWORD
 }

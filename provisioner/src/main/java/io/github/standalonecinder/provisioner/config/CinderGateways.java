@@ -45,9 +45,6 @@ public final class CinderGateways {
     org.openstack4j.core.transport.Config transport = org.openstack4j.core.transport.Config.newConfig()
         .withConnectionTimeout((int) options.connectTimeout().toMillis())
         .withReadTimeout((int) options.readTimeout().toMillis());
-    if (config.tlsInsecure()) {
-      transport = transport.withSSLVerificationDisabled();
-    }
     transport = tls.transport(transport);
     return new OpenStackCinderGateway(tokens, transport, version);
   }

@@ -18,16 +18,19 @@ import org.slf4j.LoggerFactory;
  * Where Cinder is and how to authenticate, from a cloud.conf {@code [Global]} section (the keys of
  * cloud-provider-openstack and of the Go standalone-cinder) and the standard {@code OS_*} environment.
  *
- * <p><b>Precedence:</b> key by key, a value in the file wins over the environment; a key absent from the file is
- * taken from the environment. (The Go original ignored the environment entirely once a file was given.) The
- * {@code tenant-*} and {@code project-*} spellings are the same key. Other sections of the file are ignored;
- * unknown keys in {@code [Global]} are warned about once each.
+ * <p><b>Precedence:</b> key by key, a value in the file wins over a clouds.yaml cloud ({@link CloudsYaml}, when
+ * {@code --os-cloud} or {@code OS_CLOUD} names one), which wins over the environment; a key absent from one is
+ * taken from the next. (The Go original ignored the environment entirely once a file was given.) The
+ * {@code tenant-*} and {@code project-*} spellings are the same key. The file is read as gcfg reads it
+ * ({@link CloudConfFile}); an unknown key in {@code [Global]}, {@code [BlockStorage]} or {@code [Metadata]} is an
+ * error that names the near misses; the other cloud-provider-openstack sections are skipped.
  *
- * <p><b>Mode:</b> {@code cinder-endpoint} set means noauth (no Keystone); otherwise {@code auth-url} names
- * Keystone, and the credentials present choose application credential, trust, v2.0 (an auth URL ending in
- * {@code /v2.0}) or v3 password.
+ * <p><b>Mode:</b> {@code auth-url} names Keystone, and the credentials present choose application credential,
+ * token, trust, v2.0 (an auth URL ending in {@code /v2.0}) or v3 password; {@code cinder-endpoint} then replaces the
+ * catalog's endpoint. Without {@code auth-url}, or with {@code auth-strategy = noauth}, {@code cinder-endpoint}
+ * means noauth (no Keystone).
  *
- * <p>{@link #toString()} masks the password and the application credential secret.
+ * <p>{@link #toString()} masks the password, the application credential secret and the token.
  */
 public final class CloudConfig {
   private static final Logger log = LoggerFactory.getLogger(CloudConfig.class);
@@ -36,13 +39,30 @@ public final class CloudConfig {
   static final Set<String> KEYS = Set.of("auth-url", "username", "user-id", "password", "project-id",
       "project-name", "domain-id", "domain-name", "user-domain-id", "user-domain-name", "project-domain-id",
       "project-domain-name", "trust-id", "application-credential-id", "application-credential-name",
-      "application-credential-secret", "region", "os-endpoint-type", "ca-file", "tls-insecure", "cinder-endpoint");
+      "application-credential-secret", "region", "os-endpoint-type", "ca-file", "tls-insecure", "cinder-endpoint",
+      "auth-strategy", "token");
   private static final Map<String, String> ALIASES = Map.of("tenant-id", "project-id", "tenant-name",
       "project-name", "tenant-domain-id", "project-domain-id", "tenant-domain-name", "project-domain-name");
-  private static final Set<String> SECRETS = Set.of("password", "application-credential-secret");
+  private static final Set<String> SECRETS = Set.of("password", "application-credential-secret", "token");
   /** Keys other providers accept that we read and deliberately ignore (said once, not as "unknown"). */
   private static final Set<String> IGNORED = Set.of("cert-file", "key-file", "use-clouds", "clouds-file", "cloud",
       "trustee-id", "trustee-password", "bs-version");
+  /** Keys of cloud-provider-openstack's {@code [BlockStorage]} (and older in-tree ones), accepted, not used. */
+  private static final Set<String> BLOCK_STORAGE = Set.of("node-volume-attach-limit", "rescan-on-resize",
+      "ignore-volume-az", "ignore-volume-microversion", "bs-version", "trust-device-path");
+  /** Keys of {@code [Metadata]}, accepted, not used. */
+  private static final Set<String> METADATA = Set.of("search-order", "request-timeout");
+  /** Keys that gcfg reads as booleans: written without {@code = value} they mean true. */
+  private static final Set<String> BOOLEAN_KEYS = Set.of("rescan-on-resize", "ignore-volume-az",
+      "ignore-volume-microversion", "trust-device-path");
+  /** Sections this program checks, by lower-case name, with the keys allowed in them. */
+  private static final Map<String, Set<String>> SECTIONS = Map.of(
+      "global", union(KEYS, ALIASES.keySet(), IGNORED),
+      "blockstorage", BLOCK_STORAGE,
+      "metadata", METADATA);
+  /** Sections of the OpenStack cloud controller manager, which shares the file: skipped without a word. */
+  private static final Set<String> OTHER_COMPONENTS = Set.of("loadbalancer", "loadbalancerclass", "networking",
+      "route");
   private static final Map<String, String> ENV = new LinkedHashMap<>();
 
   static {
@@ -70,15 +90,34 @@ public final class CloudConfig {
     ENV.put("OS_CACERT", "ca-file");
     ENV.put("OS_INSECURE", "tls-insecure");
     ENV.put("OS_CINDER_ENDPOINT", "cinder-endpoint");
+    ENV.put("OS_TOKEN", "token");
+  }
+
+  @SafeVarargs
+  private static Set<String> union(Set<String>... sets) {
+    Set<String> out = new java.util.HashSet<>();
+    for (Set<String> s : sets) {
+      out.addAll(s);
+    }
+    return Set.copyOf(out);
   }
 
   private final Map<String, String> values;
   private final Map<String, String> origins;
+  private final List<Path> sources;
+  private final List<String> namedClouds;
+  private final Map<String, String> blockStorage;
+  private final Map<String, String> metadata;
   private final AuthMode mode;
 
-  private CloudConfig(Map<String, String> values, Map<String, String> origins) throws ConfigException {
+  private CloudConfig(Map<String, String> values, Map<String, String> origins, Optional<CloudConfFile> file,
+      List<Path> sources) throws ConfigException {
+    this.sources = List.copyOf(sources);
     this.values = Map.copyOf(values);
     this.origins = Map.copyOf(origins);
+    this.namedClouds = file.map(f -> f.subsections("global")).orElse(List.of());
+    this.blockStorage = file.map(f -> section(f, "blockstorage")).map(Map::copyOf).orElse(Map.of());
+    this.metadata = file.map(f -> section(f, "metadata")).map(Map::copyOf).orElse(Map.of());
     this.mode = validate();
   }
 
@@ -86,6 +125,25 @@ public final class CloudConfig {
    * Reads {@code file} (when present) and {@code env}. Tests pass a map; the CLI passes {@code System.getenv()}.
    */
   public static CloudConfig load(Optional<Path> file, Map<String, String> env) throws ConfigException {
+    return load(file, env, "");
+  }
+
+  /**
+   * As {@link #load(Optional, Map)}, reading {@code [Global "cloud"]} instead of {@code [Global]} when
+   * {@code cloud} is not empty. Every section is checked either way.
+   */
+  public static CloudConfig load(Optional<Path> file, Map<String, String> env, String cloud)
+      throws ConfigException {
+    return load(file, env, cloud, null, CloudsYaml.standardDirs());
+  }
+
+  /**
+   * Everything: the {@code OS_*} environment, then the cloud {@code osCloud} of a clouds.yaml (null: the one
+   * {@code OS_CLOUD} names, if any) found in {@code cloudsYamlDirs} or through {@code OS_CLIENT_CONFIG_FILE}, then
+   * the cloud.conf {@code file}; key by key, each later source wins.
+   */
+  public static CloudConfig load(Optional<Path> file, Map<String, String> env, String cloud, String osCloud,
+      List<Path> cloudsYamlDirs) throws ConfigException {
     Map<String, String> values = new TreeMap<>();
     Map<String, String> origins = new TreeMap<>();
     for (var e : ENV.entrySet()) {
@@ -95,69 +153,95 @@ public final class CloudConfig {
         origins.put(e.getValue(), e.getKey());
       }
     }
+    List<Path> sources = new java.util.ArrayList<>();
+    String yamlCloud = osCloud != null && !osCloud.isBlank() ? osCloud.trim() : env.get("OS_CLOUD");
+    if (yamlCloud != null && !yamlCloud.isBlank()) {
+      values.putAll(CloudsYaml.load(yamlCloud.trim(), env, cloudsYamlDirs, origins));
+      sources.addAll(CloudsYaml.files(env, cloudsYamlDirs));
+    }
+    file.ifPresent(sources::add);
+    Optional<CloudConfFile> parsed = Optional.empty();
     if (file.isPresent()) {
-      for (var e : parseGlobal(file.get()).entrySet()) {
+      parsed = Optional.of(CloudConfFile.read(file.get()));
+      String section = new CloudConfFile.Section("Global", cloud).toString();
+      for (var e : global(parsed.get(), cloud).entrySet()) {
         values.put(e.getKey(), e.getValue());
-        origins.put(e.getKey(), "[Global] " + e.getKey());
+        origins.put(e.getKey(), section + " " + e.getKey());
       }
     }
-    return new CloudConfig(values, origins);
+    return new CloudConfig(values, origins, parsed, sources);
   }
 
-  /** The {@code [Global]} section's known keys, canonicalized; warns once per unknown key. */
+  /** Where clouds.yaml and secure.yaml are looked for: ., ~/.config/openstack, /etc/openstack. */
+  public static List<Path> standardCloudsYamlDirs() {
+    return CloudsYaml.standardDirs();
+  }
+
+  /** The unnamed {@code [Global]} section's keys, canonicalized. */
   static Map<String, String> parseGlobal(Path file) throws ConfigException {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file);
-    } catch (IOException e) {
-      throw new ConfigException("cloud config " + file + ": cannot read it (" + e.getClass().getSimpleName()
-          + ": " + e.getMessage() + ")");
+    return global(CloudConfFile.read(file), "");
+  }
+
+  /**
+   * The keys of {@code [Global]} ({@code cloud} empty) or {@code [Global "cloud"]}, canonicalized, after checking
+   * every section this program reads: an unknown key there is an error naming the near misses; sections of other
+   * cloud-provider-openstack components are skipped.
+   */
+  static Map<String, String> global(CloudConfFile file, String cloud) throws ConfigException {
+    for (CloudConfFile.Section s : file.sections()) {
+      Set<String> known = SECTIONS.get(s.name());
+      if (known == null) {
+        if (!OTHER_COMPONENTS.contains(s.name())) {
+          List<String> near = CloudConfFile.near(s.name(), SECTIONS.keySet());
+          log.warn("cloud config {}: section {} is not read by standalone-cinder and is ignored{}", file.source(),
+              s, near.isEmpty() ? "" : " (did you mean " + new CloudConfFile.Section(near.get(0), "") + "?)");
+        }
+        continue;
+      }
+      for (CloudConfFile.Entry e : file.entries(s)) {
+        if (!known.contains(e.key())) {
+          List<String> near = CloudConfFile.near(e.key(), known);
+          throw new ConfigException("cloud config " + file.source() + " line " + e.line() + ": unknown key "
+              + e.key() + " in " + s + (near.isEmpty() ? "" : "; did you mean " + String.join(" or ", near) + "?"));
+        }
+        if (e.value() == null && !BOOLEAN_KEYS.contains(e.key())) {
+          throw new ConfigException("cloud config " + file.source() + " line " + e.line() + ": " + e.key()
+              + " in " + s + " has no value: write " + e.key() + " = <value>");
+        }
+      }
+    }
+    CloudConfFile.Section wanted = new CloudConfFile.Section("global", cloud);
+    if (!file.sections().contains(wanted)) {
+      List<String> named = file.subsections("global");
+      throw new ConfigException("cloud config " + file.source() + ": no " + wanted + " section"
+          + (cloud.isEmpty() && !named.isEmpty() ? " (it has " + String.join(", ", named.stream()
+              .map(n -> "[Global \"" + n + "\"]").toList()) + "; choosing a named cloud is not supported yet)" : ""));
     }
     Map<String, String> out = new LinkedHashMap<>();
-    String section = null;
-    boolean sawGlobal = false;
-    for (int i = 0; i < lines.size(); i++) {
-      String line = lines.get(i).strip();
-      if (line.isEmpty() || line.startsWith("#") || line.startsWith(";")) {
-        continue;
-      }
-      if (line.startsWith("[")) {
-        if (!line.endsWith("]")) {
-          throw new ConfigException("cloud config " + file + " line " + (i + 1) + ": unterminated section header");
-        }
-        section = line.substring(1, line.length() - 1).strip();
-        sawGlobal |= section.equalsIgnoreCase("Global");
-        continue;
-      }
-      if (section == null || !section.equalsIgnoreCase("Global")) {
-        continue;
-      }
-      int eq = line.indexOf('=');
-      if (eq <= 0) {
-        throw new ConfigException("cloud config " + file + " line " + (i + 1) + ": expected key = value");
-      }
-      String key = line.substring(0, eq).strip().toLowerCase(Locale.ROOT);
-      String value = unquote(line.substring(eq + 1).strip());
-      key = ALIASES.getOrDefault(key, key);
+    for (CloudConfFile.Entry e : file.entries(wanted)) {
+      String key = ALIASES.getOrDefault(e.key(), e.key());
       if (IGNORED.contains(key)) {
-        log.warn("cloud config: [Global] {} is not supported by standalone-cinder and is ignored", key);
-      } else if (!KEYS.contains(key)) {
-        log.warn("cloud config: unknown key [Global] {} is ignored", key);
-      } else if (!value.isEmpty()) {
-        out.put(key, value);
+        log.warn("cloud config: {} {} is not supported by standalone-cinder and is ignored", wanted, key);
+      } else if (e.value().isEmpty()) {
+        out.remove(key);
+      } else {
+        out.put(key, e.value());
       }
-    }
-    if (!sawGlobal) {
-      throw new ConfigException("cloud config " + file + ": no [Global] section");
     }
     return out;
   }
 
-  private static String unquote(String v) {
-    if (v.length() >= 2 && (v.startsWith("\"") && v.endsWith("\"") || v.startsWith("'") && v.endsWith("'"))) {
-      return v.substring(1, v.length() - 1);
+  /**
+   * The keys of {@code [BlockStorage]} or {@code [Metadata]} as given (last value wins, a key without a value is
+   * "true"). They configure cloud-provider-openstack's node plugin; they are accepted so that its cloud.conf can be
+   * shared, and not used here.
+   */
+  static Map<String, String> section(CloudConfFile file, String name) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (CloudConfFile.Entry e : file.entries(new CloudConfFile.Section(name, ""))) {
+      out.put(e.key(), e.value() == null ? "true" : e.value());
     }
-    return v;
+    return out;
   }
 
   private AuthMode validate() throws ConfigException {
@@ -176,11 +260,23 @@ public final class CloudConfig {
         throw bad("os-endpoint-type", "must be public, internal or admin, got \"" + get("os-endpoint-type") + "\"");
       }
     }
+    String strategy = has("auth-strategy") ? get("auth-strategy").toLowerCase(Locale.ROOT) : null;
+    if (strategy != null && !strategy.equals("keystone") && !strategy.equals("noauth")) {
+      throw bad("auth-strategy", "must be keystone or noauth, got \"" + get("auth-strategy") + "\"");
+    }
     if (has("cinder-endpoint")) {
       requireUrl("cinder-endpoint");
+    }
+    if ("noauth".equals(strategy) || strategy == null && has("cinder-endpoint") && !has("auth-url")) {
+      if (!has("cinder-endpoint")) {
+        throw bad("auth-strategy", "is noauth, which needs cinder-endpoint: without Keystone there is no catalog");
+      }
       return AuthMode.NOAUTH;
     }
     if (!has("auth-url")) {
+      if ("keystone".equals(strategy)) {
+        throw bad("auth-url", "is missing: auth-strategy = keystone needs Keystone's URL");
+      }
       throw new ConfigException("cloud config: no Cinder to talk to: set auth-url (Keystone) or cinder-endpoint "
           + "(noauth), in [Global] or as OS_AUTH_URL / OS_CINDER_ENDPOINT");
     }
@@ -194,8 +290,21 @@ public final class CloudConfig {
       }
       return AuthMode.KEYSTONE_V3_APPLICATION_CREDENTIAL;
     }
+    if (has("token") && !has("password")) {
+      if (get("auth-url").replaceAll("/+$", "").endsWith("/v2.0")) {
+        throw bad("token", "needs Keystone v3: give an auth-url without /v2.0");
+      }
+      if (!has("project-id") && !has("project-name")) {
+        throw bad("token", "needs the project to scope to: set tenant-id (or tenant-name with its domain)");
+      }
+      if (has("project-name") && !has("project-id") && !projectDomainSet()) {
+        throw bad("tenant-domain-name", "is missing: a project given by name needs its domain");
+      }
+      return AuthMode.KEYSTONE_V3_TOKEN;
+    }
     if (!has("username") && !has("user-id")) {
-      throw bad("username", "is missing: set username (or user-id) and password, or an application credential");
+      throw bad("username", "is missing: set username (or user-id) and password, an application credential, "
+          + "or a token");
     }
     if (!has("password")) {
       throw bad("password", "is missing for user " + (has("username") ? get("username") : get("user-id")));
@@ -293,31 +402,84 @@ public final class CloudConfig {
     return Optional.ofNullable(get("ca-file")).map(Path::of);
   }
 
-  /** The user's domain: explicit user domain first, then the shared domain (cloud-provider-openstack's rule). */
+  /**
+   * The user's domain id, when the domain is given by id. The specific keys beat the shared ones, whatever the
+   * form: user-domain-id, then user-domain-name, then domain-id, then domain-name; exactly one of
+   * {@link #userDomainId()} and {@link #userDomainName()} is non-null when any is set.
+   */
   String userDomainId() {
-    return firstOf("user-domain-id", "domain-id");
+    return domain("user-domain-id", "user-domain-name", true);
   }
 
   String userDomainName() {
-    return has("user-domain-id") ? null : firstOf("user-domain-name", has("domain-id") ? null : "domain-name");
+    return domain("user-domain-id", "user-domain-name", false);
   }
 
+  /** As for the user: project-domain-id, project-domain-name, then domain-id, domain-name. */
   String projectDomainId() {
-    return firstOf("project-domain-id", "domain-id");
+    return domain("project-domain-id", "project-domain-name", true);
   }
 
   String projectDomainName() {
-    return has("project-domain-id") ? null
-        : firstOf("project-domain-name", has("domain-id") ? null : "domain-name");
+    return domain("project-domain-id", "project-domain-name", false);
   }
 
-  private String firstOf(String... keys) {
-    for (String k : keys) {
-      if (k != null && has(k)) {
-        return get(k);
+  private String domain(String specificId, String specificName, boolean wantId) {
+    for (String[] pair : new String[][] {{specificId, specificName}, {"domain-id", "domain-name"}}) {
+      if (has(pair[0])) {
+        return wantId ? get(pair[0]) : null;
+      }
+      if (has(pair[1])) {
+        return wantId ? null : get(pair[1]);
       }
     }
     return null;
+  }
+
+  /**
+   * The endpoint to use instead of Keystone's catalog, when Keystone is used and {@code cinder-endpoint} is set;
+   * otherwise null.
+   */
+  public String endpointOverride() {
+    return mode == AuthMode.NOAUTH ? null : get("cinder-endpoint");
+  }
+
+  /** One line saying how this configuration authenticates and where Cinder's endpoint comes from. */
+  public String describeAuth() {
+    if (mode == AuthMode.NOAUTH) {
+      return "noauth (no Keystone): Cinder at " + cinderEndpoint() + ", as user "
+          + (get("username") == null ? "admin" : get("username"));
+    }
+    String how = switch (mode) {
+      case KEYSTONE_V3_APPLICATION_CREDENTIAL -> "application credential";
+      case KEYSTONE_V3_TRUST -> "password with trust " + get("trust-id");
+      case KEYSTONE_V3_TOKEN -> "token";
+      case KEYSTONE_V2_PASSWORD -> "v2.0 password";
+      default -> "v3 password";
+    };
+    return "Keystone at " + authUrl() + " (" + how + "); Cinder endpoint "
+        + (endpointOverride() != null ? endpointOverride() + " from cinder-endpoint (catalog not used)"
+            : "from the catalog (" + endpointInterface() + (region() == null ? "" : ", region " + region()) + ")");
+  }
+
+  /** The files this configuration was read from (cloud.conf, clouds.yaml, secure.yaml), for watching them. */
+  public List<Path> sources() {
+    return sources;
+  }
+
+  /** The subsection names of {@code [Global "name"]} sections in the file, in file order. */
+  public List<String> namedClouds() {
+    return namedClouds;
+  }
+
+  /** {@code [BlockStorage]} as given; read and checked, used by cloud-provider-openstack's node plugin only. */
+  public Map<String, String> blockStorage() {
+    return blockStorage;
+  }
+
+  /** {@code [Metadata]} as given; read and checked, not used. */
+  public Map<String, String> metadata() {
+    return metadata;
   }
 
   @Override

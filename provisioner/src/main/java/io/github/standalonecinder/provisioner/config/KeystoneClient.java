@@ -24,6 +24,7 @@ import java.util.Locale;
  * its re-authentication cannot refresh tokens it did not make itself.
  */
 final class KeystoneClient {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(KeystoneClient.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Catalog types in order of preference: v3 first. */
   private static final List<String> TYPES = List.of("block-storage", "volumev3", "volumev2", "volume");
@@ -49,19 +50,27 @@ final class KeystoneClient {
           .header("Content-Type", "application/json").header("Accept", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new CinderException(Kind.UNREACHABLE, 0, "cannot reach Keystone at " + url + ": " + e, null, e);
+      log.warn("cannot reach Keystone at {}: {}", url, e.toString());
+      throw new CinderException(Kind.UNREACHABLE, 0, "cannot reach Keystone (" + e.getClass().getSimpleName()
+          + "); the provisioner's log names the URL", null, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CinderException(Kind.UNREACHABLE, 0, "interrupted while authenticating", null, e);
     }
+    // Exception messages reach Events on users' claims: they name no URL, no user and no server text. The log
+    // line has those, once per refused request.
     if (resp.statusCode() == 401 || resp.statusCode() == 403) {
-      throw new CinderException(Kind.UNAUTHORIZED, resp.statusCode(), "Keystone at " + base + " refused "
-          + who() + " (HTTP " + resp.statusCode() + "): " + keystoneMessage(resp.body()));
+      log.warn("Keystone at {} refused {} (HTTP {}): {}", base, who(), resp.statusCode(),
+          keystoneMessage(resp.body()));
+      throw new CinderException(Kind.UNAUTHORIZED, resp.statusCode(), "Keystone refused the credentials (HTTP "
+          + resp.statusCode() + "); the provisioner's log has the details");
     }
     if (resp.statusCode() / 100 != 2) {
+      log.warn("Keystone at {} answered HTTP {} to {}: {}", base, resp.statusCode(), who(),
+          keystoneMessage(resp.body()));
       throw new CinderException(resp.statusCode() >= 500 ? Kind.SERVER_ERROR : Kind.BAD_REQUEST,
-          resp.statusCode(), "Keystone at " + base + " answered HTTP " + resp.statusCode() + " to " + who() + ": "
-          + keystoneMessage(resp.body()));
+          resp.statusCode(), "Keystone answered HTTP " + resp.statusCode() + " to the token request; the "
+          + "provisioner's log has the details");
     }
     try {
       JsonNode root = JSON.readTree(resp.body());
@@ -83,6 +92,7 @@ final class KeystoneClient {
 
   private String who() {
     return switch (config.mode()) {
+      case KEYSTONE_V3_TOKEN -> "a token";
       case KEYSTONE_V3_APPLICATION_CREDENTIAL -> "application credential "
           + (config.get("application-credential-id") != null ? config.get("application-credential-id")
               : config.get("application-credential-name"));
@@ -105,10 +115,15 @@ final class KeystoneClient {
       ac.put("secret", config.get("application-credential-secret"));
       return auth;
     }
-    identity.putArray("methods").add("password");
-    ObjectNode user = userNode();
-    user.put("password", config.get("password"));
-    identity.putObject("password").set("user", user);
+    if (config.mode() == AuthMode.KEYSTONE_V3_TOKEN) {
+      identity.putArray("methods").add("token");
+      identity.putObject("token").put("id", config.get("token"));
+    } else {
+      identity.putArray("methods").add("password");
+      ObjectNode user = userNode();
+      user.put("password", config.get("password"));
+      identity.putObject("password").set("user", user);
+    }
     ObjectNode scope = ((ObjectNode) auth.get("auth")).putObject("scope");
     if (config.mode() == AuthMode.KEYSTONE_V3_TRUST) {
       scope.putObject("OS-TRUST:trust").put("id", config.get("trust-id"));
@@ -160,6 +175,9 @@ final class KeystoneClient {
 
   /** The block-storage endpoint for the configured region and interface, v3 types first. */
   private String endpointFrom(JsonNode catalog, boolean v2Catalog) {
+    if (config.endpointOverride() != null) {
+      return config.endpointOverride();
+    }
     String wantedInterface = config.endpointInterface();
     String region = config.region();
     List<String> seen = new ArrayList<>();

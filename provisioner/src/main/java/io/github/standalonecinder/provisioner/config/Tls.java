@@ -22,22 +22,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * TLS towards Keystone and Cinder. A {@code ca-file} is added to the JDK's trusted CAs in a context of our own, used
- * by the Keystone client and handed to OpenStack4j through our connector (the JVM-wide default stays untouched, so
- * the Kubernetes client is not affected). Verification stays on unless {@code tls-insecure} says otherwise.
+ * TLS towards Keystone and Cinder, the same on both HTTP stacks: the JDK client (Keystone, Cinder's version
+ * document) and OkHttp (Cinder's API, through OpenStack4j and our connector). A {@code ca-file} (a PEM bundle, or a
+ * directory of them) is added to the JDK's trusted CAs in a context of our own (the JVM-wide default stays
+ * untouched, so the Kubernetes client is not affected). Verification, host name included, stays on unless
+ * {@code tls-insecure} says otherwise; then neither stack checks the certificate nor the name.
  */
 final class Tls {
   private static final Logger log = LoggerFactory.getLogger(Tls.class);
   private final SSLContext context;
   private final boolean custom;
+  private final boolean insecure;
 
-  private Tls(SSLContext context, boolean custom) {
+  private Tls(SSLContext context, boolean custom, boolean insecure) {
     this.context = context;
     this.custom = custom;
+    this.insecure = insecure;
   }
 
   /** OpenStack4j's transport: our connector takes the CA's context; insecure is a transport flag of its own. */
   org.openstack4j.core.transport.Config transport(org.openstack4j.core.transport.Config base) {
+    if (insecure) {
+      return base.withSSLVerificationDisabled();
+    }
     return custom ? base.withSSLContext(context) : base;
   }
 
@@ -47,7 +54,7 @@ final class Tls {
         log.warn("tls-insecure is set: the certificates of Keystone and Cinder are NOT verified");
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, new TrustManager[] {new TrustAll()}, new SecureRandom());
-        return new Tls(ctx, false);
+        return new Tls(ctx, false, true);
       }
       if (config.caFile().isPresent()) {
         KeyStore store = trustStoreWith(config.caFile().get());
@@ -62,16 +69,19 @@ final class Tls {
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, new TrustManager[] {tm}, new SecureRandom());
         OkHttpConnector.registerTrustManager(ctx, tm);
-        return new Tls(ctx, true);
+        return new Tls(ctx, true, false);
       }
-      return new Tls(SSLContext.getDefault(), false);
+      return new Tls(SSLContext.getDefault(), false, false);
     } catch (GeneralSecurityException | IOException e) {
       throw new ConfigException("cloud config: ca-file " + config.caFile().map(Path::toString).orElse("")
           + " cannot be used: " + e.getMessage());
     }
   }
 
-  /** The JDK's trusted CAs plus every certificate in {@code caFile} (PEM). */
+  /**
+   * The JDK's trusted CAs plus every certificate in {@code caFile}: a PEM bundle, or a directory whose files are
+   * (as {@code /etc/ssl/certs}); files in it that hold no certificate are skipped.
+   */
   private static KeyStore trustStoreWith(Path caFile) throws GeneralSecurityException, IOException {
     KeyStore store = KeyStore.getInstance("PKCS12");
     store.load(null, null);
@@ -85,12 +95,27 @@ final class Tls {
         }
       }
     }
-    Collection<? extends Certificate> certs;
-    try (InputStream in = Files.newInputStream(caFile)) {
-      certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
-    }
-    if (certs.isEmpty()) {
-      throw new GeneralSecurityException("it holds no PEM certificate");
+    java.util.List<Certificate> certs = new java.util.ArrayList<>();
+    if (Files.isDirectory(caFile)) {
+      java.util.List<Path> files;
+      try (var listing = Files.list(caFile)) {
+        files = listing.filter(Files::isRegularFile).sorted().toList();
+      }
+      for (Path f : files) {
+        try {
+          certs.addAll(certificates(f));
+        } catch (GeneralSecurityException | IOException e) {
+          log.debug("ca-file directory {}: {} holds no certificate ({})", caFile, f.getFileName(), e.toString());
+        }
+      }
+      if (certs.isEmpty()) {
+        throw new GeneralSecurityException("the directory holds no file with a PEM certificate");
+      }
+    } else {
+      certs.addAll(certificates(caFile));
+      if (certs.isEmpty()) {
+        throw new GeneralSecurityException("it holds no PEM certificate");
+      }
     }
     int n = 0;
     for (Certificate c : certs) {
@@ -99,17 +124,40 @@ final class Tls {
     return store;
   }
 
+  private static Collection<? extends Certificate> certificates(Path file)
+      throws GeneralSecurityException, IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return CertificateFactory.getInstance("X.509").generateCertificates(in);
+    }
+  }
+
   HttpClient httpClient(Duration connectTimeout) {
     return HttpClient.newBuilder().sslContext(context).connectTimeout(connectTimeout)
         .followRedirects(HttpClient.Redirect.NORMAL).build();
   }
 
-  private static final class TrustAll implements X509TrustManager {
+  /**
+   * Accepts every certificate and every name. It must be an {@link javax.net.ssl.X509ExtendedTrustManager}: the JDK
+   * wraps a plain {@link X509TrustManager} in one that still checks the host name.
+   */
+  private static final class TrustAll extends javax.net.ssl.X509ExtendedTrustManager {
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) {}
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket) {}
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine) {}
 
     @Override
     public X509Certificate[] getAcceptedIssuers() {

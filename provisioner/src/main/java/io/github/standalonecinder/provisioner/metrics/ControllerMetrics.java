@@ -9,8 +9,16 @@ import java.time.Duration;
  * The provisioner library's metric names, so existing dashboards keep working:
  * {@code controller_persistentvolumeclaim_provision_{total,failed_total,duration_seconds}} and
  * {@code controller_persistentvolume_delete_{total,failed_total,duration_seconds}}, labelled by class.
+ *
+ * <p>Durations are histograms, as the library's are, so {@code histogram_quantile} works on their {@code _bucket}
+ * series: the library's buckets (Prometheus' default, 5 ms to 10 s) and, since a Cinder volume can take minutes,
+ * 30 s, 1 min, 2 min and 5 min.
  */
 public final class ControllerMetrics {
+  /** Prometheus' default buckets (the library's), then longer ones for slow backends. */
+  static final Duration[] DURATION_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+      120, 300);
+
   private final MeterRegistry registry;
   private final Counter eventsDropped;
 
@@ -49,11 +57,20 @@ public final class ControllerMetrics {
   private void succeeded(String name, String description, String storageClass, Duration took) {
     Counter.builder(name).tag("class", storageClass).description(description).register(registry).increment();
     Timer.builder(name + "_duration").tag("class", storageClass).description(description + ": time taken")
-        .register(registry).record(took);
+        .serviceLevelObjectives(DURATION_BUCKETS).register(registry).record(took);
   }
 
   private void failed(String name, String description, String storageClass) {
     Counter.builder(name + "_failed").tag("class", storageClass).description(description).register(registry)
         .increment();
+  }
+
+  /** Durations of {@code values} seconds. */
+  public static Duration[] seconds(double... values) {
+    Duration[] out = new Duration[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = Duration.ofNanos(Math.round(values[i] * 1e9));
+    }
+    return out;
   }
 }

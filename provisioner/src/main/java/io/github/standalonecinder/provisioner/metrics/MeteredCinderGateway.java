@@ -11,9 +11,13 @@ import java.lang.reflect.Proxy;
 /**
  * Wraps a {@link CinderGateway} so every call is timed as
  * {@code openstack_api_request_duration_seconds{request=<method>, outcome=success|<error kind>}}.
- * A proxy keeps the wrapper in step with the interface as it grows.
+ * A proxy keeps the wrapper in step with the interface as it grows. A histogram, as cloud-provider-openstack's
+ * metric of that name: Prometheus' default buckets (5 ms to 10 s), then 30 s and 1 min (the default read timeout).
  */
 public final class MeteredCinderGateway {
+  static final java.time.Duration[] REQUEST_BUCKETS = ControllerMetrics.seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+      0.5, 1, 2.5, 5, 10, 30, 60);
+
   private MeteredCinderGateway() {}
 
   public static CinderGateway wrap(CinderGateway delegate, MeterRegistry registry) {
@@ -33,6 +37,7 @@ public final class MeteredCinderGateway {
         Timer.builder("openstack_api_request_duration")
             .description("Cinder API calls made by the provisioner")
             .tag("request", method.getName()).tag("outcome", outcome)
+            .serviceLevelObjectives(REQUEST_BUCKETS)
             .register(registry).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
       }
     };

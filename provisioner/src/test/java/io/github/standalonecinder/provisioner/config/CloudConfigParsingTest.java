@@ -56,7 +56,7 @@ class CloudConfigParsingTest {
         """), Map.of());
     assertThat(c.mode()).isEqualTo(AuthMode.KEYSTONE_V3_PASSWORD);
     assertThat(c.authUrl()).isEqualTo("https://keystone:5000/v3");
-    assertThat(c.get("password")).isEqualTo("s3cret");
+    assertThat(c.get("password")).as("gcfg quotes are double quotes only").isEqualTo("'s3cret'");
     assertThat(c.region()).isEqualTo("RegionTwo");
     assertThat(c.endpointInterface()).isEqualTo("internal");
   }
@@ -88,21 +88,44 @@ class CloudConfigParsingTest {
   }
 
   @Test
-  void unknownKeysAreWarnedOnceEachAndSecretsAreMasked() throws Exception {
+  void unsupportedKeysAndForeignSectionsAreWarnedAndSecretsAreMasked() throws Exception {
     Logger logger = (Logger) LoggerFactory.getLogger(CloudConfig.class);
     ListAppender<ILoggingEvent> appender = new ListAppender<>();
     appender.start();
     logger.addAppender(appender);
     try {
       CloudConfig c = CloudConfig.load(file("[Global]\nauth-url = http://ks/v3\nusername = u\npassword = hunter2\n"
-          + "user-domain-name = D\ntenant-id = p\ncolour = blue\napplication-credential-secret = topsecret\n"
-          + "application-credential-id = ac\n"), Map.of());
-      assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage)
-          .containsExactly("cloud config: unknown key [Global] colour is ignored");
+          + "user-domain-name = D\ntenant-id = p\ncert-file = /c.pem\napplication-credential-secret = topsecret\n"
+          + "application-credential-id = ac\n[LoadBalancer]\nuse-octavia = true\n[Globals]\nx = y\n"), Map.of());
+      assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
+          "cloud config " + dir.resolve("cloud.conf") + ": section [globals] is not read by standalone-cinder and is "
+              + "ignored (did you mean [Global]?)",
+          "cloud config: [Global] cert-file is not supported by standalone-cinder and is ignored");
       assertThat(c.toString()).doesNotContain("hunter2").doesNotContain("topsecret").contains("******");
     } finally {
       logger.detachAppender(appender);
     }
+  }
+
+  @Test
+  void windowsLineEndsAndByteOrderMark() throws Exception {
+    CloudConfig c = CloudConfig.load(file("\uFEFF[Global]\r\ncinder-endpoint = http://c:8776/v3 \r\n"
+        + "username = \"a b\"\r\n"), Map.of());
+    assertThat(c.cinderEndpoint()).isEqualTo("http://c:8776/v3");
+    assertThat(c.get("username")).isEqualTo("a b");
+  }
+
+  @Test
+  void cinderEndpointWithAuthUrlIsKeystoneAndDomainsPreferTheSpecificKeys() throws Exception {
+    CloudConfig c = CloudConfig.load(Optional.empty(), Map.of("OS_AUTH_URL", "http://ks/v3", "OS_USERNAME", "u",
+        "OS_PASSWORD", "p", "OS_PROJECT_NAME", "pr", "OS_DOMAIN_ID", "generic-id", "OS_USER_DOMAIN_NAME", "Users",
+        "OS_CINDER_ENDPOINT", "http://cinder:8776/v3"));
+    assertThat(c.mode()).isEqualTo(AuthMode.KEYSTONE_V3_PASSWORD);
+    assertThat(c.endpointOverride()).isEqualTo("http://cinder:8776/v3");
+    assertThat(c.userDomainName()).isEqualTo("Users");
+    assertThat(c.userDomainId()).isNull();
+    assertThat(c.projectDomainId()).as("no project-domain-*: the shared key").isEqualTo("generic-id");
+    assertThat(c.projectDomainName()).isNull();
   }
 
   static Stream<Arguments> badConfigs() {
@@ -122,7 +145,27 @@ class CloudConfigParsingTest {
             "application-credential-secret is missing"),
         Arguments.of("[Global]\nauth-url = http://ks/v2.0\nusername = u\npassword = p\n", "tenant-name is missing"),
         Arguments.of("[LoadBalancer]\nx = y\n", "no [Global] section"),
-        Arguments.of("[Global]\nnot a key value\n", "expected key = value"));
+        Arguments.of("[Global \"a\"]\ncinder-endpoint = http://c/v3\n",
+            "no [Global] section (it has [Global \"a\"]; choosing a named cloud is not supported yet)"),
+        Arguments.of("[Global]\nnot a key value\n", "line 2: expected '=' after not"),
+        Arguments.of("[Global]\nauth_url = http://ks/v3\n", "line 2: unknown key auth_url in [Global]; "
+            + "did you mean auth-url?"),
+        Arguments.of("[Global]\ncinder-endpoint = http://c/v3\nregoin = x\n", "did you mean region?"),
+        Arguments.of("[BlockStorage]\nnode-volume-attach-limt = 3\n", "did you mean node-volume-attach-limit?"),
+        Arguments.of("[Global]\ncolour = blue\n", "line 2: unknown key colour in [Global]"),
+        Arguments.of("cinder-endpoint = http://c/v3\n", "line 1: key cinder-endpoint comes before any section"),
+        Arguments.of("[Global\n", "line 1: unterminated section header"),
+        Arguments.of("[Global]\npassword = \"abc\n", "line 2: unterminated quoted value"),
+        Arguments.of("[Global]\npassword = \"a\\qb\"\n", "line 2: unknown escape sequence \\q"),
+        Arguments.of("[Global]\npassword = a\\b\n", "line 2: a backslash outside quotes must end the line"),
+        Arguments.of("[Global]\npassword\n", "line 2: password in [Global] has no value"),
+        Arguments.of("[Global]\n= x\n", "line 2: unexpected character '='"),
+        Arguments.of("[Global]\nauth-strategy = maybe\ncinder-endpoint = http://c/v3\n",
+            "auth-strategy must be keystone or noauth"),
+        Arguments.of("[Global]\nauth-strategy = noauth\nauth-url = http://ks/v3\n",
+            "auth-strategy is noauth, which needs cinder-endpoint"),
+        Arguments.of("[Global]\nauth-strategy = keystone\ncinder-endpoint = http://c/v3\n",
+            "auth-url is missing: auth-strategy = keystone needs Keystone's URL"));
   }
 
   @ParameterizedTest

@@ -75,13 +75,60 @@ class KeystoneGatewayTest {
   }
 
   @Test
-  void wrongPasswordIsUnauthorizedAndNamesTheUserOnly() {
+  void cinderEndpointWithAuthUrlAuthenticatesWithKeystoneAndSkipsTheCatalog() throws Exception {
+    Map<String, String> env = Map.of("OS_AUTH_URL", sim.keystoneUrl(), "OS_USERNAME", "alice",
+        "OS_PASSWORD", PASSWORD, "OS_USER_DOMAIN_NAME", "Default", "OS_PROJECT_ID", "p-id",
+        "OS_REGION_NAME", "no-such-region-in-the-catalog", "OS_CINDER_ENDPOINT", sim.endpoint());
+    CloudConfig config = CloudConfig.load(Optional.empty(), env);
+    assertThat(config.mode()).isEqualTo(AuthMode.KEYSTONE_V3_PASSWORD);
+    assertThat(config.describeAuth()).isEqualTo("Keystone at " + sim.keystoneUrl() + " (v3 password); Cinder "
+        + "endpoint " + sim.endpoint() + " from cinder-endpoint (catalog not used)");
+    works(CinderGateways.connect(config, GatewayOptions.defaults()));
+    assertThatThrownBy(() -> works(connect(Map.of("OS_CINDER_ENDPOINT", sim.endpoint()))))
+        .as("the same endpoint without auth-url is noauth, which this Keystone-protected Cinder refuses")
+        .isInstanceOf(CinderException.class);
+  }
+
+  @Test
+  void aRefusalsMessageNamesNoEndpointUserOrServerTextWhichGoToTheLogOnce() {
+    int before = logs.list.size();
     assertThatThrownBy(() -> connect(Map.of("OS_AUTH_URL", sim.keystoneUrl(), "OS_USERNAME", "alice",
         "OS_PASSWORD", "wrong-" + PASSWORD, "OS_USER_DOMAIN_NAME", "Default", "OS_PROJECT_ID", "p-id")))
         .isInstanceOfSatisfying(CinderException.class, e -> {
           assertThat(e.kind()).isEqualTo(CinderException.Kind.UNAUTHORIZED);
-          assertThat(e.getMessage()).contains("user alice").doesNotContain(PASSWORD);
+          // This message is what a ProvisioningFailed Event on a user's claim carries.
+          assertThat(e.getMessage()).isEqualTo("Keystone refused the credentials (HTTP 401); the provisioner's "
+              + "log has the details");
         });
+    List<String> lines = logs.list.subList(before, logs.list.size()).stream()
+        .map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("refused")).toList();
+    assertThat(lines).singleElement().asString().contains("Keystone at " + sim.keystoneUrl().replaceAll("/+$", ""))
+        .contains("user alice").doesNotContain(PASSWORD);
+  }
+
+  @Test
+  void anUnreachableKeystoneIsNamedWithoutItsUrl() {
+    assertThatThrownBy(() -> connect(Map.of("OS_AUTH_URL", "http://127.0.0.1:1/v3", "OS_USER_ID", "u",
+        "OS_PASSWORD", "p", "OS_PROJECT_ID", "p-id")))
+        .isInstanceOfSatisfying(CinderException.class, e -> assertThat(e.getMessage())
+            .startsWith("cannot reach Keystone (").doesNotContain("127.0.0.1"));
+  }
+
+  @Test
+  void anExistingTokenIsExchangedForAProjectScopedOne() throws Exception {
+    String body = "{\"auth\": {\"identity\": {\"methods\": [\"password\"], \"password\": {\"user\": {\"name\": "
+        + "\"alice\", \"domain\": {\"name\": \"Default\"}, \"password\": \"" + PASSWORD + "\"}}}}}";
+    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(sim.keystoneUrl().replaceAll("/+$", "")
+            + "/auth/tokens")).header("Content-Type", "application/json")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    String token = r.headers().firstValue("X-Subject-Token").orElseThrow(() -> new AssertionError(r.body()));
+    CloudConfig config = CloudConfig.load(Optional.empty(), Map.of("OS_AUTH_URL", sim.keystoneUrl(),
+        "OS_TOKEN", token, "OS_PROJECT_ID", "p-id"));
+    assertThat(config.mode()).isEqualTo(AuthMode.KEYSTONE_V3_TOKEN);
+    assertThat(config.toString()).doesNotContain(token);
+    works(CinderGateways.connect(config, GatewayOptions.defaults()));
   }
 
   @Test

@@ -1,0 +1,176 @@
+package io.github.standalonecinder.provisioner.config;
+
+import io.github.standalonecinder.provisioner.cinder.CinderException;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Credential rotation without a restart. The configuration files (cloud.conf, clouds.yaml, secure.yaml) are read
+ * again every interval; when their content changed, the new configuration is loaded, checked and connected (it
+ * authenticates), and only then replaces the gateway: calls started afterwards use the new one, calls already
+ * running finish on the old one. Reading the content, not watching events, also follows the symlink swap by which
+ * Kubernetes updates a mounted Secret ({@code ..data}).
+ *
+ * <p>A new configuration that is invalid, or that cannot authenticate or reach Cinder, is refused with one log line
+ * per content and {@code standalone_cinder_config_reloads_total{result="refused"}}; the old gateway stays. One that
+ * could not connect is tried again at the next interval.
+ */
+public final class ReloadingCinderGateway implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ReloadingCinderGateway.class);
+
+  /** Loads and checks the configuration from the same sources as at start. */
+  @FunctionalInterface
+  public interface Loader {
+    CloudConfig load() throws ConfigException;
+  }
+
+  private final AtomicReference<CinderGateway> current;
+  private final Loader loader;
+  private final GatewayOptions options;
+  private final List<Path> files;
+  private final Counter applied;
+  private final Counter refused;
+  private final ScheduledExecutorService timer;
+  private String fingerprint;
+  private String reported;
+
+  private ReloadingCinderGateway(CinderGateway initial, Loader loader, GatewayOptions options, List<Path> files,
+      MeterRegistry registry, Duration interval) {
+    this.current = new AtomicReference<>(initial);
+    this.loader = loader;
+    this.options = options;
+    this.files = List.copyOf(files);
+    this.applied = Counter.builder("standalone_cinder_config_reloads").tag("result", "applied")
+        .description("Changed cloud configurations: applied, or refused (the old one stays)").register(registry);
+    this.refused = Counter.builder("standalone_cinder_config_reloads").tag("result", "refused")
+        .description("Changed cloud configurations: applied, or refused (the old one stays)").register(registry);
+    this.fingerprint = fingerprint(this.files);
+    if (interval == null || interval.isZero() || this.files.isEmpty()) {
+      this.timer = null;
+    } else {
+      this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "cloud-config-reload");
+        t.setDaemon(true);
+        return t;
+      });
+      timer.scheduleWithFixedDelay(this::checkQuietly, interval.toMillis(), interval.toMillis(),
+          TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Starts watching {@code files} (those {@code initial}'s configuration came from) every {@code interval}; a zero
+   * interval or no file: never reloads.
+   */
+  public static ReloadingCinderGateway start(CinderGateway initial, Loader loader, GatewayOptions options,
+      List<Path> files, MeterRegistry registry, Duration interval) {
+    return new ReloadingCinderGateway(initial, loader, options, files, registry, interval);
+  }
+
+  /** The gateway to use: each call goes to the configuration current when it starts. */
+  public CinderGateway gateway() {
+    return (CinderGateway) Proxy.newProxyInstance(CinderGateway.class.getClassLoader(),
+        new Class<?>[] {CinderGateway.class}, (proxy, method, args) -> {
+          if (method.getDeclaringClass() == Object.class) {
+            return method.invoke(current.get(), args);
+          }
+          try {
+            return method.invoke(current.get(), args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
+
+  private void checkQuietly() {
+    try {
+      check();
+    } catch (RuntimeException e) {
+      log.error("cloud config reload failed unexpectedly; the configuration in use stays: {}", e.toString());
+    }
+  }
+
+  /** Looks at the files once; true when a new configuration was applied. */
+  synchronized boolean check() {
+    String now = fingerprint(files);
+    if (now.equals(fingerprint)) {
+      return false;
+    }
+    CloudConfig config;
+    try {
+      config = loader.load();
+    } catch (ConfigException e) {
+      fingerprint = now; // the same content is not worth another try
+      refuse(now, e.getMessage());
+      return false;
+    }
+    CinderGateway next;
+    try {
+      next = CinderGateways.connect(config, options);
+    } catch (ConfigException | CinderException e) {
+      refuse(now, e.getMessage()); // fingerprint kept: Keystone or Cinder may answer next time
+      return false;
+    }
+    current.set(next);
+    fingerprint = now;
+    reported = null;
+    applied.increment();
+    log.info("cloud config changed: now using it ({})", config.describeAuth());
+    return true;
+  }
+
+  private void refuse(String content, String why) {
+    if (content.equals(reported)) {
+      return;
+    }
+    reported = content;
+    refused.increment();
+    log.error("cloud config changed, but the new one is refused and the one in use stays: {}", why);
+  }
+
+  /** A digest of the files' content (following symlinks); a missing file counts as content of its own. */
+  static String fingerprint(List<Path> files) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      for (Path f : files) {
+        digest.update(f.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        try {
+          digest.update((byte) 1);
+          digest.update(Files.readAllBytes(f));
+        } catch (NoSuchFileException e) {
+          digest.update((byte) 0);
+        } catch (IOException e) {
+          digest.update((byte) 2);
+        }
+      }
+      return HexFormat.of().formatHex(digest.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (timer != null) {
+      timer.shutdownNow();
+    }
+  }
+}
