@@ -175,7 +175,7 @@ final class ClaimProvisioner {
         : CompletableFuture.supplyAsync(() -> recordIntent(claim, plan.pvName()), intentWriter);
     List<CinderVolume> found;
     try {
-      found = findOurs(plan.volumeName());
+      found = findOurs(plan.volumeName(), claim);
     } catch (CinderException e) {
       awaitQuietly(intent); // the retry starts after this attempt's write, not beside it
       throw cinderFailure("look up Cinder volume " + plan.volumeName(), e);
@@ -304,7 +304,7 @@ final class ClaimProvisioner {
     if (named != null) {
       String volumeName = settings.volumeNamePrefix() + claim.getMetadata().getUid();
       try {
-        duplicates.deleteAllBut(named, ids(findOurs(volumeName)), pv.getMetadata().getName());
+        duplicates.deleteAllBut(named, ids(findOurs(volumeName, claim)), pv.getMetadata().getName());
       } catch (CinderException e) {
         throw cinderFailure("look up the volumes of " + pv.getMetadata().getName(), e);
       }
@@ -487,7 +487,7 @@ final class ClaimProvisioner {
   void cleanUpAbandoned(PersistentVolumeClaim claim, String pvName) throws ProvisioningException {
     String volumeName = settings.volumeNamePrefix() + claim.getMetadata().getUid();
     try {
-      for (CinderVolume v : findOurs(volumeName)) {
+      for (CinderVolume v : findOurs(volumeName, claim)) {
         Optional<CinderVolume> after = exporter.unexport(v.id());
         if (after.isEmpty() || after.get().hasStatus("deleting")) {
           continue;
@@ -540,6 +540,24 @@ final class ClaimProvisioner {
     }
     return cinder.findVolumes(volumeName, Map.of()).stream()
         .filter(v -> settings.clusterIds().contains(v.metadata().get(Annotations.META_CLUSTER))).toList();
+  }
+
+  /**
+   * The claim's volumes by name and, for a claim an earlier attempt worked on (it holds our intent), also by the
+   * claim UID in their metadata: a volume made before {@code --volume-name-prefix} changed has another name. A new
+   * claim costs no second look-up.
+   */
+  private List<CinderVolume> findOurs(String volumeName, PersistentVolumeClaim claim) {
+    List<CinderVolume> byName = findOurs(volumeName);
+    if (!holdsIntent(claim)) {
+      return byName;
+    }
+    Map<String, CinderVolume> all = new java.util.LinkedHashMap<>();
+    byName.forEach(v -> all.put(v.id(), v));
+    cinder.listVolumes(Map.of(Annotations.META_CLAIM_UID, claim.getMetadata().getUid())).stream()
+        .filter(v -> settings.clusterIds().contains(v.metadata().get(Annotations.META_CLUSTER)))
+        .forEach(v -> all.putIfAbsent(v.id(), v));
+    return List.copyOf(all.values());
   }
 
   private void quietlyUnexport(String volumeId) {

@@ -523,6 +523,30 @@ class ProvisionControllerTest {
   }
 
   @Test
+  void aVolumeMadeUnderAnotherPrefixIsFoundByItsClaimUid() throws Exception {
+    start(SimulatedBackend.ISCSI);
+    h.storageClass("prefix-" + ns, Map.of(), "Delete", "Immediate");
+    h.stopController();
+    // An attempt under --volume-name-prefix old- made the volume and recorded its intent, then the prefix changed.
+    PersistentVolumeClaim claim = h.claim(ns, "moved", "prefix-" + ns, "1Gi", b -> b.editMetadata()
+        .addToFinalizers(Annotations.CLAIM_FINALIZER).endMetadata());
+    String uid = claim.getMetadata().getUid();
+    client.persistentVolumeClaims().inNamespace(ns).withName("moved").edit(c -> {
+      c.getMetadata().setAnnotations(new java.util.HashMap<>(Map.of(Annotations.CLAIM_PROVISIONING, "pvc-" + uid)));
+      return c;
+    });
+    String old = h.cinder.createVolume(new io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest(
+        "old-" + uid, 1, null, null, null, Map.of(Annotations.META_CLUSTER, h.settings.clusterId(),
+            Annotations.META_CLAIM_UID, uid), null, null)).id();
+    await().atMost(Duration.ofSeconds(10)).until(() -> "available".equals(sim.volume(old).status()));
+    long creates = sim.requestCount("POST /volumes");
+    h.startController(h.cinder);
+    h.awaitBound(claim);
+    assertThat(h.pvOf(claim).getMetadata().getAnnotations()).containsEntry(Annotations.CINDER_VOLUME_ID, old);
+    assertThat(sim.requestCount("POST /volumes")).as("no second volume").isEqualTo(creates);
+  }
+
+  @Test
   void aClaimClonesAnotherOfItsNamespaceAndNeverOneOfAnother() throws Exception {
     start(SimulatedBackend.ISCSI);
     h.storageClass("clone-" + ns, Map.of(), "Delete", "Immediate");
