@@ -178,7 +178,7 @@ final class ClaimProvisioner {
       found = findOurs(plan.volumeName(), claim);
     } catch (CinderException e) {
       awaitQuietly(intent); // the retry starts after this attempt's write, not beside it
-      throw cinderFailure("look up Cinder volume " + plan.volumeName(), e);
+      throw CinderFailures.of("look up Cinder volume " + plan.volumeName(), e);
     }
     Optional<PersistentVolumeClaim> held = await(intent);
     if (held.isEmpty()) {
@@ -208,7 +208,7 @@ final class ClaimProvisioner {
     try {
       export = exporter.export(volume.id());
     } catch (CinderException e) {
-      throw cinderFailure("export Cinder volume " + volume.id(), e);
+      throw CinderFailures.of("export Cinder volume " + volume.id(), e);
     }
     MappedVolume mapped;
     try {
@@ -306,7 +306,7 @@ final class ClaimProvisioner {
       try {
         duplicates.deleteAllBut(named, ids(findOurs(volumeName, claim)), pv.getMetadata().getName());
       } catch (CinderException e) {
-        throw cinderFailure("look up the volumes of " + pv.getMetadata().getName(), e);
+        throw CinderFailures.of("look up the volumes of " + pv.getMetadata().getName(), e);
       }
     }
     clearIntent(claim);
@@ -378,7 +378,7 @@ final class ClaimProvisioner {
               current = after.get();
               continue;
             } catch (CinderException e) {
-              throw cinderFailure("take back the export of Cinder volume " + current.id(), e);
+              throw CinderFailures.of("take back the export of Cinder volume " + current.id(), e);
             }
           }
         }
@@ -408,7 +408,7 @@ final class ClaimProvisioner {
         }
         current = next.get();
       } catch (CinderException e) {
-        throw cinderFailure("read Cinder volume " + current.id(), e);
+        throw CinderFailures.of("read Cinder volume " + current.id(), e);
       }
     }
   }
@@ -511,7 +511,7 @@ final class ClaimProvisioner {
             claim.getMetadata().getNamespace(), claim.getMetadata().getName());
       }
     } catch (CinderException e) {
-      throw cinderFailure("clean up the volume of deleted claim " + claim.getMetadata().getNamespace() + "/"
+      throw CinderFailures.of("clean up the volume of deleted claim " + claim.getMetadata().getNamespace() + "/"
           + claim.getMetadata().getName(), e);
     }
     // By name, not by label: the provisioner may only create, get and delete Secrets (no list).
@@ -568,8 +568,5 @@ final class ClaimProvisioner {
     }
   }
 
-  static ProvisioningException cinderFailure(String what, CinderException e) {
-    return CinderFailures.of(what, e);
-  }
 
 }

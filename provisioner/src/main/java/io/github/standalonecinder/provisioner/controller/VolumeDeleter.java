@@ -90,7 +90,7 @@ final class VolumeDeleter {
         deleteAndWait(volumeId);
       }
     } catch (CinderException e) {
-      throw ClaimProvisioner.cinderFailure("delete Cinder volume " + volumeId, e);
+      throw CinderFailures.of("delete Cinder volume " + volumeId, e);
     }
     for (SecretRef ref : secretsOf(pv)) {
       try {

@@ -32,6 +32,8 @@ import java.util.stream.Collectors;
 final class Chaos {
   static final String PROVISIONER = "openstack.org/standalone-cinder";
   static final String NAMESPACE = "kube-system";
+  /** The leader Lease of the default provisioner name. */
+  static final String LEASE = "openstack.org-standalone-cinder";
   static final String KEYSTONE_USER = "chaos-admin";
   /** The Keystone password in the cloud config: must never show in a log. */
   static final String KEYSTONE_PASSWORD = "Chaos-Keystone-Pw-7d1e0b";
@@ -80,6 +82,18 @@ final class Chaos {
 
   static boolean bound(PersistentVolumeClaim c) {
     return c != null && c.getStatus() != null && "Bound".equals(c.getStatus().getPhase());
+  }
+
+  /** Claims Bound now, as the API server has them. */
+  static int countBound(ChaosApiServer api) {
+    return (int) api.client.persistentVolumeClaims().inAnyNamespace().list().getItems().stream()
+        .filter(Chaos::bound).count();
+  }
+
+  /** Who holds the provisioner's leader Lease now, or null. */
+  static String leaseHolder(ChaosApiServer api) {
+    var l = api.client.leases().inNamespace(NAMESPACE).withName(LEASE).get();
+    return l == null || l.getSpec() == null ? null : l.getSpec().getHolderIdentity();
   }
 
   static List<SimVolume> live(CinderSimulator sim) {

@@ -44,7 +44,7 @@ class ChaosInformerFailureTest {
           Map.of("POD_NAME", "replica-a"));
       ChaosProcess b = null;
       try {
-        await().atMost(Duration.ofSeconds(60)).until(() -> "replica-a".equals(ChaosLeaderPauseTest.holder(api)));
+        await().atMost(Duration.ofSeconds(60)).until(() -> "replica-a".equals(Chaos.leaseHolder(api)));
         b = ChaosProcess.start(logDir, "replica-b", args(api, kubeB, conf, "replica-b"),
             Map.of("POD_NAME", "replica-b"));
         List<String> names = new ArrayList<>();
@@ -58,8 +58,8 @@ class ChaosInformerFailureTest {
         assertThat(errors.get(0)).contains("the informers could not fill their caches").endsWith("; exiting");
         assertThat(a.output()).contains("released Lease");
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> "replica-b".equals(ChaosLeaderPauseTest.holder(api)));
-        await().atMost(Duration.ofSeconds(90)).until(() -> ChaosLeaderPauseTest.countBound(api) == names.size());
+        await().atMost(Duration.ofSeconds(60)).until(() -> "replica-b".equals(Chaos.leaseHolder(api)));
+        await().atMost(Duration.ofSeconds(90)).until(() -> Chaos.countBound(api) == names.size());
         Chaos.awaitNothingLost(api.client, sim);
         System.out.println("chaos informer failure: leader gave up after its claim LIST was refused, exit code 1, "
             + "standby provisioned " + names.size() + " claims");

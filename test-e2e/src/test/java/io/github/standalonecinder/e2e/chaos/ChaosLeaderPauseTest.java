@@ -3,7 +3,6 @@ package io.github.standalonecinder.e2e.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
 import io.github.standalonecinder.simulator.CinderSimulator;
 import io.github.standalonecinder.simulator.SimulatedBackend;
@@ -25,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
  * write is traced to the replica that sent it.
  */
 class ChaosLeaderPauseTest {
-  static final String LEASE = "openstack.org-standalone-cinder";
   static final Duration LEASE_DURATION = Duration.ofSeconds(5);
 
   @TempDir
@@ -48,19 +46,19 @@ class ChaosLeaderPauseTest {
       ChaosProcess a = replica(logDir, api, kubeA, sim, cinderA, "replica-a");
       ChaosProcess b = null;
       try {
-        await().atMost(Duration.ofSeconds(60)).until(() -> "replica-a".equals(holder(api)));
+        await().atMost(Duration.ofSeconds(60)).until(() -> "replica-a".equals(Chaos.leaseHolder(api)));
         b = replica(logDir, api, kubeB, sim, cinderB, "replica-b");
         await().atMost(Duration.ofSeconds(60)).until(() -> standbyCampaigns(api));
         for (int i = 0; i < claimCount; i++) {
           Chaos.claim(api.client, "team" + (i % 2), "data-" + i, "cinder");
         }
-        await().atMost(Duration.ofSeconds(90)).until(() -> countBound(api) >= 3);
-        int boundAtPause = countBound(api);
+        await().atMost(Duration.ofSeconds(90)).until(() -> Chaos.countBound(api) >= 3);
+        int boundAtPause = Chaos.countBound(api);
         a.signal("STOP");
         long pausedAt = System.nanoTime();
         // The standby waits out the lease on its own clock, takes over and provisions the rest.
-        await().atMost(Duration.ofSeconds(60)).until(() -> "replica-b".equals(holder(api)));
-        await().atMost(Duration.ofSeconds(90)).until(() -> countBound(api) >= boundAtPause + 3);
+        await().atMost(Duration.ofSeconds(60)).until(() -> "replica-b".equals(Chaos.leaseHolder(api)));
+        await().atMost(Duration.ofSeconds(90)).until(() -> Chaos.countBound(api) >= boundAtPause + 3);
         long pausedFor = System.nanoTime() - pausedAt;
         assertThat(Duration.ofNanos(pausedFor)).isGreaterThan(LEASE_DURATION);
         assertThat(boundAtPause).as("claims were in flight when the leader was paused").isLessThan(claimCount);
@@ -72,7 +70,7 @@ class ChaosLeaderPauseTest {
         assertThat(a.output()).contains("lost leadership on Lease");
 
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
-            .until(() -> countBound(api) == claimCount);
+            .until(() -> Chaos.countBound(api) == claimCount);
         Chaos.awaitNothingLost(api.client, sim);
         assertThat(api.writesSince("token-replica-a", resumedAt)).as("Kubernetes writes of the resumed replica")
             .isEmpty();
@@ -111,15 +109,5 @@ class ChaosLeaderPauseTest {
         LEASE_DURATION.toSeconds() + "s", "--namespace", Chaos.NAMESPACE, "--metrics-address", "",
         "--available-timeout", "30s", "--connector-initiator", "iqn.2004-10.com.example:pause"));
     return ChaosProcess.start(logDir, name, args, Map.of("POD_NAME", name));
-  }
-
-  static int countBound(ChaosApiServer api) {
-    return (int) api.client.persistentVolumeClaims().inAnyNamespace().list().getItems().stream()
-        .filter(Chaos::bound).count();
-  }
-
-  static String holder(ChaosApiServer api) {
-    Lease l = api.client.leases().inNamespace(Chaos.NAMESPACE).withName(LEASE).get();
-    return l == null || l.getSpec() == null ? null : l.getSpec().getHolderIdentity();
   }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.github.standalonecinder.simulator.CinderSimulator;
 import io.github.standalonecinder.simulator.SimVolume;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
@@ -27,7 +26,6 @@ import org.slf4j.LoggerFactory;
  */
 class ChaosLeaderTest {
   private static final Logger log = LoggerFactory.getLogger(ChaosLeaderTest.class);
-  static final String LEASE = "openstack.org-standalone-cinder";
 
   @TempDir
   Path dir;
@@ -67,9 +65,9 @@ class ChaosLeaderTest {
       burst.start();
       try {
         for (int k = 0; k < leaderKills; k++) {
-          int boundBefore = countBound(api);
-          await().atMost(Duration.ofSeconds(90)).until(() -> countBound(api) >= boundBefore + 5);
-          String holder = holder(api);
+          int boundBefore = Chaos.countBound(api);
+          await().atMost(Duration.ofSeconds(90)).until(() -> Chaos.countBound(api) >= boundBefore + 5);
+          String holder = Chaos.leaseHolder(api);
           ChaosProcess leader = null;
           for (ChaosProcess p : replicas) {
             if (p.isAlive() && p.output().contains("as " + holder)) {
@@ -83,11 +81,11 @@ class ChaosLeaderTest {
           ChaosProcess p = ChaosProcess.start(logDir, "replica-" + started++, args);
           replicas.add(p);
           logs.add(p.log);
-          await().atMost(Duration.ofSeconds(60)).until(() -> !holder.equals(holder(api)));
+          await().atMost(Duration.ofSeconds(60)).until(() -> !holder.equals(Chaos.leaseHolder(api)));
         }
         burst.join();
         await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).until(() ->
-            countBound(api) == claimCount && Chaos.live(sim).size() == claimCount);
+            Chaos.countBound(api) == claimCount && Chaos.live(sim).size() == claimCount);
         Thread.sleep(3000);
         Map<String, Long> byName = sim.volumes().stream()
             .collect(Collectors.groupingBy(SimVolume::name, Collectors.counting()));
@@ -104,15 +102,5 @@ class ChaosLeaderTest {
         replicas.forEach(ChaosProcess::close);
       }
     }
-  }
-
-  private static int countBound(ChaosApiServer api) {
-    return (int) api.client.persistentVolumeClaims().inAnyNamespace().list().getItems().stream()
-        .filter(Chaos::bound).count();
-  }
-
-  private static String holder(ChaosApiServer api) {
-    Lease l = api.client.leases().inNamespace(Chaos.NAMESPACE).withName(LEASE).get();
-    return l == null || l.getSpec() == null ? null : l.getSpec().getHolderIdentity();
   }
 }
