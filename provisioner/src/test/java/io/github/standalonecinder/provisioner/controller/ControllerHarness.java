@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.github.standalonecinder.mappers.Connector;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.kube.Updates;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import io.github.standalonecinder.simulator.CinderSimulator;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
@@ -101,6 +102,15 @@ final class ControllerHarness implements AutoCloseable {
   PersistentVolumeClaim get(PersistentVolumeClaim claim) {
     return kube.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
         .withName(claim.getMetadata().getName()).get();
+  }
+
+  /**
+   * Changes the claim as a user would: on the latest copy, again when the binder or the controller wrote it in
+   * between (a plain edit would fail with 409 then).
+   */
+  void editClaim(String namespace, String name, UnaryOperator<PersistentVolumeClaim> change) {
+    var claims = kube.persistentVolumeClaims().inNamespace(namespace);
+    Updates.update(claims.withName(name), claims::resource, change);
   }
 
   PersistentVolume pvOf(PersistentVolumeClaim claim) {

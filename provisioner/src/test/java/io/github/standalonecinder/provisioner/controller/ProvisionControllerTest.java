@@ -214,7 +214,7 @@ class ProvisionControllerTest {
     PersistentVolumeClaim claim = h.claim(ns, "late", "wffc-" + ns, "1Gi", b -> b);
     Thread.sleep(1000);
     assertThat(sim.volumes()).isEmpty();
-    client.persistentVolumeClaims().inNamespace(ns).withName("late").edit(c -> {
+    h.editClaim(ns, "late", c -> {
       c.getMetadata().getAnnotations().put(Annotations.SELECTED_NODE, "node-1");
       return c;
     });
@@ -380,7 +380,7 @@ class ProvisionControllerTest {
     assertThat(sim.requestCount("POST /volumes")).isZero();
 
     // The claim changes: judged again, and the one Event counts the repeat.
-    client.persistentVolumeClaims().inNamespace(ns).withName("gold").edit(c -> {
+    h.editClaim(ns, "gold", c -> {
       c.getMetadata().setLabels(Map.of("tier", "gold"));
       return c;
     });
@@ -398,8 +398,12 @@ class ProvisionControllerTest {
     PersistentVolumeClaim fresh = h.awaitBound(h.claim(ns, "fresh", "reads-" + ns, "1Gi", b -> b));
     String pvPath = "/api/v1/persistentvolumes/pvc-" + fresh.getMetadata().getUid();
     await().atMost(Duration.ofSeconds(10)).until(() -> !h.events(fresh, "ProvisioningSucceeded").isEmpty());
+    // Provisioning it reads no PV. (A later pass may: once the PV is saved, a claim update can arrive before the
+    // PV does, and then the PV is read; that is the slow-cache path, not the cost of a new claim.)
     List<String> requests = controllerRequests();
-    assertThat(requests).as("the controller's requests").contains("POST /api/v1/persistentvolumes")
+    int saved = requests.indexOf("POST /api/v1/persistentvolumes");
+    assertThat(saved).as("the controller's requests: %s", requests).isNotNegative();
+    assertThat(requests.subList(0, saved)).as("the controller's requests before the PV is saved")
         .doesNotContain("GET " + pvPath);
 
     // A claim still carrying our intent may have a PV the cache has not shown (a crash after saving it): read it.
@@ -531,10 +535,8 @@ class ProvisionControllerTest {
     PersistentVolumeClaim claim = h.claim(ns, "moved", "prefix-" + ns, "1Gi", b -> b.editMetadata()
         .addToFinalizers(Annotations.CLAIM_FINALIZER).endMetadata());
     String uid = claim.getMetadata().getUid();
-    client.persistentVolumeClaims().inNamespace(ns).withName("moved").edit(c -> {
-      c.getMetadata().setAnnotations(new java.util.HashMap<>(Map.of(Annotations.CLAIM_PROVISIONING, "pvc-" + uid)));
-      return c;
-    });
+    h.editClaim(ns, "moved", c -> new PersistentVolumeClaimBuilder(c)
+        .editMetadata().addToAnnotations(Annotations.CLAIM_PROVISIONING, "pvc-" + uid).endMetadata().build());
     String old = h.cinder.createVolume(new io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest(
         "old-" + uid, 1, null, null, null, Map.of(Annotations.META_CLUSTER, h.settings.clusterId(),
             Annotations.META_CLAIM_UID, uid), null, null)).id();
