@@ -1,8 +1,8 @@
 package io.github.standalonecinder.provisioner.controller;
 
 import io.github.standalonecinder.provisioner.cinder.CinderException;
-import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderVolume;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Comparator;
@@ -23,12 +23,12 @@ import org.slf4j.LoggerFactory;
 final class DuplicateVolumes {
   private static final Logger log = LoggerFactory.getLogger(DuplicateVolumes.class);
 
-  private final CinderGateway cinder;
-  private final CinderExporter exporter;
+  private final VolumeRemoval removal;
+  private final Duration stuckAfter;
 
-  DuplicateVolumes(CinderGateway cinder, CinderExporter exporter) {
-    this.cinder = cinder;
-    this.exporter = exporter;
+  DuplicateVolumes(VolumeRemoval removal, Duration stuckAfter) {
+    this.removal = removal;
+    this.stuckAfter = stuckAfter;
   }
 
   /** The volume to use while no PV names one: the oldest (then the smallest id), the same for every replica. */
@@ -54,14 +54,10 @@ final class DuplicateVolumes {
         continue;
       }
       try {
-        Optional<CinderVolume> after = exporter.unexport(id);
-        if (after.isPresent() && !after.get().hasStatus("deleting")) {
-          if (after.get().hasStatus("error_deleting") || after.get().hasStatus("creating")) {
-            cinder.forceDeleteVolume(id); // Cinder refuses a plain delete of these
-          } else {
-            cinder.deleteVolume(id);
-          }
+        if (removal.remove(id, stuckAfter)) {
           log.warn("deleted duplicate Cinder volume {}: PV {} names {}", id, pvName, keptId);
+        } else {
+          pending.add(id + " (still being created)");
         }
       } catch (CinderException e) {
         pending.add(id + " (" + e.getMessage() + ")");

@@ -23,10 +23,14 @@ final class FailedVolumes {
   static final Duration FIRST_DELAY = Duration.ofSeconds(5);
 
   private final CinderGateway cinder;
+  private final VolumeRemoval removal;
+  private final Duration stuckAfter;
   private final Map<String, Integer> failures = new ConcurrentHashMap<>();
 
-  FailedVolumes(CinderGateway cinder) {
+  FailedVolumes(CinderGateway cinder, VolumeRemoval removal, Duration stuckAfter) {
     this.cinder = cinder;
+    this.removal = removal;
+    this.stuckAfter = stuckAfter;
   }
 
   /** Whether a volume in this status is one Cinder failed, never to be reused. */
@@ -42,16 +46,8 @@ final class FailedVolumes {
    */
   ProvisioningException replace(String claimUid, CinderVolume v, String what) {
     String reason = reason(v);
-    try {
-      boolean forced = v.hasStatus("creating") || v.hasStatus("error_deleting") || v.hasStatus("deleting");
-      if (forced) {
-        cinder.forceDeleteVolume(v.id());
-      } else {
-        cinder.deleteVolume(v.id());
-      }
+    if (removal.removeQuietly(v.id(), stuckAfter, "it " + what)) {
       log.warn("deleted Cinder volume {} that {}{}{}", v.id(), what, reason.isEmpty() ? "" : ": ", reason);
-    } catch (CinderException e) {
-      log.warn("could not delete Cinder volume {} that {}: {}", v.id(), what, e.getMessage());
     }
     int n = failures.merge(claimUid, 1, Integer::sum);
     String why = "the Cinder volume " + what + (reason.isEmpty() ? "" : " (Cinder says: " + reason + ")");

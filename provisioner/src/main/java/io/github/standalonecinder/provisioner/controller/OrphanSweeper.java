@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -65,7 +66,7 @@ final class OrphanSweeper implements AutoCloseable {
   private final KubernetesClient kube;
   private final CinderGateway cinder;
   private final CinderExporter exporter;
-  private final SecretStore secrets;
+  private final VolumeRemoval removal;
   private final ProvisionerSettings settings;
   private final Supplier<List<PersistentVolumeClaim>> cachedClaims;
   private final Supplier<List<PersistentVolume>> cachedPvs;
@@ -212,8 +213,8 @@ final class OrphanSweeper implements AutoCloseable {
     this.kube = kube;
     this.cinder = cinder;
     this.exporter = exporter;
-    this.secrets = secrets;
     this.settings = settings;
+    this.removal = new VolumeRemoval(cinder, exporter, secrets, settings.namespace());
     this.cachedClaims = cachedClaims;
     this.cachedPvs = cachedPvs;
     this.clock = clock;
@@ -491,36 +492,22 @@ final class OrphanSweeper implements AutoCloseable {
   }
 
   /**
-   * The same steps as {@link ClaimProvisioner#cleanUpAbandoned}: unexport, delete (force when stuck), and — when its
-   * PV is gone — the Secrets made for its PV. A duplicate's PV name is that of the PV that lives on: its Secrets
-   * are that PV's.
+   * Takes the volume back and deletes it ({@link VolumeRemoval}: a candidate is older than the grace period, so
+   * one still {@code creating} is stuck) and — when its PV is gone — the Secrets made for its PV. A duplicate's PV
+   * name is that of the PV that lives on: its Secrets are that PV's.
    */
   private boolean delete(CinderVolume v, Meta meta, boolean withSecrets, String what) {
     try {
-      Optional<CinderVolume> after = exporter.unexport(v.id());
-      if (after.isPresent() && !after.get().hasStatus("deleting")) {
-        CinderVolume current = after.get();
-        if (current.hasStatus("creating") || current.hasStatus("downloading")) {
-          cinder.forceDeleteVolume(current.id());
-        } else {
-          cinder.deleteVolume(current.id());
-        }
-      }
+      removal.remove(v.id(), Duration.ZERO);
     } catch (CinderException e) {
       log.warn("orphan sweep: could not delete orphan Cinder volume {}: {}", v.id(), e.getMessage());
       return false;
     }
-    Set<String> namespaces = withSecrets ? new LinkedHashSet<>(List.of(settings.namespace(), meta.namespace()))
-        : Set.of();
-    for (String ns : namespaces) {
-      for (String suffix : ClaimProvisioner.OWNED_SECRET_SUFFIXES) {
-        try {
-          secrets.delete(new SecretRef(ns, meta.pvName() + suffix));
-        } catch (KubernetesClientException e) {
-          if (e.getCode() != 403 || Objects.equals(ns, settings.namespace())) {
-            log.warn("orphan sweep: could not delete Secret {}/{}: {}", ns, meta.pvName() + suffix, e.getMessage());
-          }
-        }
+    if (withSecrets) {
+      try {
+        removal.removeSecrets(meta.pvName(), meta.namespace());
+      } catch (KubernetesClientException e) {
+        log.warn("orphan sweep: could not delete the Secrets of PV {}: {}", meta.pvName(), e.getMessage());
       }
     }
     deletedCounter.increment();

@@ -309,7 +309,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
    * bound already or not naming us.
    */
   boolean mayNeedWork(PersistentVolumeClaim claim) {
-    if (claim.getMetadata().getDeletionTimestamp() != null || ClaimProvisioner.hasFinalizer(claim)) {
+    if (claim.getMetadata().getDeletionTimestamp() != null || ClaimIntent.hasFinalizer(claim)) {
       return true;
     }
     return !ClaimPlanner.isBound(claim) && namesUs(claim);
@@ -325,14 +325,14 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     }
     String pvName = ClaimPlanner.pvName(claim);
     if (claim.getMetadata().getDeletionTimestamp() != null) {
-      if (ClaimProvisioner.hasFinalizer(claim)) {
+      if (ClaimIntent.hasFinalizer(claim)) {
         cleanUpDeletedClaim(key, claim, pvName);
       }
       return null;
     }
     boolean bound = ClaimPlanner.isBound(claim);
     if (bound || !namesUs(claim)) {
-      if (bound && (ClaimProvisioner.holdsIntent(claim) || provisioner.owesCleanUp(claim))) {
+      if (bound && (ClaimIntent.holds(claim) || provisioner.owesCleanUp(claim))) {
         // Bound: the PV exists; the cache has it unless it was saved a moment ago (then our own save is finishing
         // the claim, unless an attempt of ours lost to another replica's).
         String volumeName = claim.getSpec().getVolumeName();
@@ -357,7 +357,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     }
     Optional<PersistentVolume> saved = savedPv(key, pvName, claim);
     if (saved.isPresent()) {
-      if (ClaimProvisioner.holdsIntent(claim) || provisioner.owesCleanUp(claim)) {
+      if (ClaimIntent.holds(claim) || provisioner.owesCleanUp(claim)) {
         finish(key, claim, saved);
       }
       return null;
@@ -369,8 +369,10 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     log.debug("provisioning {}, attempt {}", key, queue.failures(key) + 1);
     try {
       ProvisionPlan plan = planner.plan(claim, sc);
-      events.normal(claim, "Provisioning", "Provision",
-          "External provisioner is provisioning volume for claim \"" + key.namespace() + "/" + key.name() + "\"");
+      if (!provisioner.waitingForCinder(claim)) {
+        events.normal(claim, "Provisioning", "Provision",
+            "External provisioner is provisioning volume for claim \"" + key.namespace() + "/" + key.name() + "\"");
+      }
       Optional<ClaimProvisioner.ExportedVolume> exported = provisioner.export(claim, plan);
       if (exported.isEmpty()) {
         // Deleted or replaced since the cache saw it: its delete (or the new claim's add) brings the key back.
@@ -426,6 +428,12 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   }
 
   private void provisionFailed(ClaimKey key, PersistentVolumeClaim claim, StorageClass sc, ProvisioningException e) {
+    if (e.waiting()) {
+      // Cinder is still at work on the volume: the claim leaves the worker and comes back to its wait.
+      Duration again = queue.addNotBefore(key, e.retryAfter().orElseThrow());
+      log.debug("{}: {}; looking again in {} ms", key, e.getMessage(), again.toMillis());
+      return;
+    }
     metrics.provisionFailed(sc.getMetadata().getName());
     events.warning(claim, "ProvisioningFailed", "Provision", "failed to provision volume with StorageClass \""
         + sc.getMetadata().getName() + "\": " + e.getMessage());
@@ -483,7 +491,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     if (cached != null) {
       return Optional.of(cached);
     }
-    if (!ClaimProvisioner.holdsIntent(claim) && !savedNotCached.contains(pvName)
+    if (!ClaimIntent.holds(claim) && !savedNotCached.contains(pvName)
         && !provisioner.owesCleanUp(claim)) {
       return Optional.empty();
     }

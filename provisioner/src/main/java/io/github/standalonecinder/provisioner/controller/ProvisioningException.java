@@ -10,12 +10,31 @@ import java.util.Optional;
 public class ProvisioningException extends Exception {
   private static final long serialVersionUID = 1L;
   private final boolean permanent;
+  private final boolean waiting;
   private final transient Duration retryAfter;
 
   private ProvisioningException(String message, boolean permanent, Duration retryAfter, Throwable cause) {
+    this(message, permanent, false, retryAfter, cause);
+  }
+
+  private ProvisioningException(String message, boolean permanent, boolean waiting, Duration retryAfter,
+      Throwable cause) {
     super(message, cause);
     this.permanent = permanent;
+    this.waiting = waiting;
     this.retryAfter = retryAfter;
+  }
+
+  /**
+   * Not a failure: Cinder is still working on the volume. The claim leaves the worker and comes back after
+   * {@code again}; no Event, no failure counted.
+   */
+  public static ProvisioningException waiting(String message, Duration again) {
+    return new ProvisioningException(message, false, true, again, null);
+  }
+
+  public boolean waiting() {
+    return waiting;
   }
 
   /** Bad input: retrying the same claim cannot succeed. */

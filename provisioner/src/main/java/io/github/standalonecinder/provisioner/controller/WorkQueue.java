@@ -90,6 +90,14 @@ public final class WorkQueue<K> implements AutoCloseable {
     if (atLeast != null && atLeast.compareTo(delay) > 0) {
       delay = atLeast;
     }
+    return addNotBefore(key, delay);
+  }
+
+  /**
+   * Queues {@code key} after {@code delay}, and not before: events meanwhile do not bring it forward. Unlike
+   * {@link #addRateLimited}, the key's failure count is unchanged (a claim waiting for Cinder has not failed).
+   */
+  public Duration addNotBefore(K key, Duration delay) {
     long until = System.nanoTime() + delay.toNanos();
     synchronized (this) {
       if (shutDown) {

@@ -119,11 +119,11 @@ class DuplicateVolumesTest {
     // A create that had timed out on our side lands now; the claim still holds our intent (a retry or a restart).
     CinderVolume late = volumeFor(claim);
     PersistentVolumeClaim held = client.persistentVolumeClaims().inNamespace("ns").withName("late").get();
-    assertThat(ClaimProvisioner.holdsIntent(held)).isTrue();
+    assertThat(ClaimIntent.holds(held)).isTrue();
 
     provisioner.finish(held, pv);
     assertThat(liveIds()).containsExactly(exported.volumeId()).doesNotContain(late.id());
-    assertThat(ClaimProvisioner.holdsIntent(client.persistentVolumeClaims().inNamespace("ns").withName("late")
+    assertThat(ClaimIntent.holds(client.persistentVolumeClaims().inNamespace("ns").withName("late")
         .get())).isFalse();
   }
 

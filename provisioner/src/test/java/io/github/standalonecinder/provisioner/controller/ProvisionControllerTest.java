@@ -443,6 +443,37 @@ class ProvisionControllerTest {
   }
 
   @Test
+  void aVolumeCinderIsSlowToMakeDoesNotHoldTheOnlyWorker() throws Exception {
+    start(SimulatedBackend.ISCSI, s -> s.withWorkers(1).withAvailableTimeout(Duration.ofMinutes(2)), b -> b);
+    sim.faults().volumesNamed(".*").stayIn("creating");
+    h.storageClass("slow-" + ns, Map.of(), "Delete", "Immediate");
+    PersistentVolumeClaim slow = h.claim(ns, "slow", "slow-" + ns, "1Gi", b -> b);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sim.volumes().size() == 1);
+    String slowVolume = sim.volumes().get(0).id();
+    sim.faults().reset();
+
+    // The one worker polls the slow volume for a few seconds, then parks the claim: the next claim gets the worker
+    // (before, it waited for the whole --available-timeout, 5 minutes).
+    PersistentVolumeClaim quick = h.claim(ns, "quick", "slow-" + ns, "1Gi", b -> b);
+    h.awaitBound(quick);
+    assertThat(h.get(slow).getSpec().getVolumeName()).isNull();
+    long reads = sim.requestCount("GET /volumes/detail") + sim.requestCount("GET /volumes/{id}");
+    Thread.sleep(4_000);
+    long readsIn4s = sim.requestCount("GET /volumes/detail") + sim.requestCount("GET /volumes/{id}")
+        - reads;
+    assertThat(readsIn4s).as("a parked claim is looked at about once per poll (4 s at most apart)")
+        .isBetween(1L, 4L);
+
+    sim.faults().setVolumeStatus(slowVolume, "available");
+    h.awaitBound(slow);
+    assertThat(h.pvOf(slow).getMetadata().getAnnotations()).containsEntry(Annotations.CINDER_VOLUME_ID, slowVolume);
+    assertThat(h.events(slow, "Provisioning")).as("waiting is one attempt: one Event, never repeated")
+        .singleElement().satisfies(e -> assertThat(e.getSeries()).isNull());
+    assertThat(h.events(slow, "ProvisioningFailed")).isEmpty();
+    assertThat(sim.requestCount("POST /volumes")).isEqualTo(2);
+  }
+
+  @Test
   void volumeEndingInErrorIsDeletedAndMadeAgain() throws Exception {
     start(SimulatedBackend.ISCSI);
     sim.faults().volumesNamed(".*").endIn("error");

@@ -47,6 +47,23 @@ class WorkQueueTest {
 
   @Test
   @Timeout(value = 5, unit = TimeUnit.SECONDS)
+  void aKeyAddedNotBeforeADelayIsNotBroughtForwardAndCountsNoFailure() throws InterruptedException {
+    try (WorkQueue<String> q = new WorkQueue<>(Duration.ofMillis(10), Duration.ofSeconds(1))) {
+      q.add("a");
+      assertThat(q.take()).isEqualTo("a");
+      q.addNotBefore("a", Duration.ofMillis(300));
+      q.done("a");
+      q.add("a"); // an event for the object meanwhile
+      assertThat(q.size()).as("not before its time").isZero();
+      long start = System.nanoTime();
+      assertThat(q.take()).isEqualTo("a");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(Duration.ofMillis(200));
+      assertThat(q.failures("a")).isZero();
+    }
+  }
+
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.SECONDS)
   void rateLimitedAddGrowsPerKeyAndHonoursRetryAfter() throws InterruptedException {
     try (WorkQueue<String> q = new WorkQueue<>(Duration.ofMillis(20), Duration.ofSeconds(10))) {
       assertThat(q.addRateLimited("a", null)).isEqualTo(Duration.ofMillis(20));

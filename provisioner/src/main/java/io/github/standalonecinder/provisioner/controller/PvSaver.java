@@ -1,0 +1,95 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.github.standalonecinder.mappers.MappingException;
+import io.github.standalonecinder.mappers.SecretStore;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The Kubernetes half of provisioning: a mapped volume's Secrets, then its PV, each write idempotent. */
+final class PvSaver {
+  private static final Logger log = LoggerFactory.getLogger(PvSaver.class);
+  private static final int PV_SAVE_ATTEMPTS = 5;
+
+  private final KubernetesClient kube;
+  private final SecretStore secrets;
+  private final ClaimProvisioner.Sleeper sleeper;
+
+  PvSaver(KubernetesClient kube, SecretStore secrets, ClaimProvisioner.Sleeper sleeper) {
+    this.kube = kube;
+    this.secrets = secrets;
+    this.sleeper = sleeper;
+  }
+
+  /**
+   * Creates or verifies the volume's Secrets, then saves its PV; returns the saved PV. A MappingException: a
+   * Secret of that name holds other data, and no PV of this claim is saved.
+   */
+  PersistentVolume save(ClaimProvisioner.ExportedVolume exported)
+      throws ProvisioningException, MappingException, InterruptedException {
+    PersistentVolume pv = exported.pv();
+    if (!exported.saved()) {
+      Optional<PersistentVolume> savedByOther = Optional.empty();
+      try {
+        for (Secret s : exported.secrets()) {
+          secrets.ensure(s);
+        }
+      } catch (MappingException e) {
+        // Another replica may have saved this claim's PV with Secrets of its own export: then its PV stands.
+        savedByOther = savedPv(exported.claim(), exported.pv().getMetadata().getName());
+        if (savedByOther.isEmpty()) {
+          throw e;
+        }
+        log.warn("PV {} was saved by another attempt naming Cinder volume {}; not writing Secrets for {}",
+            pv.getMetadata().getName(), Annotations.cinderVolumeId(savedByOther.get()), exported.volumeId());
+      }
+      pv = savedByOther.isPresent() ? savedByOther.get()
+          : create(exported.pv(), exported.claim(), exported.volumeId());
+    }
+    return pv;
+  }
+
+  /**
+   * Saves the PV, retrying. A PV already saved for this claim (a retry after a crash, or another replica) is
+   * success; if it names another volume, that one is the claim's and ours is taken back and deleted.
+   */
+  private PersistentVolume create(PersistentVolume pv, PersistentVolumeClaim claim, String volumeId)
+      throws ProvisioningException, InterruptedException {
+    KubernetesClientException last = null;
+    for (int attempt = 0; attempt < PV_SAVE_ATTEMPTS; attempt++) {
+      try {
+        return kube.persistentVolumes().resource(pv).create();
+      } catch (KubernetesClientException e) {
+        last = e;
+        if (e.getCode() == 409) {
+          Optional<PersistentVolume> existing = savedPv(claim, pv.getMetadata().getName());
+          if (existing.isPresent()) {
+            if (!volumeId.equals(Annotations.cinderVolumeId(existing.get()))) {
+              log.warn("PV {} was saved by another attempt naming Cinder volume {}, not {}", pv.getMetadata()
+                  .getName(), Annotations.cinderVolumeId(existing.get()), volumeId);
+            }
+            return existing.get();
+          }
+        }
+        log.warn("saving PV {} failed (attempt {}/{}): {}", pv.getMetadata().getName(), attempt + 1,
+            PV_SAVE_ATTEMPTS, e.getMessage());
+        sleeper.sleep(Duration.ofMillis(200L << attempt));
+      }
+    }
+    // The volume stays: the next attempt finds it by name and saves the PV then.
+    throw ProvisioningException.retryable("could not save PV " + pv.getMetadata().getName() + ": "
+        + (last == null ? "" : last.getMessage()) + "; the Cinder volume is kept for the next attempt", last);
+  }
+
+  /** The claim's PV as the API server has it, if one is saved for this very claim. */
+  Optional<PersistentVolume> savedPv(PersistentVolumeClaim claim, String pvName) {
+    return Optional.ofNullable(kube.persistentVolumes().withName(pvName).get())
+        .filter(p -> ClaimPlanner.claimUid(p).filter(claim.getMetadata().getUid()::equals).isPresent());
+  }
+}
