@@ -1,6 +1,7 @@
 package io.github.standalonecinder.mappers;
 
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.HttpURLConnection;
@@ -11,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +34,15 @@ public final class SecretStore {
 
   /** Creates {@code secret}, or verifies that the existing one has the same type and data. */
   public void ensure(Secret secret) throws MappingException {
+    ensure(secret, existing -> false);
+  }
+
+  /**
+   * As {@link #ensure(Secret)}, but an existing Secret that differs is replaced when {@code replaceable} says it
+   * may be (a stale Secret of our own). The replacement is conditional on the version read, so a Secret changed
+   * meanwhile is not overwritten blindly (the 409 propagates and the caller retries).
+   */
+  public void ensure(Secret secret, Predicate<Secret> replaceable) throws MappingException {
     String namespace = secret.getMetadata().getNamespace();
     String name = secret.getMetadata().getName();
     try {
@@ -51,6 +62,13 @@ public final class SecretStore {
       return;
     }
     List<String> differences = differences(secret, existing);
+    if (!differences.isEmpty() && replaceable.test(existing)) {
+      Secret replacement = new SecretBuilder(secret).editMetadata()
+          .withResourceVersion(existing.getMetadata().getResourceVersion()).endMetadata().build();
+      client.secrets().inNamespace(namespace).resource(replacement).update();
+      LOG.warn("Replaced stale Secret {}/{} (its {} differed)", namespace, name, String.join(" and ", differences));
+      return;
+    }
     if (!differences.isEmpty()) {
       throw new MappingException("Secret " + namespace + "/" + name + " already exists with a different "
           + String.join(" and ", differences) + "; refusing to overwrite it");

@@ -95,6 +95,23 @@ class SecretStoreTest {
   }
 
   @Test
+  void aDifferentSecretIsReplacedOnlyWhenTheCallerSaysItMayBe() throws MappingException {
+    store.ensure(chapSecret("p9VmK3sRt6YqWz1Lh8Db"));
+    java.util.List<String> asked = new java.util.ArrayList<>();
+
+    store.ensure(chapSecret("Other-Password-123"), existing -> {
+      asked.add(TestData.decoded(existing).get("node.session.auth.password"));
+      return true;
+    });
+
+    assertThat(asked).as("asked about the existing Secret").containsExactly("p9VmK3sRt6YqWz1Lh8Db");
+    assertThat(TestData.decoded(client.secrets().inNamespace(SECRET_NAMESPACE).withName(PV + "-chap").get()))
+        .containsEntry("node.session.auth.password", "Other-Password-123");
+    assertThatThrownBy(() -> store.ensure(chapSecret("Third-Password-456"), existing -> false))
+        .isInstanceOf(MappingException.class);
+  }
+
+  @Test
   void differentTypeOrMissingLabelsIsAnError() throws MappingException {
     Secret wanted = chapSecret("p9VmK3sRt6YqWz1Lh8Db");
     client.secrets().inNamespace(SECRET_NAMESPACE).resource(new SecretBuilder(wanted).withType("Opaque")

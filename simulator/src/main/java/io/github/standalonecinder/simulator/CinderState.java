@@ -930,7 +930,10 @@ final class CinderState {
   }
 
   private SimulatedBackend.ConnectionSecrets secrets(Vol v) {
-    return new SimulatedBackend.ConnectionSecrets(v.chapUser, v.chapPassword, cephSecretUuid, keyring);
+    // Some drivers issue new CHAP credentials with every export (initialize_connection / attachment update).
+    String password = faults.chapPerExport() ? java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 16)
+        : v.chapPassword;
+    return new SimulatedBackend.ConnectionSecrets(v.chapUser, password, cephSecretUuid, keyring);
   }
 
   private void terminateConnection(Vol v, JsonNode args) {

@@ -29,6 +29,7 @@ public final class SimulatorFaults {
   private final List<VolumeFate> fates = new CopyOnWriteArrayList<>();
   private final AtomicLong injected = new AtomicLong();
   private volatile boolean unreachable;
+  private volatile boolean chapPerExport;
 
   SimulatorFaults(CinderSimulator simulator) {
     this.simulator = simulator;
@@ -78,6 +79,19 @@ public final class SimulatorFaults {
     injected.incrementAndGet();
   }
 
+  /**
+   * CHAP credentials issued anew with every export, as some drivers do (the default: one pair per volume, as
+   * Cinder's LVM driver stores in {@code provider_auth}).
+   */
+  public SimulatorFaults chapPerExport(boolean on) {
+    this.chapPerExport = on;
+    return this;
+  }
+
+  boolean chapPerExport() {
+    return chapPerExport;
+  }
+
   /** Shorthand for {@code setVolumeStatus(volumeId, "error")}. */
   public void failVolume(String volumeId) {
     setVolumeStatus(volumeId, "error");
@@ -116,6 +130,7 @@ public final class SimulatorFaults {
     rules.clear();
     fates.clear();
     unreachable(false);
+    chapPerExport = false;
     injected.set(0);
   }
 

@@ -5,9 +5,11 @@ import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.github.standalonecinder.mappers.ManagedSecrets;
 import io.github.standalonecinder.mappers.MappingException;
 import io.github.standalonecinder.mappers.SecretStore;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,8 +39,9 @@ final class PvSaver {
     if (!exported.saved()) {
       Optional<PersistentVolume> savedByOther = Optional.empty();
       try {
+        String pvName = pv.getMetadata().getName();
         for (Secret s : exported.secrets()) {
-          secrets.ensure(s);
+          secrets.ensure(s, existing -> staleOfOurs(existing, pvName));
         }
       } catch (MappingException e) {
         // Another replica may have saved this claim's PV with Secrets of its own export: then its PV stands.
@@ -53,6 +56,18 @@ final class PvSaver {
           : create(exported.pv(), exported.claim(), exported.volumeId());
     }
     return pv;
+  }
+
+  /**
+   * Whether a Secret that differs from the one we need is our own, left by an attempt that never saved its PV (a
+   * crash between the Secret and the PV, on a backend that issues new credentials with every export): it carries
+   * our labels for this PV, and no PV of that name is saved. A Secret someone else made, or one a saved PV uses,
+   * is never replaced.
+   */
+  private boolean staleOfOurs(Secret existing, String pvName) {
+    Map<String, String> labels = existing.getMetadata().getLabels();
+    return labels != null && labels.entrySet().containsAll(ManagedSecrets.labels(pvName).entrySet())
+        && kube.persistentVolumes().withName(pvName).get() == null;
   }
 
   /**

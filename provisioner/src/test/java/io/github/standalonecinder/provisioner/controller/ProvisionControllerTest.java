@@ -284,6 +284,61 @@ class ProvisionControllerTest {
   }
 
   @Test
+  void aStaleChapSecretOfOursIsReplacedWhenTheBackendIssuesCredentialsPerExport() throws Exception {
+    start(SimulatedBackend.ISCSI_CHAP);
+    sim.faults().chapPerExport(true);
+    h.storageClass("chap-" + ns, Map.of(), "Delete", "Immediate");
+    h.stopController();
+    // A crash between the Secret and the PV: the claim holds our intent, its volume is exported (the credentials
+    // of that export are in the Secret), no PV. The next export gets new credentials.
+    PersistentVolumeClaim claim = h.claim(ns, "crashed", "chap-" + ns, "1Gi", b -> b.editMetadata()
+        .addToFinalizers(Annotations.CLAIM_FINALIZER).endMetadata());
+    String uid = claim.getMetadata().getUid();
+    String pvName = "pvc-" + uid;
+    String volumeId = h.cinder.createVolume(new io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest(
+        pvName, 1, null, null, null, Map.of(Annotations.META_CLUSTER, h.settings.clusterId(),
+            Annotations.META_CLAIM_UID, uid), null, null)).id();
+    await().atMost(Duration.ofSeconds(10)).until(() -> "available".equals(sim.volume(volumeId).status()));
+    var attachment = h.cinder.createAttachment(volumeId, h.settings.connector(), "standalone-cinder.k8s.io");
+    h.cinder.completeAttachment(attachment.id());
+    String stalePassword = String.valueOf(attachment.connectionInfo().data().get("auth_password"));
+    client.secrets().inNamespace(ControllerHarness.NAMESPACE).resource(new SecretBuilder().withNewMetadata()
+        .withName(pvName + "-chap").withNamespace(ControllerHarness.NAMESPACE)
+        .withLabels(io.github.standalonecinder.mappers.ManagedSecrets.labels(pvName)).endMetadata()
+        .withType("kubernetes.io/iscsi-chap")
+        .addToStringData("node.session.auth.username", String.valueOf(attachment.connectionInfo().data()
+            .get("auth_username")))
+        .addToStringData("node.session.auth.password", stalePassword).build()).create();
+    h.startController(h.cinder);
+    h.awaitBound(claim);
+    Secret chap = client.secrets().inNamespace(ControllerHarness.NAMESPACE).withName(pvName + "-chap").get();
+    assertThat(decode(chap, "node.session.auth.password")).as("the new export's credentials")
+        .isNotEqualTo(stalePassword);
+    assertThat(h.pvOf(claim).getSpec().getIscsi().getSecretRef().getName()).isEqualTo(pvName + "-chap");
+    assertThat(h.events(claim, "ProvisioningFailed")).isEmpty();
+  }
+
+  @Test
+  void aDifferentChapSecretThatIsNotOursIsNeverReplaced() throws Exception {
+    start(SimulatedBackend.ISCSI_CHAP);
+    h.storageClass("notours-" + ns, Map.of(), "Delete", "Immediate");
+    h.stopController();
+    PersistentVolumeClaim claim = h.claim(ns, "blocked", "notours-" + ns, "1Gi", b -> b);
+    String pvName = "pvc-" + claim.getMetadata().getUid();
+    client.secrets().inNamespace(ControllerHarness.NAMESPACE).resource(new SecretBuilder().withNewMetadata()
+        .withName(pvName + "-chap").withNamespace(ControllerHarness.NAMESPACE).endMetadata()
+        .withType("kubernetes.io/iscsi-chap").addToData("node.session.auth.password", Base64.getEncoder()
+            .encodeToString("admins".getBytes(StandardCharsets.UTF_8))).build())
+        .createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update); // the mock may stall, and retry
+    h.startController(h.cinder);
+    h.awaitEvent(claim, "ProvisioningFailed");
+    assertThat(h.events(claim, "ProvisioningFailed").get(0).getNote()).contains("refusing to overwrite");
+    assertThat(decode(client.secrets().inNamespace(ControllerHarness.NAMESPACE).withName(pvName + "-chap").get(),
+        "node.session.auth.password")).isEqualTo("admins");
+    assertThat(h.pvOf(claim)).isNull();
+  }
+
+  @Test
   void pvMadeByTheGoOriginalIsDeletedWithItsSecret() throws Exception {
     start(SimulatedBackend.ISCSI_CHAP);
     // Make a volume the way the Go original left it: reserved and connected with its fixed connector, no

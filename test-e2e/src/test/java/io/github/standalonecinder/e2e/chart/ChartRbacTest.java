@@ -109,10 +109,11 @@ class ChartRbacTest {
       new Grant("events.k8s.io", "events", "patch", true),
       // ClusterIdentity.resolve: the kube-system namespace (by name only), whose UID is the default cluster id.
       new Grant("", "namespaces", "get", true),
-      // SecretStore.ensure (create, get to verify), delete by name (also ClaimProvisioner.cleanUpAbandoned and the
-      // orphan sweeper).
+      // SecretStore.ensure (create, get to verify, update to replace a stale Secret of ours for a PV not yet
+      // saved), delete by name (also VolumeRemoval, for deleted claims and the orphan sweeper).
       new Grant("", "secrets", "create", false),
       new Grant("", "secrets", "get", false),
+      new Grant("", "secrets", "update", false),
       new Grant("", "secrets", "delete", false),
       // LeaseElector: get, create, and renewals / take-overs / release as updates conditional on resourceVersion.
       new Grant("coordination.k8s.io", "leases", "get", false),
@@ -127,7 +128,7 @@ class ChartRbacTest {
     assertThat(new TreeSet<>(Rbac.of(ChartFixture.objects(ChartFixture.render("defaults.yaml"))).grants()))
         .containsExactlyElementsOf(CODE_CALLS);
     Set<Grant> withClaimSecrets = new TreeSet<>(CODE_CALLS);
-    for (String verb : List.of("create", "get", "delete")) {
+    for (String verb : List.of("create", "get", "update", "delete")) {
       withClaimSecrets.add(new Grant("", "secrets", verb, true));
     }
     assertThat(new TreeSet<>(Rbac.of(ChartFixture.objects(ChartFixture.render("claim-namespace-secrets.yaml")))
@@ -205,6 +206,9 @@ class ChartRbacTest {
           .build();
       secrets.ensure(probe);
       secrets.ensure(probe);
+      // A stale Secret of ours (a crash before the PV, new credentials per export) is replaced: an update.
+      secrets.ensure(new SecretBuilder(probe).withData(java.util.Map.of("node.session.auth.username", "dg=="))
+          .build(), existing -> true);
       secrets.delete(new SecretRef(NAMESPACE, "rbac-probe-chap"));
       // A claim write from a stale cached copy meets a 409 and reads the claim afresh: Updates.update's get.
       PersistentVolumeClaim stale = client.resource(claim).get();
