@@ -1,6 +1,7 @@
 package io.github.standalonecinder.cmd;
 
 import io.github.standalonecinder.mappers.Connector;
+import io.github.standalonecinder.mappers.KubernetesIscsiNames;
 import java.util.List;
 import picocli.CommandLine.Option;
 
@@ -33,12 +34,19 @@ final class ConnectorOptions {
   Connector toConnector() {
     for (String w : wwpns == null ? List.<String>of() : wwpns) {
       if (!w.matches("(?i)(0x)?[0-9a-f]{16}|([0-9a-f]{2}:){7}[0-9a-f]{2}")) {
-        throw new UserError("--connector-wwpns: \"" + w + "\" is not a WWPN (16 hex digits)");
+        throw UserError.input("--connector-wwpns: \"" + w + "\" is not a WWPN (16 hex digits)");
       }
     }
     if (initiator != null && !initiator.isBlank() && !initiator.startsWith("iqn.") && !initiator.startsWith("eui.")
         && !initiator.startsWith("naa.")) {
-      throw new UserError("--connector-initiator: \"" + initiator + "\" is not an iSCSI name (iqn.…, eui.… or naa.…)");
+      throw UserError.input("--connector-initiator: \"" + initiator + "\" is not an iSCSI name (iqn.…, eui.… or naa.…)");
+    }
+    if (initiator != null && !initiator.isBlank()) {
+      var problem = KubernetesIscsiNames.problem(initiator);
+      if (problem.isPresent()) {
+        throw UserError.input("--connector-initiator: \"" + initiator + "\" is refused by Kubernetes as a PV's "
+            + "initiatorName: it " + problem.get());
+      }
     }
     List<String> normalized = wwpns == null ? List.of()
         : wwpns.stream().map(w -> w.toLowerCase().replace(":", "").replaceFirst("^0x", "")).toList();

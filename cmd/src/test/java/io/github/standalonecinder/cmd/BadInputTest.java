@@ -116,6 +116,11 @@ class BadInputTest {
     rows.put(run("--max-size-gib", "0"), "--max-size-gib must be positive, got 0");
     rows.put(run("--provisioner-name", "bad name"), "--provisioner-name \"bad name\" is not a valid provisioner name");
     rows.put(run("--attach-mode", "sideways"), "--attach-mode must be auto, attachments or legacy");
+    rows.put(run("--connector-wwpns", "50:01"), "--connector-wwpns: \"50:01\" is not a WWPN");
+    rows.put(run("--connector-initiator", "node-1"), "--connector-initiator: \"node-1\" is not an iSCSI name");
+    rows.put(run("--connector-initiator", "iqn.1994-05.com.redhat"), "--connector-initiator: "
+        + "\"iqn.1994-05.com.redhat\" is refused by Kubernetes as a PV's initiatorName: it must be valid format "
+        + "starting with iqn");
     rows.put(run("--orphan-mode", "maybe"), "--orphan-mode must be report or delete");
     rows.put(run("--available-timeout", "5 parsecs"), "is not a duration such as 90s, 5m or 1h");
     rows.put(run("--available-timeout", "-5s"), "--available-timeout must be positive");

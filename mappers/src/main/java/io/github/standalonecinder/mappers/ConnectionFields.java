@@ -51,7 +51,8 @@ final class ConnectionFields {
       throw missing(field, "a non-empty string");
     }
     if (!(v instanceof String s)) {
-      throw new MappingException(prefix(field) + " must be a string, got a " + kind(v) + " (value not shown)");
+      throw new InvalidConnectionException(prefix(field) + " must be a string, got a " + kind(v)
+          + " (value not shown)");
     }
     return s;
   }
@@ -131,16 +132,16 @@ final class ConnectionFields {
   }
 
   MappingException error(String field, String expected, Object value) {
-    return new MappingException(prefix(field) + " must be " + expected + ", got " + show(value));
+    return new InvalidConnectionException(prefix(field) + " must be " + expected + ", got " + show(value));
   }
 
   /** A free-form problem with {@code field}; {@code text} must not contain secret values. */
   MappingException problem(String field, String text) {
-    return new MappingException(prefix(field) + " " + text);
+    return new InvalidConnectionException(prefix(field) + " " + text);
   }
 
   MappingException missing(String field, String expected) {
-    return new MappingException(prefix(field) + " is missing; it must be " + expected);
+    return new InvalidConnectionException(prefix(field) + " is missing; it must be " + expected);
   }
 
   private int toInt(String field, Object v, int min, int max) throws MappingException {

@@ -45,8 +45,9 @@ public record FcConnection(List<Target> targets, List<String> wwids) {
       luns = List.of(f.requireInt("target_lun", 0, 255));
     }
     if (luns.size() != 1 && luns.size() != wwns.size()) {
-      throw new MappingException("fibre_channel connection_info fields \"" + wwnField + "\" and \"target_luns\" must "
-          + "have the same length, got " + wwns.size() + " WWNs and " + luns.size() + " LUNs");
+      throw new InvalidConnectionException("fibre_channel connection_info fields \"" + wwnField
+          + "\" and \"target_luns\" must have the same length, got " + wwns.size() + " WWNs and " + luns.size()
+          + " LUNs");
     }
     List<Target> targets = new ArrayList<>(wwns.size());
     for (int i = 0; i < wwns.size(); i++) {

@@ -3,7 +3,6 @@ package io.github.standalonecinder.mappers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * The iSCSI part of Cinder's connection info ({@code cinder/volume/targets/iscsi.py} {@code _get_iscsi_properties}
@@ -16,10 +15,6 @@ import java.util.regex.Pattern;
  * @param discovery discovery CHAP ({@code discovery_auth_method: CHAP}), or null
  */
 public record IscsiConnection(List<Path> paths, Chap session, Chap discovery) {
-
-  /** Kubernetes validates IQNs with these forms (RFC 3720 iqn., eui., naa.). */
-  static final Pattern IQN = Pattern.compile(
-      "iqn\\.\\d{4}-\\d{2}\\.[A-Za-z0-9.-]+(:[^,;*&$|\\s]+)?|eui\\.[A-Fa-f0-9]{16}|naa\\.[A-Fa-f0-9]{16,32}");
 
   public IscsiConnection {
     paths = List.copyOf(paths);
@@ -84,8 +79,9 @@ public record IscsiConnection(List<Path> paths, Chap session, Chap discovery) {
   }
 
   private static String iqn(ConnectionFields f, String field, String value) throws MappingException {
-    if (!IQN.matcher(value).matches()) {
-      throw f.error(field, "an iSCSI qualified name (iqn., eui. or naa.)", value);
+    var problem = KubernetesIscsiNames.problem(value);
+    if (problem.isPresent()) {
+      throw f.problem(field, "is \"" + value + "\", which Kubernetes refuses: it " + problem.get());
     }
     return value;
   }

@@ -123,9 +123,10 @@ public final class IscsiMapper implements VolumeMapper {
       return null;
     }
     String initiator = request.connector().initiator();
-    if (!IscsiConnection.IQN.matcher(initiator).matches()) {
-      throw new MappingException("connector initiator must be an iSCSI qualified name (iqn., eui. or naa.), got \""
-          + initiator + "\"");
+    var problem = KubernetesIscsiNames.problem(initiator);
+    if (problem.isPresent()) {
+      throw new MappingException("connector initiator \"" + initiator + "\" is refused by Kubernetes as an "
+          + "iSCSI initiatorName: it " + problem.get());
     }
     return initiator;
   }

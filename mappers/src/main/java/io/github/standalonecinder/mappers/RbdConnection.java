@@ -41,7 +41,8 @@ public record RbdConnection(
       key = CephKeyring.key(keyring, user);
       if (key == null) {
         // The keyring's text is secret: name what is missing, not what is there.
-        throw new MappingException("rbd connection_info field \"keyring\" has no usable \"key\" entry for client."
+        throw new InvalidConnectionException("rbd connection_info field \"keyring\" has no usable \"key\" entry "
+            + "for client."
             + (user == null ? "<auth_username>" : user) + " (value not shown)");
       }
     }
@@ -61,8 +62,8 @@ public record RbdConnection(
     // Cinder sends ports as strings (split from "ceph mon dump"); other producers send ints.
     List<Integer> ports = f.intList("ports", 1, 65535);
     if (ports.size() != hosts.size()) {
-      throw new MappingException("rbd connection_info fields \"hosts\" and \"ports\" must be lists of the same "
-          + "length, got " + hosts.size() + " hosts " + ConnectionFields.show(f.raw("hosts")) + " and "
+      throw new InvalidConnectionException("rbd connection_info fields \"hosts\" and \"ports\" must be lists of "
+          + "the same length, got " + hosts.size() + " hosts " + ConnectionFields.show(f.raw("hosts")) + " and "
           + ports.size() + " ports " + ConnectionFields.show(f.raw("ports")));
     }
     List<String> monitors = new ArrayList<>(hosts.size());

@@ -122,8 +122,13 @@ class IscsiMapperTest {
             "iscsi connection_info field \"target_iqn\" is missing"),
         bad("numeric target_iqn", d -> d.put("target_iqn", 42),
             "field \"target_iqn\" must be a string, got 42"),
-        bad("malformed target_iqn", d -> d.put("target_iqn", "volume-4b1c"),
-            "field \"target_iqn\" must be an iSCSI qualified name (iqn., eui. or naa.), got \"volume-4b1c\""),
+        bad("target_iqn without the :identifier", d -> d.put("target_iqn", "iqn.2010-10.org.openstack.volume-4b1c"),
+            "field \"target_iqn\" is \"iqn.2010-10.org.openstack.volume-4b1c\", which Kubernetes refuses: it must be "
+                + "valid format starting with iqn"),
+        bad("naa of 16", d -> d.put("target_iqn", "naa.62004567BA64678D"),
+            "which Kubernetes refuses: it must be valid format starting with naa"),
+        bad("secondary target_iqns entry", d -> d.put("target_iqns", List.of("iqn.2010-10.org.openstack:v",
+            "iqn.2010-10.org.openstack")), "field \"target_iqns[1]\""),
         bad("word target_lun", d -> d.put("target_lun", "one"),
             "field \"target_lun\" must be an integer from 0 to 255, got \"one\""),
         bad("out-of-range target_lun", d -> d.put("target_lun", 256),
@@ -156,16 +161,17 @@ class IscsiMapperTest {
   @MethodSource("badInput")
   void rejectsBadInputNamingFieldAndValue(String name, Consumer<Map<String, Object>> edit, String message) {
     assertThatThrownBy(() -> mapper.map(fixture("iscsi-lio-multipath", edit), request(Map.of())))
-        .isInstanceOf(MappingException.class)
+        .isInstanceOf(InvalidConnectionException.class)
         .hasMessageContaining(message);
   }
 
   @Test
-  void rejectsAConnectorInitiatorThatIsNoIqn() {
-    Connector connector = new Connector("n1", null, "node-1", null, null, false, null, null);
+  void rejectsAConnectorInitiatorKubernetesWouldRefuse() {
+    Connector connector = new Connector("n1", null, "iqn.1994-05.com.redhat", null, null, false, null, null);
     assertThatThrownBy(() -> mapper.map(fixture("iscsi-netapp-no-chap"), request(Map.of(), connector, false)))
         .isInstanceOf(MappingException.class)
-        .hasMessage("connector initiator must be an iSCSI qualified name (iqn., eui. or naa.), got \"node-1\"");
+        .hasMessage("connector initiator \"iqn.1994-05.com.redhat\" is refused by Kubernetes as an iSCSI "
+            + "initiatorName: it must be valid format starting with iqn");
   }
 
   @Test

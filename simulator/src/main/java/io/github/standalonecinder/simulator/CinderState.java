@@ -921,12 +921,25 @@ final class CinderState {
       if ("maintenance".equals(v.status)) {
         throw ApiException.invalidVolume("The volume connection cannot be initialized in maintenance mode.");
       }
-      Map<String, Object> info = cfg.backend.connectionInfo(secrets(v), v.id, connector,
-          connector.get("mode") instanceof String s ? s : "rw");
+      Map<String, Object> info = connectionInfo(v, connector, connector.get("mode") instanceof String s ? s : "rw");
       v.connector = connector;
       info.put("enforce_multipath", SimulatedBackend.truthy(connector.get("enforce_multipath")));
       return new Resp(200, Map.of("connection_info", info));
     }
+  }
+
+  /** The backend's connection info, with the iSCSI target prefix an operator configured, if any. */
+  private Map<String, Object> connectionInfo(Vol v, Map<?, ?> connector, String mode) {
+    Map<String, Object> info = cfg.backend.connectionInfo(secrets(v), v.id, connector, mode);
+    String prefix = faults.iscsiTargetPrefix();
+    if (prefix != null && info.get("data") instanceof Map<?, ?> d) {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> data = (Map<String, Object>) d;
+      String iqn = prefix + "volume-" + v.id;
+      data.computeIfPresent("target_iqn", (k, old) -> iqn);
+      data.computeIfPresent("target_iqns", (k, old) -> ((List<?>) old).stream().map(x -> iqn).toList());
+    }
+    return info;
   }
 
   private SimulatedBackend.ConnectionSecrets secrets(Vol v) {
@@ -1178,7 +1191,7 @@ final class CinderState {
   /** The manager's attachment_update: connection info flattened (data keys + driver_volume_type + ids). */
   private void connect(Vol v, Att att, Map<String, Object> connector) {
     String mode = "null".equals(att.mode) ? "rw" : att.mode;
-    Map<String, Object> info = cfg.backend.connectionInfo(secrets(v), v.id, connector, mode);
+    Map<String, Object> info = connectionInfo(v, connector, mode);
     @SuppressWarnings("unchecked")
     Map<String, Object> flat = new LinkedHashMap<>((Map<String, Object>) info.remove("data"));
     flat.putAll(info);

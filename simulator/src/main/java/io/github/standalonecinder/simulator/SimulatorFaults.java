@@ -30,6 +30,7 @@ public final class SimulatorFaults {
   private final AtomicLong injected = new AtomicLong();
   private volatile boolean unreachable;
   private volatile boolean chapPerExport;
+  private volatile String iscsiTargetPrefix;
 
   SimulatorFaults(CinderSimulator simulator) {
     this.simulator = simulator;
@@ -92,6 +93,20 @@ public final class SimulatorFaults {
     return chapPerExport;
   }
 
+  /**
+   * The iSCSI target name prefix, as Cinder's {@code target_prefix} option sets it (default
+   * {@code iqn.2010-10.org.openstack:}); null restores the default. One without the {@code :} makes IQNs Kubernetes
+   * refuses.
+   */
+  public SimulatorFaults iscsiTargetPrefix(String prefix) {
+    this.iscsiTargetPrefix = prefix;
+    return this;
+  }
+
+  String iscsiTargetPrefix() {
+    return iscsiTargetPrefix;
+  }
+
   /** Shorthand for {@code setVolumeStatus(volumeId, "error")}. */
   public void failVolume(String volumeId) {
     setVolumeStatus(volumeId, "error");
@@ -131,6 +146,7 @@ public final class SimulatorFaults {
     fates.clear();
     unreachable(false);
     chapPerExport = false;
+    iscsiTargetPrefix = null;
     injected.set(0);
   }
 

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.github.standalonecinder.mappers.InvalidConnectionException;
 import io.github.standalonecinder.mappers.ManagedSecrets;
 import io.github.standalonecinder.mappers.MappedVolume;
 import io.github.standalonecinder.mappers.MappingException;
@@ -250,10 +251,16 @@ final class ClaimProvisioner {
     return volumes.stream().map(CinderVolume::id).toList();
   }
 
-  /** The backend's answer cannot become a PV: keep nothing exported, retry later (an admin may fix the class). */
+  /**
+   * The backend's answer cannot become a PV: keep nothing exported. A connection Kubernetes would refuse fails
+   * for good (exporting again returns the same); anything else (a Secret in the way, a cephx Secret not made yet)
+   * is retried, as an admin may fix it.
+   */
   private ProvisioningException unmappable(String volumeId, MappingException e) {
     quietlyUnexport(volumeId);
-    return ProvisioningException.retryable("cannot map Cinder volume " + volumeId + ": " + e.getMessage(), e);
+    String message = "cannot map Cinder volume " + volumeId + ": " + e.getMessage();
+    return e instanceof InvalidConnectionException ? ProvisioningException.invalid(message)
+        : ProvisioningException.retryable(message, e);
   }
 
   /** The volume found by name (deleting duplicates, or one in error), else a new one. */

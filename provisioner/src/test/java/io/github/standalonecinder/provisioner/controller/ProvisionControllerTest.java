@@ -339,6 +339,33 @@ class ProvisionControllerTest {
   }
 
   @Test
+  void aConnectionKubernetesWouldRefuseFailsForGoodWithTheVolumeUnexported() throws Exception {
+    start(SimulatedBackend.ISCSI);
+    // Cinder's target_prefix set without the ':' that Kubernetes' IQN check wants.
+    sim.faults().iscsiTargetPrefix("iqn.2010-10.org.openstack.");
+    h.storageClass("iqn-" + ns, Map.of(), "Delete", "Immediate");
+    PersistentVolumeClaim claim = h.claim(ns, "iqn", "iqn-" + ns, "1Gi", b -> b);
+    h.awaitEvent(claim, "ProvisioningFailed");
+    assertThat(h.events(claim, "ProvisioningFailed").get(0).getNote()).contains("\"target_iqn\" is \"iqn.2010-10"
+        + ".org.openstack.volume-", "which Kubernetes refuses: it must be valid format starting with iqn");
+    String volumeId = sim.volumes().get(0).id();
+    await().atMost(Duration.ofSeconds(10)).until(() -> "available".equals(sim.volume(volumeId).status()));
+    long calls = sim.requestCounts().values().stream().mapToLong(Long::longValue).sum();
+    Thread.sleep(3_000);
+    assertThat(sim.requestCounts().values().stream().mapToLong(Long::longValue).sum())
+        .as("not retried: no Cinder call").isEqualTo(calls);
+    assertThat(h.pvOf(claim)).isNull();
+
+    // The operator fixes Cinder; a change to the claim brings it back.
+    sim.faults().iscsiTargetPrefix(null);
+    h.editClaim(ns, "iqn", c -> new PersistentVolumeClaimBuilder(c).editMetadata().addToLabels("retry", "1")
+        .endMetadata().build());
+    h.awaitBound(claim);
+    assertThat(h.pvOf(claim).getSpec().getIscsi().getIqn()).isEqualTo(SimulatedBackend.iqnFor(volumeId));
+    assertThat(sim.requestCount("POST /volumes")).isEqualTo(1);
+  }
+
+  @Test
   void pvMadeByTheGoOriginalIsDeletedWithItsSecret() throws Exception {
     start(SimulatedBackend.ISCSI_CHAP);
     // Make a volume the way the Go original left it: reserved and connected with its fixed connector, no
