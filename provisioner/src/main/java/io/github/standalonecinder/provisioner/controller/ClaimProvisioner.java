@@ -230,7 +230,7 @@ final class ClaimProvisioner {
    * The claim's PV is saved, and the claim still holds our intent (a retry, or a restart after the save) or this
    * process has an attempt for it under way (another replica saved the PV first): look the claim's volumes up
    * afresh (a create Cinder carried out late shows now, and so does the volume our lost attempt made), delete those
-   * the PV does not name, then drop the intent.
+   * the PV does not name, make a {@code Retain} PV its Secrets' owner, then drop the intent.
    */
   void finish(PersistentVolumeClaim claim, PersistentVolume pv) throws ProvisioningException {
     unfinished.remove(claim.getMetadata().getUid());
@@ -243,9 +243,9 @@ final class ClaimProvisioner {
         throw CinderFailures.of("look up the volumes of " + pv.getMetadata().getName(), e);
       }
     }
+    mappers.forVolume(pv).ifPresent(m -> saver.adoptSecrets(pv, m.ownedSecrets(pv)));
     intent.clear(claim);
   }
-
 
   private static List<String> ids(List<CinderVolume> volumes) {
     return volumes.stream().map(CinderVolume::id).toList();

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.github.standalonecinder.mappers.ManagedSecrets;
 import io.github.standalonecinder.mappers.MappingException;
+import io.github.standalonecinder.mappers.SecretRef;
 import io.github.standalonecinder.mappers.SecretStore;
 import java.time.Duration;
 import java.util.Map;
@@ -22,15 +23,23 @@ final class PvSaver {
   private final KubernetesClient kube;
   private final SecretStore secrets;
   private final ClaimProvisioner.Sleeper sleeper;
+  private final RetainedSecrets retained;
 
   PvSaver(KubernetesClient kube, SecretStore secrets, ClaimProvisioner.Sleeper sleeper) {
     this.kube = kube;
     this.secrets = secrets;
     this.sleeper = sleeper;
+    this.retained = new RetainedSecrets(kube);
+  }
+
+  /** {@link RetainedSecrets#adopt}: a retry after a crash between the PV and its Secrets' owner. */
+  void adoptSecrets(PersistentVolume pv, java.util.Collection<SecretRef> refs) {
+    retained.adopt(pv, refs);
   }
 
   /**
-   * Creates or verifies the volume's Secrets, then saves its PV; returns the saved PV. A MappingException: a
+   * Creates or verifies the volume's Secrets, then saves its PV (a {@code Retain} PV then owns its Secrets:
+   * {@link RetainedSecrets}); returns the saved PV. A MappingException: a
    * Secret of that name holds other data, and no PV of this claim is saved.
    */
   PersistentVolume save(ClaimProvisioner.ExportedVolume exported)
@@ -52,8 +61,13 @@ final class PvSaver {
         log.warn("PV {} was saved by another attempt naming Cinder volume {}; not writing Secrets for {}",
             pv.getMetadata().getName(), Annotations.cinderVolumeId(savedByOther.get()), exported.volumeId());
       }
-      pv = savedByOther.isPresent() ? savedByOther.get()
-          : create(exported.pv(), exported.claim(), exported.volumeId());
+      if (savedByOther.isPresent()) {
+        pv = savedByOther.get();
+      } else {
+        pv = create(exported.pv(), exported.claim(), exported.volumeId());
+        retained.adopt(pv, exported.secrets().stream().map(x -> new SecretRef(x.getMetadata().getNamespace(),
+            x.getMetadata().getName())).toList());
+      }
     }
     return pv;
   }

@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.kube.Updates;
 import io.github.standalonecinder.simulator.CinderSimulator;
 import io.github.standalonecinder.simulator.SimVolume;
 import io.github.standalonecinder.simulator.SimulatedBackend;
@@ -183,6 +184,47 @@ class ProvisionControllerTest {
     assertThat(sim.volumes()).singleElement().extracting(SimVolume::status).isEqualTo("in-use");
     assertThat(sim.volumes().get(0).metadata()).as("recorded for the orphan sweeper")
         .containsEntry(Annotations.META_RECLAIM_POLICY, "Retain");
+  }
+
+  @Test
+  void aRetainPvOwnsItsSecretsAndADeletePvDoesNot() throws Exception {
+    start(SimulatedBackend.ISCSI_CHAP);
+    h.storageClass("own-" + ns, Map.of(), "Retain", "Immediate");
+    h.storageClass("del-" + ns, Map.of(), "Delete", "Immediate");
+    PersistentVolumeClaim kept = h.awaitBound(h.claim(ns, "kept", "own-" + ns, "1Gi", b -> b));
+    PersistentVolumeClaim deleted = h.awaitBound(h.claim(ns, "deleted", "del-" + ns, "1Gi", b -> b));
+    PersistentVolume keptPv = h.pvOf(kept);
+    Secret keptChap = client.secrets().inNamespace(ControllerHarness.NAMESPACE)
+        .withName(keptPv.getMetadata().getName() + "-chap").get();
+    // Kubernetes' garbage collector deletes the Secret with the PV (the CRUD mock has none: the reference is it).
+    assertThat(keptChap.getMetadata().getOwnerReferences()).singleElement().satisfies(r -> {
+      assertThat(r.getKind()).isEqualTo("PersistentVolume");
+      assertThat(r.getApiVersion()).isEqualTo("v1");
+      assertThat(r.getName()).isEqualTo(keptPv.getMetadata().getName());
+      assertThat(r.getUid()).isEqualTo(keptPv.getMetadata().getUid());
+    });
+    Secret deletedChap = client.secrets().inNamespace(ControllerHarness.NAMESPACE)
+        .withName(h.pvOf(deleted).getMetadata().getName() + "-chap").get();
+    assertThat(deletedChap.getMetadata().getOwnerReferences()).as("the delete path removes it").isNullOrEmpty();
+  }
+
+  @Test
+  void aRetainPvSavedBeforeACrashGetsItsSecretsOwnedOnTheRetry() throws Exception {
+    start(SimulatedBackend.ISCSI_CHAP);
+    h.storageClass("crash-own-" + ns, Map.of(), "Retain", "Immediate");
+    PersistentVolumeClaim claim = h.awaitBound(h.claim(ns, "own", "crash-own-" + ns, "1Gi", b -> b));
+    String chapName = h.pvOf(claim).getMetadata().getName() + "-chap";
+    h.stopController();
+    // As a crash right after the PV save left it: the claim holds our intent, the Secret has no owner yet.
+    h.editClaim(ns, "own", c -> new PersistentVolumeClaimBuilder(c).editMetadata()
+        .addToFinalizers(Annotations.CLAIM_FINALIZER).endMetadata().build());
+    var secrets = client.secrets().inNamespace(ControllerHarness.NAMESPACE);
+    Updates.update(secrets.withName(chapName), secrets::resource, s -> new SecretBuilder(s).editMetadata()
+        .withOwnerReferences(List.of()).endMetadata().build());
+    h.startController(h.cinder);
+    await().atMost(Duration.ofSeconds(20)).until(() -> !ClaimIntent.holds(h.get(claim)));
+    assertThat(secrets.withName(chapName).get().getMetadata().getOwnerReferences()).singleElement()
+        .extracting(r -> r.getUid()).isEqualTo(h.pvOf(claim).getMetadata().getUid());
   }
 
   @Test
