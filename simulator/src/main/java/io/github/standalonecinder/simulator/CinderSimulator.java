@@ -765,6 +765,7 @@ public final class CinderSimulator implements AutoCloseable {
     boolean v2Enabled;
     int maxVolumes = -1;
     int maxGigabytes = -1;
+    long backendCapacityGiB = -1;
     int maxLimit = 1000;
     final Map<String, Map<String, String>> volumeTypes = new LinkedHashMap<>();
     String defaultVolumeType = CinderState.DEFAULT_TYPE;
@@ -857,6 +858,15 @@ public final class CinderSimulator implements AutoCloseable {
     public Builder quota(int maxVolumes, int maxGigabytes) {
       this.maxVolumes = maxVolumes;
       this.maxGigabytes = maxGigabytes;
+      return this;
+    }
+
+    /**
+     * The backend's free space; -1 (the default) means unlimited. A volume larger than what is left goes to
+     * {@code error} with Cinder's scheduler message, as on a real backend whose pool is too small.
+     */
+    public Builder backendCapacityGiB(long value) {
+      this.backendCapacityGiB = value;
       return this;
     }
 

@@ -534,8 +534,10 @@ final class CinderState {
       histories.put(id, Collections.synchronizedList(new ArrayList<>(List.of(vol.status))));
       volumes.put(id, vol);
     }
+    // No backend has room: Cinder's scheduler fails the volume (the API accepted it).
+    boolean noRoom = fate == null && cfg.backendCapacityGiB >= 0 && usedGiB() > cfg.backendCapacityGiB;
     if (fate == null || !fate.stay) {
-      String target = fate == null ? "available" : fate.status;
+      String target = noRoom ? "error" : fate == null ? "available" : fate.status;
       // As Cinder's scheduler does when no backend takes the volume: the reason goes to the user messages API.
       transitionLater(vol, "creating", target, cfg.createDelay, "error".equals(target)
           ? () -> addMessage(req.projectId, id, NO_VALID_BACKEND) : null);
@@ -545,6 +547,11 @@ final class CinderState {
       view = volumeDetail(req, vol);
     }
     return new Resp(202, Map.of("volume", view));
+  }
+
+  /** GiB held by volumes on the backend (those that did not fail), the new one included. */
+  private long usedGiB() {
+    return volumes.values().stream().filter(v -> !"error".equals(v.status)).mapToLong(v -> v.size).sum();
   }
 
   private void checkQuota(String projectId, int newVolumes, int newGigabytes) {

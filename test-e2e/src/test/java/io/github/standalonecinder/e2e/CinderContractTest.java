@@ -48,7 +48,8 @@ class CinderContractTest {
   @Test
   void simulatorFollowsTheContract() throws Exception {
     try (CinderSimulator sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP)
-        .maxMicroversion("3.70").volumeType("contract", Map.of()).createDelay(Duration.ofMillis(200)).start()) {
+        .maxMicroversion("3.70").volumeType("contract", Map.of()).createDelay(Duration.ofMillis(200))
+        .backendCapacityGiB(HUGE_GIB - 1).start()) {
       CinderGateway g = CinderGateways.connect(CloudConfig.load(Optional.empty(),
           Map.of("OS_CINDER_ENDPOINT", sim.endpoint())), GatewayOptions.defaults());
       assertThat(scenario(g, "contract", sim.endpoint(), sim.noauthToken())).containsExactlyElementsOf(EXPECTED);
@@ -74,6 +75,10 @@ class CinderContractTest {
       "wait -> available, 1 GiB, type=TYPE",
       "create with unknown type -> NOT_FOUND",
       "create of 0 GiB -> rejected locally",
+      "create in unknown zone -> BAD_REQUEST",
+      "create larger than the backend -> error, says \"schedule allocate volume:Could not find any available "
+          + "weighted backend.\"",
+      "user messages of a good volume -> 0",
       "reserve -> attaching",
       "initialize_connection -> iscsi " + ISCSI_KEYS,
       "terminate_connection -> available",
@@ -82,6 +87,8 @@ class CinderContractTest {
       "attachments listed -> 1",
       "attachment complete -> in-use",
       "attachment delete -> available",
+      "attachment for a server, complete -> in-use, server listed",
+      "reset detached -> available, 0 attachments",
       "extend to 2 -> available, 2 GiB",
       "extend to 1 -> BAD_REQUEST",
       "snapshot -> available",
@@ -107,6 +114,15 @@ class CinderContractTest {
           "no-such-type-" + System.nanoTime(), null, null))));
       trace.add("create of 0 GiB -> " + (rejectsLocally(() -> request("contract-0", 0, type, null, null))
           ? "rejected locally" : "sent"));
+      trace.add("create in unknown zone -> " + kind(() -> g.createVolume(new VolumeCreateRequest("contract-z", 1,
+          type, "no-such-zone-" + System.nanoTime(), null, Map.of("contract", "true"), null, null))));
+      CinderVolume huge = g.createVolume(request("contract-huge", HUGE_GIB, type, null, null));
+      made.add(huge.id());
+      CinderVolume failed = await(g, huge.id(), "available");
+      List<String> said = awaitMessages(g, huge.id());
+      trace.add("create larger than the backend -> " + failed.status() + ", says "
+          + said.stream().map(m -> "\"" + m + "\"").findFirst().orElse("nothing"));
+      trace.add("user messages of a good volume -> " + g.listUserMessages(v.id()).size());
 
       g.reserve(v.id());
       trace.add("reserve -> " + status(g, v.id()));
@@ -125,6 +141,18 @@ class CinderContractTest {
       trace.add("attachment complete -> " + status(g, v.id()));
       g.deleteAttachment(attachment.id());
       trace.add("attachment delete -> " + await(g, v.id(), "available").status());
+
+      // A Nova server's attachment (instance uuid, the compute host's connector): what unexport must leave alone.
+      CinderVolume served = await(g, createTracked(g, made, request("contract-n", 1, type, null, null)), "available");
+      String novaAttachment = novaAttach(endpoint, token, served.id());
+      send(endpoint, token, "/attachments/" + novaAttachment + "/action", "{\"os-complete\": null}");
+      CinderVolume inUse = g.getVolume(served.id()).orElseThrow();
+      trace.add("attachment for a server, complete -> " + inUse.status() + ", server "
+          + (inUse.attachments().stream().anyMatch(a -> SERVER.equals(a.serverId())) ? "listed" : "missing"));
+      send(endpoint, token, "/volumes/" + served.id() + "/action",
+          "{\"os-reset_status\": {\"status\": \"available\", \"attach_status\": \"detached\"}}");
+      trace.add("reset detached -> " + status(g, served.id()) + ", " + g.listAttachments(served.id()).size()
+          + " attachments");
 
       g.extendVolume(v.id(), 2);
       CinderVolume extended = await(g, v.id(), "available");
@@ -172,6 +200,44 @@ class CinderContractTest {
     trace.add("delete all -> " + (made.stream().allMatch(id -> g.getVolume(id).isEmpty()) ? "gone" : "still there"));
     trace.add("get deleted -> " + (g.getVolume(made.get(0)).isEmpty() ? "empty" : "present"));
     return trace;
+  }
+
+  /** A server's id, as Nova would send it. */
+  private static final String SERVER = "4a1d1c6e-1f7b-4c5e-9d3f-0123456789ab";
+  /** More than the lab's backend (and the simulator's, as the contract test builds it) has room for. */
+  static final int HUGE_GIB = 60_000;
+
+  private static String createTracked(CinderGateway g, List<String> made, VolumeCreateRequest r) {
+    String id = g.createVolume(r).id();
+    made.add(id);
+    return id;
+  }
+
+  /** Cinder writes the user message a moment after the volume's status: wait a little for it. */
+  private static List<String> awaitMessages(CinderGateway g, String id) throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(20);
+    List<String> said = g.listUserMessages(id);
+    while (said.isEmpty() && Instant.now().isBefore(deadline)) {
+      Thread.sleep(200);
+      said = g.listUserMessages(id);
+    }
+    return said;
+  }
+
+  private static String novaAttach(String endpoint, String token, String volumeId) throws Exception {
+    String body = send(endpoint, token, "/attachments", "{\"attachment\": {\"volume_uuid\": \"" + volumeId
+        + "\", \"instance_uuid\": \"" + SERVER + "\", \"connector\": {\"host\": \"compute-1\", \"ip\": "
+        + "\"127.0.0.1\", \"initiator\": \"iqn.1993-08.org.debian:01:nova-compute-1\"}}}");
+    return body.replaceAll("(?s).*\"attachment\"\\s*:\\s*\\{.*?\"id\"\\s*:\\s*\"([0-9a-f-]+)\".*", "$1");
+  }
+
+  private static String send(String endpoint, String token, String path, String json) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(endpoint + path))
+        .header("X-Auth-Token", token).header("OpenStack-API-Version", "volume 3.44")
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as("POST %s: %s", path, r.body()).isLessThan(300);
+    return r.body();
   }
 
   private static VolumeCreateRequest request(String name, int size, String type, String source, String snapshot) {
