@@ -532,6 +532,11 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       firstAttempt.remove(key);
       queue.forget(key);
     } catch (ProvisioningException e) {
+      if (e.waiting()) {
+        Duration again = queue.addNotBefore(key, e.retryAfter().orElseThrow());
+        log.debug("{}: {}; looking again in {} ms", key, e.getMessage(), again.toMillis());
+        return;
+      }
       metrics.deleteFailed(storageClass);
       events.warning(pv, "VolumeFailedDelete", "Delete", e.getMessage());
       Duration delay = queue.addRateLimited(key, e.retryAfter().orElse(null));

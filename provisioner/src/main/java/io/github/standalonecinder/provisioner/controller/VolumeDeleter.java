@@ -11,6 +11,7 @@ import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderVolume;
 import io.github.standalonecinder.provisioner.kube.Updates;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -109,45 +110,84 @@ final class VolumeDeleter {
     log.info("deleted PV {} and Cinder volume {}", pv.getMetadata().getName(), volumeId);
   }
 
+  /** A deletion under way: when this process first asked, its poll schedule, what Cinder has said. */
+  private static final class Deletion {
+    final Instant started = Instant.now();
+    final PollSchedule polls = new PollSchedule();
+    int refusals;
+    boolean forced;
+  }
+
+  /** Deletions under way, by volume id: a volume slow to go is polled from the queue, not in a worker. */
+  private final Map<String, Deletion> deletions = new java.util.concurrent.ConcurrentHashMap<>();
+
   /**
-   * Asks Cinder to delete the volume and waits until it is gone. A refusal (the volume is still detaching, or a
-   * snapshot depends on it) is asked again a few times, then reported so the worker is not held for long.
+   * Asks Cinder to delete the volume and waits until it is gone, in the worker for at most
+   * {@link AvailabilityWait#IN_WORKER} on the first pass; then the PV leaves the worker
+   * ({@link ProvisioningException#waiting}) and each later pass reads the volume once. A refusal (the volume is
+   * still detaching, or a snapshot depends on it) is asked again a few times, then reported. A volume Cinder cannot
+   * delete ({@code error_deleting}), or still {@code deleting} after {@code --available-timeout} (a lost message),
+   * is force-deleted, once per timeout.
    */
   private void deleteAndWait(String volumeId) throws ProvisioningException, InterruptedException {
-    Instant deadline = Instant.now().plus(settings.availableTimeout());
-    CinderException refusal = null;
-    int refusals = 0;
-    PollSchedule polls = null; // set from the first delete request's answer: Cinder's deleting time starts there
-    while (true) {
-      Optional<CinderVolume> v = cinder.getVolume(volumeId);
-      if (v.isEmpty()) {
-        return;
-      }
-      if (v.get().hasStatus("error_deleting")) {
-        throw ProvisioningException.retryable("Cinder could not delete volume " + volumeId
-            + " (status error_deleting); will try again", null);
-      }
-      if (!v.get().hasStatus("deleting")) {
-        try {
-          cinder.deleteVolume(volumeId);
-        } catch (CinderException e) {
-          if (e.kind() != CinderException.Kind.CONFLICT) {
-            throw e;
-          }
-          refusal = e;
-          if (++refusals >= 3) {
-            throw ProvisioningException.retryable("Cinder refuses to delete volume " + volumeId + ": "
-                + e.getMessage(), e);
-          }
+    Deletion d = deletions.get(volumeId);
+    boolean resumed = d != null;
+    if (!resumed) {
+      d = new Deletion();
+      deletions.put(volumeId, d);
+    }
+    Instant inWorkerUntil = Instant.now().plus(resumed ? Duration.ZERO : AvailabilityWait.IN_WORKER);
+    try {
+      while (true) {
+        Optional<CinderVolume> found = cinder.getVolume(volumeId);
+        if (found.isEmpty()) {
+          deletions.remove(volumeId);
+          return;
         }
+        CinderVolume v = found.get();
+        boolean overdue = d.started.plus(settings.availableTimeout()).isBefore(Instant.now());
+        if (v.hasStatus("error_deleting") || (v.hasStatus("deleting") && overdue)) {
+          if (d.forced) {
+            throw ProvisioningException.retryable("Cinder volume " + volumeId + " is still " + v.status()
+                + " after a force delete; will try again", null);
+          }
+          log.warn("force-deleting Cinder volume {} ({} for {} s)", volumeId, v.status(),
+              Duration.between(d.started, Instant.now()).toSeconds());
+          cinder.forceDeleteVolume(volumeId);
+          d.forced = true;
+        } else if (!v.hasStatus("deleting")) {
+          ask(volumeId, d);
+        }
+        Duration next = d.polls.untilNextRead();
+        if (Instant.now().plus(next).isAfter(inWorkerUntil)) {
+          throw ProvisioningException.waiting("Cinder volume " + volumeId + " is " + v.status(),
+              next.compareTo(Duration.ofMillis(500)) < 0 ? Duration.ofMillis(500) : next);
+        }
+        sleeper.sleep(next);
       }
-      if (Instant.now().isAfter(deadline)) {
-        throw ProvisioningException.retryable("Cinder volume " + volumeId + " is still " + v.get().status()
-            + " after " + settings.availableTimeout().toSeconds() + "s"
-            + (refusal == null ? "" : ": " + refusal.getMessage()), refusal);
+    } catch (ProvisioningException e) {
+      if (!e.waiting()) {
+        deletions.remove(volumeId); // the next attempt starts afresh
       }
-      polls = polls == null ? new PollSchedule() : polls;
-      sleeper.sleep(polls.untilNextRead());
+      throw e;
+    } catch (RuntimeException | InterruptedException e) {
+      deletions.remove(volumeId);
+      throw e;
+    }
+  }
+
+  /** One delete request; a state conflict (still detaching, snapshots) counts, and the third is reported. */
+  private void ask(String volumeId, Deletion d) throws ProvisioningException {
+    try {
+      cinder.deleteVolume(volumeId);
+    } catch (CinderException e) {
+      if (e.kind() != CinderException.Kind.CONFLICT) {
+        throw e;
+      }
+      if (++d.refusals >= 3) {
+        throw ProvisioningException.retryable("Cinder refuses to delete volume " + volumeId + ": "
+            + e.getMessage(), e);
+      }
     }
   }
 

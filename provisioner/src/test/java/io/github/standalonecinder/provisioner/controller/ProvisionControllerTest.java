@@ -598,6 +598,43 @@ class ProvisionControllerTest {
   }
 
   @Test
+  void aVolumeStuckInDeletingIsForceDeletedAndHoldsNoWorkerMeanwhile() throws Exception {
+    start(SimulatedBackend.ISCSI, s -> s.withWorkers(1).withAvailableTimeout(Duration.ofSeconds(8)), b -> b);
+    h.storageClass("gone-" + ns, Map.of(), "Delete", "Immediate");
+    PersistentVolumeClaim stuck = h.awaitBound(h.claim(ns, "stuck", "gone-" + ns, "1Gi", b -> b));
+    PersistentVolumeClaim quick = h.awaitBound(h.claim(ns, "quick", "gone-" + ns, "1Gi", b -> b));
+    String stuckVolume = h.pvOf(stuck).getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID);
+    String quickVolume = h.pvOf(quick).getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID);
+    // A delete Cinder accepted and lost (a message-bus blip): the volume stays "deleting" for ever.
+    sim.faults().setVolumeStatus(stuckVolume, "deleting");
+    h.deleteClaim(stuck);
+    Thread.sleep(1_000);
+    h.deleteClaim(quick);
+    await().atMost(Duration.ofSeconds(6)).until(() -> h.pvOf(quick) == null);
+    assertThat(sim.volume(quickVolume)).isNull();
+    assertThat(h.pvOf(stuck)).as("still waiting for its volume").isNotNull();
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> h.pvOf(stuck) == null);
+    assertThat(sim.volume(stuckVolume)).isNull();
+    assertThat(sim.requestCount("POST /volumes/{id}/action os-force_delete")).isEqualTo(1);
+    assertThat(client.events().v1().events().inAnyNamespace().list().getItems()).as("waiting is no failure")
+        .noneMatch(e -> "VolumeFailedDelete".equals(e.getReason()));
+  }
+
+  @Test
+  void aVolumeInErrorDeletingIsForceDeletedWithItsPv() throws Exception {
+    start(SimulatedBackend.ISCSI);
+    h.storageClass("errdel2-" + ns, Map.of(), "Delete", "Immediate");
+    PersistentVolumeClaim claim = h.awaitBound(h.claim(ns, "errdel2", "errdel2-" + ns, "1Gi", b -> b));
+    String volume = h.pvOf(claim).getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID);
+    sim.faults().setVolumeStatus(volume, "error_deleting");
+    h.deleteClaim(claim);
+    await().atMost(Duration.ofSeconds(20)).until(() -> h.pvOf(claim) == null);
+    assertThat(sim.volume(volume)).isNull();
+    assertThat(sim.requestCount("POST /volumes/{id}/action os-force_delete")).isEqualTo(1);
+  }
+
+  @Test
   void volumeEndingInErrorIsDeletedAndMadeAgain() throws Exception {
     start(SimulatedBackend.ISCSI);
     sim.faults().volumesNamed(".*").endIn("error");
