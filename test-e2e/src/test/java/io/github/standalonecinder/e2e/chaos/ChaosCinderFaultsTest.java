@@ -134,10 +134,19 @@ class ChaosCinderFaultsTest {
           PersistentVolumeClaim c = claim();
           Event limited = awaitEvent(c, "ProvisioningFailed", "rate limit");
           assertThat(limited.getNote()).contains("HTTP " + status);
+          // The backoff is shared: a claim that arrives now, on another worker, waits for the same Retry-After.
+          PersistentVolumeClaim other = claim();
           awaitBound(c, Duration.ofSeconds(90));
+          awaitBound(other, Duration.ofSeconds(90));
           assertThat(createdAt(c)).isPresent();
           assertThat(Duration.between(t0, createdAt(c).get())).as("Retry-After respected on " + status)
               .isGreaterThanOrEqualTo(Duration.ofMillis(3900));
+          assertThat(Duration.between(t0, createdAt(other).orElseThrow())).as("every worker waits on " + status)
+              .isGreaterThanOrEqualTo(Duration.ofMillis(3900));
+          System.out.printf("chaos cinder faults: HTTP %d with Retry-After 4 s: the refused claim's volume made "
+              + "after %d ms, the next claim's (another worker) after %d ms%n", status,
+              Duration.between(t0, createdAt(c).get()).toMillis(),
+              Duration.between(t0, createdAt(other).get()).toMillis());
           done(status + " Retry-After");
         }
 
