@@ -138,8 +138,8 @@ final class RunCommand implements Runnable {
   String orphanMode;
 
   @Option(names = "--cloud-config-reload-interval", defaultValue = "10s", converter = DurationConverter.class,
-      description = "How often the cloud configuration files (cloud.conf, clouds.yaml, secure.yaml) are read again; "
-          + "a valid change (rotated credentials) is used from the next Cinder call on, an invalid one is refused "
+      description = "How often the cloud configuration files (cloud.conf, clouds.yaml, secure.yaml, the client "
+          + "certificate and key) are read again; a valid change (rotated credentials) is used from the next Cinder call on, an invalid one is refused "
           + "with one log line and standalone_cinder_config_reloads_total{result=\"refused\"}. 0s: never. "
           + "Default: ${DEFAULT-VALUE}.")
   Duration cloudConfigReloadInterval;
