@@ -16,7 +16,7 @@ HELM=${HELM:-helm}
 CLUSTER=${CLUSTER:-standalone-cinder-e2e}
 IMAGE=${IMAGE:-standalone-cinder:e2e}
 TIMEOUT=${TIMEOUT:-180}
-NS=kube-system
+NS=standalone-cinder
 SIM_NS=standalone-cinder-e2e
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
@@ -131,11 +131,12 @@ repo=${IMAGE%:*}
 tag=${IMAGE##*:}
 if command -v "$HELM" >/dev/null 2>&1; then
   log "installing the chart with helm"
-  "$HELM" install standalone-cinder "$ROOT/charts/standalone-cinder" --namespace "$NS" \
+  "$HELM" install standalone-cinder "$ROOT/charts/standalone-cinder" --namespace "$NS" --create-namespace \
     --set image.repository="$repo" --set image.tag="$tag" --set image.pullPolicy=Never \
     --set cloudConfig.create=true --set-file cloudConfig.content="$WORK/cloud.conf"
 else
   log "no helm: applying deploy/standalone-cinder.yaml"
+  "$KUBECTL" create namespace "$NS"
   "$KUBECTL" -n "$NS" create secret generic standalone-cinder-cloud-config --from-file=cloud.conf="$WORK/cloud.conf"
   sed -e "s#image: \"ghcr.io/standalone-cinder/standalone-cinder:[^\"]*\"#image: \"$IMAGE\"#" \
     -e "s#imagePullPolicy: IfNotPresent#imagePullPolicy: Never#" \

@@ -10,6 +10,8 @@ import io.github.standalonecinder.provisioner.cinder.OkHttpConnector;
 import io.github.standalonecinder.provisioner.config.ConfigException;
 import io.github.standalonecinder.provisioner.config.ReloadingCinderGateway;
 import io.github.standalonecinder.provisioner.controller.ClusterIdentity;
+import io.github.standalonecinder.provisioner.controller.EventRecorder;
+import io.github.standalonecinder.provisioner.controller.ProvisionerEvents;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.kube.CompactSerialization;
 import io.github.standalonecinder.provisioner.leader.Fence;
@@ -30,7 +32,9 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -138,9 +142,10 @@ final class RunCommand implements Runnable {
   String orphanMode;
 
   @Option(names = "--cloud-config-reload-interval", defaultValue = "10s", converter = DurationConverter.class,
-      description = "How often the cloud configuration files (cloud.conf, clouds.yaml, secure.yaml) are read again; "
-          + "a valid change (rotated credentials) is used from the next Cinder call on, an invalid one is refused "
-          + "with one log line and standalone_cinder_config_reloads_total{result=\"refused\"}. 0s: never. "
+      description = "How often the cloud configuration files (cloud.conf, clouds.yaml, secure.yaml, the client "
+          + "certificate and key) are read again; a valid change (rotated credentials) is used from the next Cinder call on, an invalid one is refused "
+          + "with one log line, standalone_cinder_config_reloads_total{result=\"refused\"} and a Warning Event "
+          + "CloudConfigRefused on the provisioner's Pod (POD_NAME) or Lease. 0s: never. "
           + "Default: ${DEFAULT-VALUE}.")
   Duration cloudConfigReloadInterval;
 
@@ -270,10 +275,15 @@ final class RunCommand implements Runnable {
     // Every local input is checked before the first request to Cinder, Keystone or Kubernetes.
     Config kubeConfig = kubeConfig();
     io.github.standalonecinder.provisioner.config.CloudConfig cloudConfig = cloud.load();
-    // Rotated credentials: the files are read again every interval and a valid change replaces the gateway.
+    // Rotated credentials: the files are read again every interval and a valid change replaces the gateway; a
+    // refused one is also an Event on our Pod (or Lease). Its own client: a standby, fenced off, reports it too.
+    ProvisionerEvents ownEvents = new ProvisionerEvents(new EventRecorder(new KubernetesClientBuilder()
+        .withConfig(kubeConfig).build(), flags.provisionerName(), identity, Clock.systemUTC()),
+        ProvisionerEvents.target(System.getenv(), flags.namespace(), leaderElect
+            ? Optional.of(new ProvisionerEvents.LeaseName(lease.namespace(), lease.name())) : Optional.empty()));
     ReloadingCinderGateway reloading = ReloadingCinderGateway.start(
         CloudOptions.connect(cloudConfig, cloud.options()), cloud::reload, cloud.options(), cloudConfig.sources(),
-        registry, cloudConfigReloadInterval);
+        registry, cloudConfigReloadInterval, ownEvents);
     CinderGateway cinder = FencedCinderGateway.wrap(MeteredCinderGateway.wrap(reloading.gateway(), registry),
         fence);
     KubernetesClient kube = kubernetes(kubeConfig, fence);

@@ -137,6 +137,18 @@ class BadInputTest {
     rows.put(run("--cloud-config", dir.resolve("none.conf").toString()), "--cloud-config "
         + dir.resolve("none.conf") + ": no such file");
     rows.put(run("--cloud-config", badConf.toString()), "unknown key auth_url in [Global]; did you mean auth-url?");
+    Path certMissing = dir.resolve("cert-missing.conf");
+    Files.writeString(certMissing, "[Global]\ncinder-endpoint = " + url + "/v3\ncert-file = " + dir.resolve("c.pem")
+        + "\nkey-file = " + dir.resolve("k.pem") + "\n");
+    Path certGarbage = dir.resolve("cert-garbage.conf");
+    Files.writeString(certGarbage, "[Global]\ncinder-endpoint = " + url + "/v3\ncert-file = " + garbage
+        + "\nkey-file = " + garbage + "\n");
+    Path keyOnly = dir.resolve("key-only.conf");
+    Files.writeString(keyOnly, "[Global]\ncinder-endpoint = " + url + "/v3\nkey-file = " + garbage + "\n");
+    rows.put(run("--cloud-config", certMissing.toString()), "cert-file " + dir.resolve("c.pem") + " cannot be read");
+    rows.put(run("--cloud-config", certGarbage.toString()), "cert-file " + garbage + " holds no PEM certificate");
+    rows.put(run("--cloud-config", keyOnly.toString()), "key-file is set without cert-file");
+    rows.put(List.of("check", "--cloud-config", certGarbage.toString()), "holds no PEM certificate");
     rows.put(run("--cloud-config-reload-interval", "-1s"), "--cloud-config-reload-interval must not be negative");
     rows.put(run("--os-cloud", "no-such-cloud-anywhere"), "clouds.yaml");
     rows.put(List.of("check", "--cloud-config", dir.resolve("none.conf").toString()), "no such file");

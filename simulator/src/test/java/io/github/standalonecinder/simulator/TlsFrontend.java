@@ -16,8 +16,14 @@ import java.security.KeyStore;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import com.sun.net.httpserver.HttpsParameters;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The simulator behind HTTPS with a self-signed certificate for 127.0.0.1 (made with the JDK's keytool), for tests
@@ -30,11 +36,16 @@ public final class TlsFrontend implements AutoCloseable {
   private final HttpsServer server;
   private final CinderSimulator sim;
   private final Path caFile;
+  private final Path clientCertFile;
+  private final Path clientKeyFile;
 
-  private TlsFrontend(HttpsServer server, CinderSimulator sim, Path caFile) {
+  private TlsFrontend(HttpsServer server, CinderSimulator sim, Path caFile, Path clientCertFile,
+      Path clientKeyFile) {
     this.server = server;
     this.sim = sim;
     this.caFile = caFile;
+    this.clientCertFile = clientCertFile;
+    this.clientKeyFile = clientKeyFile;
   }
 
   /** Makes a key pair and certificate in {@code dir} and starts forwarding to {@code sim}. */
@@ -47,6 +58,19 @@ public final class TlsFrontend implements AutoCloseable {
    * {@code "dns:wrong.example"} makes a certificate whose name does not match the address clients use.
    */
   public static TlsFrontend start(CinderSimulator sim, Path dir, String subjectAltNames) throws Exception {
+    return start(sim, dir, subjectAltNames, false);
+  }
+
+  /**
+   * As {@link #start(CinderSimulator, Path)}, refusing every client that does not present the client certificate
+   * made for it in {@code dir} (mutual TLS): {@link #clientCertFile()} and {@link #clientKeyFile()}, PEM.
+   */
+  public static TlsFrontend startRequiringClientCertificate(CinderSimulator sim, Path dir) throws Exception {
+    return start(sim, dir, "ip:127.0.0.1,dns:localhost", true);
+  }
+
+  private static TlsFrontend start(CinderSimulator sim, Path dir, String subjectAltNames, boolean mutual)
+      throws Exception {
     Path keyStore = dir.resolve("tls-frontend.p12");
     Path ca = dir.resolve("tls-frontend-ca.pem");
     String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
@@ -64,10 +88,43 @@ public final class TlsFrontend implements AutoCloseable {
     KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
     kmf.init(store, "changeit".toCharArray());
     SSLContext ssl = SSLContext.getInstance("TLS");
-    ssl.init(kmf.getKeyManagers(), null, null);
+    Path clientCert = null;
+    Path clientKey = null;
+    TrustManager[] trustClients = null;
+    if (mutual) {
+      Path clientStore = dir.resolve("tls-client.p12");
+      clientCert = dir.resolve("tls-client-cert.pem");
+      clientKey = dir.resolve("tls-client-key.pem");
+      Files.deleteIfExists(clientStore);
+      run(keytool, "-genkeypair", "-alias", "client", "-keyalg", "RSA", "-keysize", "2048", "-dname",
+          "CN=standalone-cinder-test-client", "-validity", "2", "-storetype", "PKCS12", "-keystore",
+          clientStore.toString(), "-storepass", "changeit", "-keypass", "changeit");
+      KeyStore client = KeyStore.getInstance("PKCS12");
+      try (InputStream in = Files.newInputStream(clientStore)) {
+        client.load(in, "changeit".toCharArray());
+      }
+      Certificate cert = client.getCertificate("client");
+      Files.writeString(clientCert, pem("CERTIFICATE", cert.getEncoded()));
+      Files.writeString(clientKey, pem("PRIVATE KEY",
+          ((PrivateKey) client.getKey("client", "changeit".toCharArray())).getEncoded()));
+      KeyStore trusted = KeyStore.getInstance("PKCS12");
+      trusted.load(null, null);
+      trusted.setCertificateEntry("client", cert);
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trusted);
+      trustClients = tmf.getTrustManagers();
+    }
+    ssl.init(kmf.getKeyManagers(), trustClients, null);
 
     HttpsServer https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
-    https.setHttpsConfigurator(new HttpsConfigurator(ssl));
+    https.setHttpsConfigurator(new HttpsConfigurator(ssl) {
+      @Override
+      public void configure(HttpsParameters params) {
+        SSLParameters p = ssl.getDefaultSSLParameters();
+        p.setNeedClientAuth(mutual);
+        params.setSSLParameters(p);
+      }
+    });
     https.setExecutor(Executors.newFixedThreadPool(8, r -> {
       Thread t = new Thread(r, "tls-frontend");
       t.setDaemon(true);
@@ -99,7 +156,7 @@ public final class TlsFrontend implements AutoCloseable {
       }
     });
     https.start();
-    return new TlsFrontend(https, sim, ca);
+    return new TlsFrontend(https, sim, ca, clientCert, clientKey);
   }
 
   /** The Cinder endpoint (with the project) over HTTPS. */
@@ -120,6 +177,23 @@ public final class TlsFrontend implements AutoCloseable {
   /** The PEM certificate a client must trust ({@code ca-file}, {@code OS_CACERT}). */
   public Path caFile() {
     return caFile;
+  }
+
+  /** The client certificate (PEM) a mutual-TLS frontend accepts; null otherwise. */
+  public Path clientCertFile() {
+    return clientCertFile;
+  }
+
+  /** Its private key (PEM, unencrypted PKCS#8); null otherwise. */
+  public Path clientKeyFile() {
+    return clientKeyFile;
+  }
+
+  private static String pem(String type, byte[] der) {
+    return "-----BEGIN " + type + "-----\n"
+        + java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+            .encodeToString(der)
+        + "\n-----END " + type + "-----\n";
   }
 
   @Override

@@ -149,7 +149,9 @@ public final class OkHttpConnector implements HttpExecutorService {
           new InetSocketAddress(config.getProxy().getRawHost(), config.getProxy().getPort())));
     }
     if (config.isIgnoreSSLVerification()) {
-      b.sslSocketFactory(INSECURE_CONTEXT.getSocketFactory(), TRUST_ALL);
+      // A context given with it trusts everything too; it is there for the client certificate it presents.
+      SSLContext ctx = config.getSslContext() != null ? config.getSslContext() : INSECURE_CONTEXT;
+      b.sslSocketFactory(ctx.getSocketFactory(), TRUST_ALL);
       b.hostnameVerifier(ACCEPT_ALL);
     } else if (config.getSslContext() != null) {
       X509TrustManager tm = TRUST_MANAGERS.get(config.getSslContext());

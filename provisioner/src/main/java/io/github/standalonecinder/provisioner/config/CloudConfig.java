@@ -39,13 +39,13 @@ public final class CloudConfig {
   static final Set<String> KEYS = Set.of("auth-url", "username", "user-id", "password", "project-id",
       "project-name", "domain-id", "domain-name", "user-domain-id", "user-domain-name", "project-domain-id",
       "project-domain-name", "trust-id", "application-credential-id", "application-credential-name",
-      "application-credential-secret", "region", "os-endpoint-type", "ca-file", "tls-insecure", "cinder-endpoint",
-      "auth-strategy", "token");
+      "application-credential-secret", "region", "os-endpoint-type", "ca-file", "cert-file", "key-file",
+      "tls-insecure", "cinder-endpoint", "auth-strategy", "token");
   private static final Map<String, String> ALIASES = Map.of("tenant-id", "project-id", "tenant-name",
       "project-name", "tenant-domain-id", "project-domain-id", "tenant-domain-name", "project-domain-name");
   private static final Set<String> SECRETS = Set.of("password", "application-credential-secret", "token");
   /** Keys other providers accept that we read and deliberately ignore (said once, not as "unknown"). */
-  private static final Set<String> IGNORED = Set.of("cert-file", "key-file", "use-clouds", "clouds-file", "cloud",
+  private static final Set<String> IGNORED = Set.of("use-clouds", "clouds-file", "cloud",
       "trustee-id", "trustee-password", "bs-version");
   /** Keys of cloud-provider-openstack's {@code [BlockStorage]} (and older in-tree ones), accepted, not used. */
   private static final Set<String> BLOCK_STORAGE = Set.of("node-volume-attach-limit", "rescan-on-resize",
@@ -88,6 +88,8 @@ public final class CloudConfig {
     ENV.put("OS_ENDPOINT_TYPE", "os-endpoint-type");
     ENV.put("OS_INTERFACE", "os-endpoint-type");
     ENV.put("OS_CACERT", "ca-file");
+    ENV.put("OS_CERT", "cert-file");
+    ENV.put("OS_KEY", "key-file");
     ENV.put("OS_INSECURE", "tls-insecure");
     ENV.put("OS_CINDER_ENDPOINT", "cinder-endpoint");
     ENV.put("OS_TOKEN", "token");
@@ -109,16 +111,38 @@ public final class CloudConfig {
   private final Map<String, String> blockStorage;
   private final Map<String, String> metadata;
   private final AuthMode mode;
+  private final Optional<ClientCertificate> clientCertificate;
 
   private CloudConfig(Map<String, String> values, Map<String, String> origins, Optional<CloudConfFile> file,
       List<Path> sources) throws ConfigException {
-    this.sources = List.copyOf(sources);
     this.values = Map.copyOf(values);
     this.origins = Map.copyOf(origins);
     this.namedClouds = file.map(f -> f.subsections("global")).orElse(List.of());
     this.blockStorage = file.map(f -> section(f, "blockstorage")).map(Map::copyOf).orElse(Map.of());
     this.metadata = file.map(f -> section(f, "metadata")).map(Map::copyOf).orElse(Map.of());
     this.mode = validate();
+    this.clientCertificate = clientCertificate();
+    // A renewed client certificate is a changed configuration too (cert-manager renews them in place).
+    List<Path> watched = new java.util.ArrayList<>(sources);
+    clientCertificateFiles().forEach(watched::add);
+    this.sources = List.copyOf(watched);
+  }
+
+  /** The client certificate and key files, as given: read at load, watched like the configuration files. */
+  private List<Path> clientCertificateFiles() {
+    return java.util.stream.Stream.of(get("cert-file"), get("key-file")).filter(java.util.Objects::nonNull)
+        .map(Path::of).toList();
+  }
+
+  private Optional<ClientCertificate> clientCertificate() throws ConfigException {
+    if (!has("cert-file")) {
+      if (has("key-file")) {
+        throw bad("key-file", "is set without cert-file: a client certificate needs both");
+      }
+      return Optional.empty();
+    }
+    return Optional.of(ClientCertificate.read(Path.of(get("cert-file")),
+        has("key-file") ? Path.of(get("key-file")) : null));
   }
 
   /**
@@ -400,6 +424,11 @@ public final class CloudConfig {
 
   public Optional<Path> caFile() {
     return Optional.ofNullable(get("ca-file")).map(Path::of);
+  }
+
+  /** The client certificate for mutual TLS ({@code cert-file}, {@code key-file}), read and checked at load. */
+  Optional<ClientCertificate> clientCertificateToPresent() {
+    return clientCertificate;
   }
 
   /**

@@ -45,6 +45,8 @@ final class CloudsYaml {
     TOP.put("interface", "os-endpoint-type");
     TOP.put("endpoint_type", "os-endpoint-type");
     TOP.put("cacert", "ca-file");
+    TOP.put("cert", "cert-file");
+    TOP.put("key", "key-file");
     TOP.put("block_storage_endpoint_override", "cinder-endpoint");
     TOP.put("volumev3_endpoint_override", "cinder-endpoint");
     TOP.put("volume_endpoint_override", "cinder-endpoint");
@@ -52,7 +54,7 @@ final class CloudsYaml {
 
   /**
    * Top-level keys read elsewhere in this class, or that only concern other services: accepted without a word.
-   * Any other key (a client certificate, a profile, several regions) is named in one warning and not used.
+   * Any other key (a profile, several regions) is named in one warning and not used.
    */
   private static final Set<String> OTHER = Set.of("auth", "auth_type", "verify", "insecure", "identity_api_version",
       "volume_api_version", "block_storage_api_version", "compute_api_version", "image_api_version",

@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * Kubernetes updates a mounted Secret ({@code ..data}).
  *
  * <p>A new configuration that is invalid, or that cannot authenticate or reach Cinder, is refused with one log line
- * per content and {@code standalone_cinder_config_reloads_total{result="refused"}}; the old gateway stays. One that
- * could not connect is tried again at the next interval.
+ * per content, {@code standalone_cinder_config_reloads_total{result="refused"}} and a {@link ConfigRefusal} to the
+ * listener (the Event); the old gateway stays. One that could not connect is tried again at the next interval.
  */
 public final class ReloadingCinderGateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ReloadingCinderGateway.class);
@@ -49,12 +50,14 @@ public final class ReloadingCinderGateway implements AutoCloseable {
   private final Counter applied;
   private final Counter refused;
   private final ScheduledExecutorService timer;
+  private final Consumer<ConfigRefusal> onRefusal;
   private String fingerprint;
   private String reported;
 
   private ReloadingCinderGateway(CinderGateway initial, Loader loader, GatewayOptions options, List<Path> files,
-      MeterRegistry registry, Duration interval) {
+      MeterRegistry registry, Duration interval, Consumer<ConfigRefusal> onRefusal) {
     this.current = new AtomicReference<>(initial);
+    this.onRefusal = onRefusal;
     this.loader = loader;
     this.options = options;
     this.files = List.copyOf(files);
@@ -82,7 +85,13 @@ public final class ReloadingCinderGateway implements AutoCloseable {
    */
   public static ReloadingCinderGateway start(CinderGateway initial, Loader loader, GatewayOptions options,
       List<Path> files, MeterRegistry registry, Duration interval) {
-    return new ReloadingCinderGateway(initial, loader, options, files, registry, interval);
+    return start(initial, loader, options, files, registry, interval, refusal -> { });
+  }
+
+  /** As above; each refusal (once per content) also goes to {@code onRefusal}. */
+  public static ReloadingCinderGateway start(CinderGateway initial, Loader loader, GatewayOptions options,
+      List<Path> files, MeterRegistry registry, Duration interval, Consumer<ConfigRefusal> onRefusal) {
+    return new ReloadingCinderGateway(initial, loader, options, files, registry, interval, onRefusal);
   }
 
   /** The gateway to use: each call goes to the configuration current when it starts. */
@@ -119,14 +128,14 @@ public final class ReloadingCinderGateway implements AutoCloseable {
       config = loader.load();
     } catch (ConfigException e) {
       fingerprint = now; // the same content is not worth another try
-      refuse(now, e.getMessage());
+      refuse(now, e);
       return false;
     }
     CinderGateway next;
     try {
       next = CinderGateways.connect(config, options);
     } catch (ConfigException | CinderException e) {
-      refuse(now, e.getMessage()); // fingerprint kept: Keystone or Cinder may answer next time
+      refuse(now, e); // fingerprint kept: Keystone or Cinder may answer next time
       return false;
     }
     current.set(next);
@@ -137,13 +146,18 @@ public final class ReloadingCinderGateway implements AutoCloseable {
     return true;
   }
 
-  private void refuse(String content, String why) {
+  private void refuse(String content, Exception why) {
     if (content.equals(reported)) {
       return;
     }
     reported = content;
     refused.increment();
-    log.error("cloud config changed, but the new one is refused and the one in use stays: {}", why);
+    log.error("cloud config changed, but the new one is refused and the one in use stays: {}", why.getMessage());
+    try {
+      onRefusal.accept(ConfigRefusal.of(why));
+    } catch (RuntimeException e) {
+      log.warn("could not report the refused cloud config: {}", e.toString());
+    }
   }
 
   /** A digest of the files' content (following symlinks); a missing file counts as content of its own. */

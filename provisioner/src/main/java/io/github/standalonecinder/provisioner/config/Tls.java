@@ -13,6 +13,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Collection;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * document) and OkHttp (Cinder's API, through OpenStack4j and our connector). A {@code ca-file} (a PEM bundle, or a
  * directory of them) is added to the JDK's trusted CAs in a context of our own (the JVM-wide default stays
  * untouched, so the Kubernetes client is not affected). Verification, host name included, stays on unless
- * {@code tls-insecure} says otherwise; then neither stack checks the certificate nor the name.
+ * {@code tls-insecure} says otherwise; then neither stack checks the certificate nor the name. A client certificate
+ * ({@code cert-file}, {@code key-file}) is presented on both stacks, with or without {@code tls-insecure}.
  */
 final class Tls {
   private static final Logger log = LoggerFactory.getLogger(Tls.class);
@@ -40,26 +42,41 @@ final class Tls {
     this.insecure = insecure;
   }
 
-  /** OpenStack4j's transport: our connector takes the CA's context; insecure is a transport flag of its own. */
+  /**
+   * OpenStack4j's transport: our connector takes our context (a CA, a client certificate); insecure is a transport
+   * flag of its own, and the connector then uses our context only for the client certificate.
+   */
   org.openstack4j.core.transport.Config transport(org.openstack4j.core.transport.Config base) {
-    if (insecure) {
-      return base.withSSLVerificationDisabled();
-    }
-    return custom ? base.withSSLContext(context) : base;
+    org.openstack4j.core.transport.Config out = insecure ? base.withSSLVerificationDisabled() : base;
+    return custom ? out.withSSLContext(context) : out;
   }
 
   static Tls configure(CloudConfig config) throws ConfigException {
+    KeyManager[] keyManagers = null;
+    if (config.clientCertificateToPresent().isPresent()) {
+      ClientCertificate cert = config.clientCertificateToPresent().get();
+      try {
+        keyManagers = cert.keyManagers();
+      } catch (GeneralSecurityException | IOException e) {
+        throw new ConfigException("cloud config: the client certificate of cert-file cannot be used: "
+            + e.getMessage());
+      }
+      log.info("presenting client certificate {} to Keystone and Cinder", cert.subject());
+    }
     try {
       if (config.tlsInsecure()) {
         log.warn("tls-insecure is set: the certificates of Keystone and Cinder are NOT verified");
         SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, new TrustManager[] {new TrustAll()}, new SecureRandom());
-        return new Tls(ctx, false, true);
+        TrustAll all = new TrustAll();
+        ctx.init(keyManagers, new TrustManager[] {all}, new SecureRandom());
+        if (keyManagers != null) {
+          OkHttpConnector.registerTrustManager(ctx, all);
+        }
+        return new Tls(ctx, keyManagers != null, true);
       }
-      if (config.caFile().isPresent()) {
-        KeyStore store = trustStoreWith(config.caFile().get());
+      if (config.caFile().isPresent() || keyManagers != null) {
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(store);
+        tmf.init(config.caFile().isPresent() ? trustStoreWith(config.caFile().get()) : null);
         X509TrustManager tm = null;
         for (TrustManager t : tmf.getTrustManagers()) {
           if (t instanceof X509TrustManager x) {
@@ -67,7 +84,7 @@ final class Tls {
           }
         }
         SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, new TrustManager[] {tm}, new SecureRandom());
+        ctx.init(keyManagers, new TrustManager[] {tm}, new SecureRandom());
         OkHttpConnector.registerTrustManager(ctx, tm);
         return new Tls(ctx, true, false);
       }

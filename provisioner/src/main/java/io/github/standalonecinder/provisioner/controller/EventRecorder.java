@@ -120,7 +120,8 @@ public final class EventRecorder {
       Instant now) {
     // By reason, not by note: notes name volumes, attempts and Cinder's words, which change from one try to the
     // next; one Event per object and reason, its note the latest, its series counting the repeats.
-    String key = regarding.getUid() + "|" + type + "|" + reason;
+    String key = (regarding.getUid() != null ? regarding.getUid() : regarding.getKind() + "/"
+        + regarding.getNamespace() + "/" + regarding.getName()) + "|" + type + "|" + reason;
     try {
       Series series;
       synchronized (recent) {

@@ -95,12 +95,12 @@ class CloudConfigParsingTest {
     logger.addAppender(appender);
     try {
       CloudConfig c = CloudConfig.load(file("[Global]\nauth-url = http://ks/v3\nusername = u\npassword = hunter2\n"
-          + "user-domain-name = D\ntenant-id = p\ncert-file = /c.pem\napplication-credential-secret = topsecret\n"
+          + "user-domain-name = D\ntenant-id = p\nuse-clouds = true\napplication-credential-secret = topsecret\n"
           + "application-credential-id = ac\n[LoadBalancer]\nuse-octavia = true\n[Globals]\nx = y\n"), Map.of());
       assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
           "cloud config " + dir.resolve("cloud.conf") + ": section [globals] is not read by standalone-cinder and is "
               + "ignored (did you mean [Global]?)",
-          "cloud config: [Global] cert-file is not supported by standalone-cinder and is ignored");
+          "cloud config: [Global] use-clouds is not supported by standalone-cinder and is ignored");
       assertThat(c.toString()).doesNotContain("hunter2").doesNotContain("topsecret").contains("******");
     } finally {
       logger.detachAppender(appender);

@@ -39,7 +39,7 @@ class CloudsYamlTest {
             interface: internal
             identity_api_version: 3
             verify: false
-            cert: /etc/client.pem
+            profile: vexxhost
           other:
             auth:
               auth_url: https://elsewhere/v3
@@ -59,7 +59,7 @@ class CloudsYamlTest {
       logger.detachAppender(logs);
     }
     assertThat(logs.list).extracting(e -> e.getFormattedMessage()).containsExactly("clouds.yaml "
-        + dirs.get(1).resolve("clouds.yaml") + " cloud prod: not used by standalone-cinder: cert");
+        + dirs.get(1).resolve("clouds.yaml") + " cloud prod: not used by standalone-cinder: profile");
     assertThat(c.mode()).isEqualTo(AuthMode.KEYSTONE_V3_PASSWORD);
     assertThat(c.authUrl()).isEqualTo("https://keystone.example.com:5000/v3");
     assertThat(c.get("username")).isEqualTo("k8s-storage");

@@ -35,6 +35,10 @@ import io.github.standalonecinder.simulator.CinderSimulator;
 import io.github.standalonecinder.simulator.SimulatedBackend;
 import io.github.standalonecinder.provisioner.controller.ClusterIdentity;
 import io.github.standalonecinder.provisioner.controller.EventRecorder;
+import io.github.standalonecinder.provisioner.controller.ProvisionerEvents;
+import io.github.standalonecinder.provisioner.config.ConfigException;
+import io.github.standalonecinder.provisioner.config.ConfigRefusal;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
@@ -104,6 +108,7 @@ class ChartRbacTest {
       new Grant("storage.k8s.io", "storageclasses", "list", true),
       new Grant("storage.k8s.io", "storageclasses", "watch", true),
       // EventRecorder: create in the claim's namespace; a merge patch (Fabric8 gets first) bumps a repeat's series.
+      // ProvisionerEvents: the same on the provisioner's Pod or Lease, in the release namespace.
       new Grant("events.k8s.io", "events", "create", true),
       new Grant("events.k8s.io", "events", "get", true),
       new Grant("events.k8s.io", "events", "patch", true),
@@ -199,6 +204,27 @@ class ChartRbacTest {
       PersistentVolumeClaim stored = client.resource(claim).get();
       events.warning(stored, "ProvisioningFailed", "Provision", "rbac probe");
       events.warning(stored, "ProvisioningFailed", "Provision", "rbac probe");
+      // A refused cloud config, as RunCommand wires it: on the Pod the chart's env names, else on the Lease; a
+      // repeat each, so both are created and patched in the release namespace.
+      Deployment deployment = ChartFixture.only(ChartFixture.objects(ChartFixture.render("defaults.yaml")),
+          Deployment.class);
+      List<String> podEnv = deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+          .filter(e -> e.getValueFrom() != null && e.getValueFrom().getFieldRef() != null)
+          .map(e -> e.getName() + "=" + e.getValueFrom().getFieldRef().getFieldPath()).toList();
+      assertThat(podEnv).as("the downward API gives the Pod's name, namespace and UID").contains(
+          "POD_NAME=metadata.name", "POD_NAMESPACE=metadata.namespace", "POD_UID=metadata.uid");
+      Optional<ProvisionerEvents.LeaseName> leaseName = Optional.of(new ProvisionerEvents.LeaseName(NAMESPACE,
+          lease));
+      for (Map<String, String> env : List.of(Map.of("POD_NAME", "pod-0", "POD_NAMESPACE", NAMESPACE, "POD_UID",
+          "0b0b0b0b-0000-4000-8000-000000000001"), Map.<String, String>of())) {
+        ProvisionerEvents own = new ProvisionerEvents(new EventRecorder(provisioner, settings.provisionerName(),
+            "pod-0", Clock.systemUTC()), ProvisionerEvents.target(env, NAMESPACE, leaseName));
+        own.accept(ConfigRefusal.of(new ConfigException("rbac probe")));
+        own.accept(ConfigRefusal.of(new ConfigException("rbac probe")));
+      }
+      assertThat(client.events().v1().events().inNamespace(NAMESPACE).list().getItems().stream()
+          .filter(e -> "CloudConfigRefused".equals(e.getReason())).map(e -> e.getRegarding().getKind()))
+          .containsExactlyInAnyOrder("Pod", "Lease");
       // A retried provision re-creates a Secret that exists: SecretStore verifies it with a get.
       SecretStore secrets = new SecretStore(provisioner);
       Secret probe = new SecretBuilder().withNewMetadata().withName("rbac-probe-chap").withNamespace(NAMESPACE)

@@ -7,22 +7,26 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * deploy/standalone-cinder.yaml is the chart rendered with its defaults into kube-system, for users without Helm.
+ * deploy/standalone-cinder.yaml is the chart rendered with its defaults into the namespace standalone-cinder, for
+ * users without Helm.
  * This test fails when the file is stale; run it with -Ddeploy.update=true to rewrite it.
  */
 class DeployManifestsTest {
   static final String REGENERATE =
       "mvn -B -pl test-e2e -am test -Dtest=DeployManifestsTest -Dsurefire.failIfNoSpecifiedTests=false "
           + "-Ddeploy.update=true";
+  /** The documented install namespace (README, docs/install.md): a namespace of its own, not kube-system. */
+  static final String NAMESPACE = "standalone-cinder";
   static final Path FILE = ChartFixture.ROOT.resolve("deploy/standalone-cinder.yaml");
 
   static String expected() {
     return "# standalone-cinder: the Helm chart charts/standalone-cinder rendered with its default values into\n"
-        + "# namespace kube-system. Generated, do not edit; regenerate with:\n"
+        + "# namespace " + NAMESPACE + ". Generated, do not edit; regenerate with:\n"
         + "#   " + REGENERATE + "\n"
-        + "# Before applying, create the cloud.conf Secret it reads:\n"
-        + "#   kubectl -n kube-system create secret generic standalone-cinder-cloud-config --from-file=cloud.conf\n"
-        + ChartFixture.render("defaults.yaml", "kube-system");
+        + "# Before applying, create the namespace and the cloud.conf Secret it reads:\n"
+        + "#   kubectl create namespace " + NAMESPACE + "\n"
+        + "#   kubectl -n " + NAMESPACE + " create secret generic standalone-cinder-cloud-config --from-file=cloud.conf\n"
+        + ChartFixture.render("defaults.yaml", NAMESPACE);
   }
 
   @Test
