@@ -129,9 +129,13 @@ class ProvisionerJarTest {
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> sim.volumes().isEmpty()
             && api.client.persistentVolumes().list().getItems().isEmpty());
-        // ~60 Kubernetes requests go by: on a 1-2 CPU machine they used to start ~80 threads; now 5-7.
-        assertThat(threadsStarted(http, metrics) - threadsBefore).as("threads started while provisioning and "
-            + "deleting 5 claims").isLessThan(20);
+        // ~60 Kubernetes requests go by: on a 1-2 CPU machine they used to start ~80 threads (one per request).
+        // Now 17-18 here, all bounded by the claims, not the requests: 10 workers (5 claims, two stages, made on
+        // demand), the JDK HTTP clients' pool threads (5) and the JIT's compiler threads (2); 20 was crossed under
+        // load (a third compiler thread), hence the margin.
+        double started = threadsStarted(http, metrics) - threadsBefore;
+        System.out.printf("jar: %.0f threads started while provisioning and deleting 5 claims%n", started);
+        assertThat(started).as("threads started while provisioning and deleting 5 claims").isLessThan(30);
         assertThat(p.isAlive()).isTrue();
       }
     }
