@@ -5,7 +5,7 @@ package io.github.standalonecinder.mappers;
  * iSCSI name Kubernetes refuses). Exporting the volume again returns the same answer: the claim fails for good
  * (until it or its class changes) instead of being retried with the volume exported.
  */
-public class InvalidConnectionException extends MappingException {
+public class InvalidConnectionException extends PermanentMappingException {
   private static final long serialVersionUID = 1L;
 
   public InvalidConnectionException(String message) {

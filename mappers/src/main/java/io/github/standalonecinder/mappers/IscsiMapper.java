@@ -26,6 +26,11 @@ import org.slf4j.LoggerFactory;
 public final class IscsiMapper implements VolumeMapper {
   public static final String DRIVER_VOLUME_TYPE = "iscsi";
   public static final String ISCSI_INTERFACE = "iscsiInterface";
+  /**
+   * {@code per-volume} (the default: Cinder's LVM and most drivers make a CHAP pair per volume) or {@code shared}
+   * (the backend uses one pair for every volume, e.g. cinder.conf {@code chap_username}/{@code chap_password}).
+   */
+  public static final String CHAP_CREDENTIALS = "chap-credentials";
   public static final String SECRET_TYPE = "kubernetes.io/iscsi-chap";
   static final String SESSION_USERNAME = "node.session.auth.username";
   static final String SESSION_PASSWORD = "node.session.auth.password";
@@ -43,7 +48,7 @@ public final class IscsiMapper implements VolumeMapper {
 
   @Override
   public Set<String> parameterNames() {
-    return Set.of(Parameters.FS_TYPE, ISCSI_INTERFACE);
+    return Set.of(Parameters.FS_TYPE, ISCSI_INTERFACE, CHAP_CREDENTIALS);
   }
 
   @Override
@@ -52,6 +57,10 @@ public final class IscsiMapper implements VolumeMapper {
     String iface = parameters.get(ISCSI_INTERFACE);
     if (iface != null && !IFACE.matcher(iface).matches()) {
       throw Parameters.invalid(ISCSI_INTERFACE, "an open-iscsi interface name such as \"default\"", iface);
+    }
+    String chap = parameters.get(CHAP_CREDENTIALS);
+    if (chap != null && !chap.equals("per-volume") && !chap.equals("shared")) {
+      throw Parameters.invalid(CHAP_CREDENTIALS, "\"per-volume\" or \"shared\"", chap);
     }
   }
 
@@ -75,6 +84,15 @@ public final class IscsiMapper implements VolumeMapper {
     iscsi.setReadOnly(request.readOnly());
 
     List<Secret> secrets = new ArrayList<>();
+    if (conn.discovery() != null) {
+      // Discovery CHAP guards the portal, not one target: every volume behind it.
+      request.refuseShared("the discovery CHAP credentials Cinder returned (they guard the whole portal "
+          + primary.portal() + ")");
+    }
+    if (conn.session() != null && "shared".equals(request.parameter(CHAP_CREDENTIALS))) {
+      request.refuseShared("the backend's CHAP credentials (one pair for every volume: \"" + CHAP_CREDENTIALS
+          + "\": \"shared\")");
+    }
     if (conn.session() != null || conn.discovery() != null) {
       Secret secret = chapSecret(conn, request);
       iscsi.setChapAuthSession(conn.session() != null);

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param parameters       all StorageClass parameters; each mapper reads only those it declares
  * @param connector        the connector sent to Cinder ({@code initiatorName} on iSCSI PVs comes from it)
  * @param readOnly         the PV source's {@code readOnly}
+ * @param placement        where the class puts Secrets, and whether it accepts credentials that open more than
+ *                         this volume in a claim's namespace ({@link #refuseShared})
  */
 public record MappingRequest(
     String pvName,
@@ -24,15 +26,43 @@ public record MappingRequest(
     String secretNamespace,
     Map<String, String> parameters,
     Connector connector,
-    boolean readOnly) {
+    boolean readOnly,
+    SecretPlacement placement) {
 
   public MappingRequest {
     Objects.requireNonNull(pvName, "pvName");
     Objects.requireNonNull(secretNamespace, "secretNamespace");
+    placement = placement == null ? SecretPlacement.PROVISIONER : placement;
     parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
   }
 
   public String parameter(String name) {
     return parameters.get(name);
+  }
+
+  /** Where a class puts its PVs' Secrets (StorageClass parameters {@code secret-namespace}, and its opt-in). */
+  public enum SecretPlacement {
+    /** The provisioner's namespace (the default). */
+    PROVISIONER,
+    /** The claim's namespace, for credentials that open this volume only. */
+    CLAIM,
+    /** The claim's namespace, even for credentials that open more than this volume. */
+    CLAIM_WITH_SHARED
+  }
+
+  /**
+   * Refuses to put a Secret holding credentials that open more than this volume (Cinder's pool-wide cephx key, a
+   * backend's host-level CHAP pair) where the claim's users can read it, unless the class accepts that. Permanent:
+   * it takes a change to the class.
+   *
+   * @param what what the credentials are, for the message: "the cephx key Cinder returned (pool-wide)"
+   */
+  public void refuseShared(String what) throws PermanentMappingException {
+    if (placement == SecretPlacement.CLAIM) {
+      throw new PermanentMappingException(what + " opens more than this volume; StorageClass \"" + storageClassName
+          + "\" puts Secrets in the claim's namespace (\"secret-namespace\": \"claim\"), where the claim's users "
+          + "could read it. Set \"shared-secrets-in-claim-namespace\": \"true\" to accept that, or keep Secrets "
+          + "in the provisioner's namespace");
+    }
   }
 }

@@ -154,6 +154,9 @@ public final class RbdMapper implements VolumeMapper {
   }
 
   private static Secret keySecret(RbdConnection conn, MappingRequest request, boolean csi) throws MappingException {
+    // The keyring Cinder returns (rbd_keyring_conf) is its own client's: rwx on the whole pool.
+    request.refuseShared("the cephx key Cinder returned (client." + (conn.user() == null ? "<auth_username>"
+        : conn.user()) + ", for the whole pool " + conn.pool() + ")");
     String name = request.pvName() + ManagedSecrets.CEPHX_SUFFIX;
     if (!csi) {
       return ManagedSecrets.build(request.secretNamespace(), name, request.pvName(), IN_TREE_SECRET_TYPE,

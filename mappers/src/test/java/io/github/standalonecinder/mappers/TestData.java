@@ -52,7 +52,8 @@ final class TestData {
   }
 
   static MappingRequest request(Map<String, String> parameters, Connector connector, boolean readOnly) {
-    return new MappingRequest(PV, "shop", "orders-db", "cinder", SECRET_NAMESPACE, parameters, connector, readOnly);
+    return new MappingRequest(PV, "shop", "orders-db", "cinder", SECRET_NAMESPACE, parameters, connector, readOnly,
+        MappingRequest.SecretPlacement.PROVISIONER);
   }
 
   static Map<String, String> decoded(Secret secret) {

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.TypedLocalObjectReference;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.github.standalonecinder.mappers.MappingException;
+import io.github.standalonecinder.mappers.MappingRequest;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
@@ -33,6 +34,8 @@ public final class ClaimPlanner {
   public static final String PARAM_TYPE = "type";
   public static final String PARAM_AVAILABILITY = "availability";
   public static final String PARAM_SECRET_NAMESPACE = "secret-namespace";
+  /** Opt-in to Secrets that open more than their volume in claim namespaces (with {@code secret-namespace: claim}). */
+  public static final String PARAM_SHARED_SECRETS = "shared-secrets-in-claim-namespace";
   /** {@code metadata.<key>: value} parameters become Cinder volume metadata. */
   public static final String PARAM_METADATA_PREFIX = "metadata.";
 
@@ -89,6 +92,8 @@ public final class ClaimPlanner {
     String volumeType = null;
     String az = null;
     String secretNamespace = settings.namespace();
+    boolean inClaimNamespace = false;
+    boolean shared = false;
     Set<String> mapperNames = mappers.parameterNames();
     List<String> unknown = new ArrayList<>();
     for (var e : params.entrySet()) {
@@ -105,6 +110,14 @@ public final class ClaimPlanner {
           default -> throw ProvisioningException.invalid("StorageClass parameter \"" + PARAM_SECRET_NAMESPACE
               + "\" must be \"provisioner\" or \"claim\", got \"" + e.getValue() + "\"");
         };
+        inClaimNamespace = "claim".equals(e.getValue());
+      } else if (lower.equals(PARAM_SHARED_SECRETS)) {
+        shared = switch (e.getValue()) {
+          case "true" -> true;
+          case "false" -> false;
+          default -> throw ProvisioningException.invalid("StorageClass parameter \"" + PARAM_SHARED_SECRETS
+              + "\" must be \"true\" or \"false\", got \"" + e.getValue() + "\"");
+        };
       } else if (key.startsWith(PARAM_METADATA_PREFIX) && key.length() > PARAM_METADATA_PREFIX.length()) {
         metadata.put(key.substring(PARAM_METADATA_PREFIX.length()), e.getValue());
       } else if (mapperNames.contains(key)) {
@@ -113,9 +126,16 @@ public final class ClaimPlanner {
         unknown.add(key);
       }
     }
+    if (shared && !inClaimNamespace) {
+      throw ProvisioningException.invalid("StorageClass parameter \"" + PARAM_SHARED_SECRETS + "\" only applies "
+          + "with \"" + PARAM_SECRET_NAMESPACE + "\": \"claim\"");
+    }
+    MappingRequest.SecretPlacement placement = !inClaimNamespace ? MappingRequest.SecretPlacement.PROVISIONER
+        : shared ? MappingRequest.SecretPlacement.CLAIM_WITH_SHARED : MappingRequest.SecretPlacement.CLAIM;
     if (!unknown.isEmpty()) {
       Set<String> known = new TreeSet<>(mapperNames);
-      known.addAll(List.of(PARAM_TYPE, PARAM_AVAILABILITY, PARAM_SECRET_NAMESPACE, PARAM_METADATA_PREFIX + "<key>"));
+      known.addAll(List.of(PARAM_TYPE, PARAM_AVAILABILITY, PARAM_SECRET_NAMESPACE, PARAM_SHARED_SECRETS,
+          PARAM_METADATA_PREFIX + "<key>"));
       throw ProvisioningException.invalid("unknown StorageClass parameter" + (unknown.size() > 1 ? "s " : " ")
           + String.join(", ", unknown.stream().map(k -> "\"" + k + "\"").toList()) + "; known: "
           + String.join(", ", known));
@@ -163,7 +183,7 @@ public final class ClaimPlanner {
     volumeMetadata.put(Annotations.META_RECLAIM_POLICY, reclaim);
 
     return new ProvisionPlan(pvName, settings.volumeNamePrefix() + claim.getMetadata().getUid(), sizeGiB,
-        volumeType, az, volumeMetadata, secretNamespace, accessModes, volumeMode, readOnly, reclaim,
+        volumeType, az, volumeMetadata, secretNamespace, placement, accessModes, volumeMode, readOnly, reclaim,
         storageClass.getMountOptions(), storageClass.getMetadata().getName(), mapperParams,
         cloneSource(claim, sizeGiB));
   }

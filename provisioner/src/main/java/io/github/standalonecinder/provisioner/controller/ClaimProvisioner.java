@@ -4,7 +4,7 @@ import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.github.standalonecinder.mappers.InvalidConnectionException;
+import io.github.standalonecinder.mappers.PermanentMappingException;
 import io.github.standalonecinder.mappers.ManagedSecrets;
 import io.github.standalonecinder.mappers.MappedVolume;
 import io.github.standalonecinder.mappers.MappingException;
@@ -160,7 +160,8 @@ final class ClaimProvisioner {
       VolumeMapper mapper = mappers.forConnection(export.connectionInfo());
       mapped = mapper.map(export.connectionInfo(), new MappingRequest(plan.pvName(),
           claim.getMetadata().getNamespace(), claim.getMetadata().getName(), plan.storageClassName(),
-          plan.secretNamespace(), plan.mapperParameters(), settings.connector(), plan.readOnly()));
+          plan.secretNamespace(), plan.mapperParameters(), settings.connector(), plan.readOnly(),
+          plan.secretPlacement()));
     } catch (MappingException e) {
       throw unmappable(volume.id(), e);
     }
@@ -252,14 +253,15 @@ final class ClaimProvisioner {
   }
 
   /**
-   * The backend's answer cannot become a PV: keep nothing exported. A connection Kubernetes would refuse fails
-   * for good (exporting again returns the same); anything else (a Secret in the way, a cephx Secret not made yet)
-   * is retried, as an admin may fix it.
+   * The backend's answer cannot become a PV: keep nothing exported. What fails the same way every time (a
+   * connection Kubernetes would refuse, a pool-wide key the class would put in the claim's namespace) fails for
+   * good, until the claim or class changes; anything else (a Secret in the way, a cephx Secret not made yet) is
+   * retried, as an admin may fix it.
    */
   private ProvisioningException unmappable(String volumeId, MappingException e) {
     quietlyUnexport(volumeId);
     String message = "cannot map Cinder volume " + volumeId + ": " + e.getMessage();
-    return e instanceof InvalidConnectionException ? ProvisioningException.invalid(message)
+    return e instanceof PermanentMappingException ? ProvisioningException.invalid(message)
         : ProvisioningException.retryable(message, e);
   }
 

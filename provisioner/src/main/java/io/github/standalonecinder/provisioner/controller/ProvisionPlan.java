@@ -1,5 +1,6 @@
 package io.github.standalonecinder.provisioner.controller;
 
+import io.github.standalonecinder.mappers.MappingRequest;
 import java.util.List;
 import java.util.Map;
 
@@ -9,6 +10,7 @@ import java.util.Map;
  *
  * @param mapperParameters StorageClass parameters handed to the volume mapper
  * @param sourceVolumeId   clone source (from a PVC dataSource), or null
+ * @param secretPlacement  the class's {@code secret-namespace} and {@code shared-secrets-in-claim-namespace}
  */
 public record ProvisionPlan(
     String pvName,
@@ -18,6 +20,7 @@ public record ProvisionPlan(
     String availabilityZone,
     Map<String, String> volumeMetadata,
     String secretNamespace,
+    MappingRequest.SecretPlacement secretPlacement,
     List<String> accessModes,
     String volumeMode,
     boolean readOnly,

@@ -408,6 +408,27 @@ class ProvisionControllerTest {
   }
 
   @Test
+  void aPoolWideCephxKeyStaysOutOfTheClaimNamespaceUntilTheClassAcceptsIt() throws Exception {
+    start(SimulatedBackend.RBD_KEYRING);
+    h.storageClass("pool-" + ns, Map.of("secret-namespace", "claim"), "Delete", "Immediate");
+    PersistentVolumeClaim claim = h.claim(ns, "pool", "pool-" + ns, "1Gi", b -> b);
+    h.awaitEvent(claim, "ProvisioningFailed");
+    assertThat(h.events(claim, "ProvisioningFailed").get(0).getNote()).contains("the cephx key Cinder returned",
+        "opens more than this volume", "\"shared-secrets-in-claim-namespace\": \"true\"");
+    String volumeId = sim.volumes().get(0).id();
+    await().atMost(Duration.ofSeconds(10)).until(() -> "available".equals(sim.volume(volumeId).status()));
+    assertThat(client.secrets().inNamespace(ns).list().getItems()).as("no key in the claim's namespace").isEmpty();
+    assertThat(h.pvOf(claim)).isNull();
+
+    // The admin accepts it for this class: the claim is judged again and provisioned, its key beside it.
+    h.storageClass("pool2-" + ns, Map.of("secret-namespace", "claim", "shared-secrets-in-claim-namespace", "true"),
+        "Delete", "Immediate");
+    PersistentVolumeClaim accepted = h.awaitBound(h.claim(ns, "pool2", "pool2-" + ns, "1Gi", b -> b));
+    assertThat(client.secrets().inNamespace(ns).withName(h.pvOf(accepted).getMetadata().getName() + "-cephx").get())
+        .isNotNull();
+  }
+
+  @Test
   void pvMadeByTheGoOriginalIsDeletedWithItsSecret() throws Exception {
     start(SimulatedBackend.ISCSI_CHAP);
     // Make a volume the way the Go original left it: reserved and connected with its fixed connector, no
@@ -442,6 +463,13 @@ class ProvisionControllerTest {
         Arguments.of("unknown parameter", Map.of("colour", "blue"), "1Gi", none, "unknown StorageClass parameter \"colour\""),
         Arguments.of("bad secret-namespace", Map.of("secret-namespace", "elsewhere"), "1Gi", none,
             "\"secret-namespace\" must be"),
+        Arguments.of("bad shared-secrets-in-claim-namespace", Map.of("secret-namespace", "claim",
+            "shared-secrets-in-claim-namespace", "yes"), "1Gi", none,
+            "\"shared-secrets-in-claim-namespace\" must be \"true\" or \"false\", got \"yes\""),
+        Arguments.of("shared secrets without claim namespace", Map.of("shared-secrets-in-claim-namespace", "true"),
+            "1Gi", none, "\"shared-secrets-in-claim-namespace\" only applies with \"secret-namespace\": \"claim\""),
+        Arguments.of("bad chap-credentials", Map.of("chap-credentials", "host"), "1Gi", none,
+            "\"chap-credentials\" must be \"per-volume\" or \"shared\""),
         Arguments.of("zero size", Map.of(), "0", none, "must be positive"),
         Arguments.of("absurd size", Map.of(), "100Pi", none, "exceeds the provisioner's limit"),
         Arguments.of("selector", Map.of(), "1Gi",
