@@ -93,7 +93,7 @@ public final class ClaimPlanner {
     String az = null;
     String secretNamespace = settings.namespace();
     boolean inClaimNamespace = false;
-    boolean shared = false;
+    boolean sharedSecrets = false;
     Set<String> mapperNames = mappers.parameterNames();
     List<String> unknown = new ArrayList<>();
     for (var e : params.entrySet()) {
@@ -112,7 +112,7 @@ public final class ClaimPlanner {
         };
         inClaimNamespace = "claim".equals(e.getValue());
       } else if (lower.equals(PARAM_SHARED_SECRETS)) {
-        shared = switch (e.getValue()) {
+        sharedSecrets = switch (e.getValue()) {
           case "true" -> true;
           case "false" -> false;
           default -> throw ProvisioningException.invalid("StorageClass parameter \"" + PARAM_SHARED_SECRETS
@@ -126,12 +126,12 @@ public final class ClaimPlanner {
         unknown.add(key);
       }
     }
-    if (shared && !inClaimNamespace) {
+    if (sharedSecrets && !inClaimNamespace) {
       throw ProvisioningException.invalid("StorageClass parameter \"" + PARAM_SHARED_SECRETS + "\" only applies "
           + "with \"" + PARAM_SECRET_NAMESPACE + "\": \"claim\"");
     }
     MappingRequest.SecretPlacement placement = !inClaimNamespace ? MappingRequest.SecretPlacement.PROVISIONER
-        : shared ? MappingRequest.SecretPlacement.CLAIM_WITH_SHARED : MappingRequest.SecretPlacement.CLAIM;
+        : sharedSecrets ? MappingRequest.SecretPlacement.CLAIM_WITH_SHARED : MappingRequest.SecretPlacement.CLAIM;
     if (!unknown.isEmpty()) {
       Set<String> known = new TreeSet<>(mapperNames);
       known.addAll(List.of(PARAM_TYPE, PARAM_AVAILABILITY, PARAM_SECRET_NAMESPACE, PARAM_SHARED_SECRETS,
