@@ -1,5 +1,6 @@
 package io.github.standalonecinder.provisioner.controller;
 
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -49,6 +50,8 @@ public final class ClaimPlanner {
   private final Function<String, PersistentVolume> pvLookup;
   private final Function<String, PersistentVolumeClaim> claimLookup;
   private final CinderCatalog catalog;
+  private final Topology topology;
+  private final Function<String, Node> nodeLookup;
 
   /**
    * @param pvLookup    PV by name (for clone sources)
@@ -56,6 +59,18 @@ public final class ClaimPlanner {
    */
   public ClaimPlanner(ProvisionerSettings settings, VolumeMapperRegistry mappers, CinderGateway cinder,
       Function<String, PersistentVolume> pvLookup, Function<String, PersistentVolumeClaim> claimLookup) {
+    this(settings, mappers, cinder, pvLookup, claimLookup, Topology.OFF, name -> null);
+  }
+
+  /**
+   * @param topology   how Cinder's AZs meet the nodes' zones
+   * @param nodeLookup node by name (the selected node of a WaitForFirstConsumer claim), null when not known
+   */
+  public ClaimPlanner(ProvisionerSettings settings, VolumeMapperRegistry mappers, CinderGateway cinder,
+      Function<String, PersistentVolume> pvLookup, Function<String, PersistentVolumeClaim> claimLookup,
+      Topology topology, Function<String, Node> nodeLookup) {
+    this.topology = topology;
+    this.nodeLookup = nodeLookup;
     this.settings = settings;
     this.mappers = mappers;
     this.cinder = cinder;
@@ -160,7 +175,12 @@ public final class ClaimPlanner {
             + "\"; supported: ReadWriteOnce, ReadWriteOncePod, and ReadOnlyMany/ReadWriteMany on a multiattach type");
       }
     }
-    requireKnownToCinder(volumeType, az);
+    String classAz = az;
+    az = placement(claim, storageClass, classAz);
+    requireKnownToCinder(volumeType, classAz);
+    if (az != null && !az.equals(classAz)) {
+      requireZoneKnownToCinder(az);
+    }
     if (shared) {
       requireMultiattach(volumeType, accessModes);
     }
@@ -210,6 +230,32 @@ public final class ClaimPlanner {
           + "provisioner's limit of " + settings.maxSizeGiB() + " GiB");
     }
     return gib.intValueExact();
+  }
+
+  /**
+   * The AZ for the claim's volume ({@link ZonePlacement}); the selected node counts only for a
+   * WaitForFirstConsumer class. Decided from the caches: a conflict costs no Cinder call.
+   */
+  private String placement(PersistentVolumeClaim claim, StorageClass storageClass, String classAz)
+      throws ProvisioningException {
+    var annotations = claim.getMetadata().getAnnotations();
+    String selected = "WaitForFirstConsumer".equals(storageClass.getVolumeBindingMode()) && annotations != null
+        ? annotations.get(Annotations.SELECTED_NODE) : null;
+    return ZonePlacement.availabilityZone(topology, classAz, storageClass.getAllowedTopologies(), selected,
+        selected == null || !topology.enabled() ? null : nodeLookup.apply(selected), claim.getMetadata().getUid());
+  }
+
+  /** An AZ the zone map or the class's allowedTopologies gave must be one Cinder has. */
+  private void requireZoneKnownToCinder(String az) throws ProvisioningException {
+    try {
+      if (!catalog.hasZone(az)) {
+        throw ProvisioningException.invalid("Cinder has no availability zone \"" + az + "\" (from the node's zone "
+            + "through --topology-zone, or the StorageClass's allowedTopologies); it has: "
+            + String.join(", ", catalog.zoneNames()));
+      }
+    } catch (CinderException e) {
+      throw CinderFailures.of("list Cinder's availability zones", e);
+    }
   }
 
   /**

@@ -47,6 +47,7 @@ final class ClaimProvisioner {
   private final CinderExporter exporter;
   private final VolumeMapperRegistry mappers;
   private final ProvisionerSettings settings;
+  private final Topology topology;
   private final Executor intentWriter;
   private final ClaimIntent intent;
   private final VolumeLookup lookup;
@@ -66,6 +67,13 @@ final class ClaimProvisioner {
   ClaimProvisioner(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter,
       VolumeMapperRegistry mappers, SecretStore secrets, ProvisionerSettings settings, Sleeper sleeper,
       Executor intentWriter) {
+    this(kube, cinder, exporter, mappers, secrets, settings, sleeper, intentWriter, Topology.OFF);
+  }
+
+  ClaimProvisioner(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter,
+      VolumeMapperRegistry mappers, SecretStore secrets, ProvisionerSettings settings, Sleeper sleeper,
+      Executor intentWriter, Topology topology) {
+    this.topology = topology;
     this.cinder = cinder;
     this.exporter = exporter;
     this.mappers = mappers;
@@ -166,7 +174,7 @@ final class ClaimProvisioner {
       throw unmappable(volume.id(), e);
     }
     return Optional.of(new ExportedVolume(held.get(), volume.id(),
-        PvFactory.build(claim, plan, volume, export, mapped, settings),
+        PvFactory.build(claim, plan, volume, export, mapped, settings, topology),
         mapped.secrets(), ids(found), false));
   }
 

@@ -1,6 +1,7 @@
 package io.github.standalonecinder.provisioner.controller;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
@@ -78,6 +79,9 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   private SharedIndexInformer<PersistentVolumeClaim> claims;
   private SharedIndexInformer<PersistentVolume> volumes;
   private SharedIndexInformer<StorageClass> classes;
+  /** Nodes, with topology on only: the selected node's zone label places a WaitForFirstConsumer claim's volume. */
+  private SharedIndexInformer<Node> nodes;
+  private final Topology topology;
   private volatile boolean running;
   private volatile boolean closed;
   private Duration informerGiveUpAfter = Duration.ofMinutes(1);
@@ -85,7 +89,14 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
 
   public ProvisionController(KubernetesClient kube, CinderGateway cinder, VolumeMapperRegistry mappers,
       ProvisionerSettings settings, ControllerMetrics metrics, String instanceId) {
+    this(kube, cinder, mappers, settings, Topology.OFF, metrics, instanceId);
+  }
+
+  /** @param topology how Cinder's AZs meet the nodes' zones ({@link Topology#OFF}: a flat cluster) */
+  public ProvisionController(KubernetesClient kube, CinderGateway cinder, VolumeMapperRegistry mappers,
+      ProvisionerSettings settings, Topology topology, ControllerMetrics metrics, String instanceId) {
     this.kube = kube;
+    this.topology = topology;
     this.settings = settings;
     settings.clusterId(); // fails here, not at the first claim, when it was never resolved (ClusterIdentity)
     this.metrics = metrics;
@@ -96,10 +107,11 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     CinderExporter exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());
     SecretStore secretStore = new SecretStore(kube);
     ClaimProvisioner.Sleeper sleeper = d -> TimeUnit.MILLISECONDS.sleep(d.toMillis());
-    this.planner = new ClaimPlanner(settings, mappers, cinder, this::cachedPv, this::cachedClaim);
+    this.planner = new ClaimPlanner(settings, mappers, cinder, this::cachedPv, this::cachedClaim, topology,
+        this::cachedNode);
     this.workers = new TwoStageWorkers<>(queue, settings.workers(), "provisioner-worker-", this::process);
     this.provisioner = new ClaimProvisioner(kube, cinder, exporter, mappers, secretStore, settings, sleeper,
-        workers.sideThreads());
+        workers.sideThreads(), topology);
     this.deleter = new VolumeDeleter(kube, cinder, exporter, mappers, secretStore, settings, sleeper);
     this.sweeper = new OrphanSweeper(kube, cinder, exporter, secretStore, settings, metrics.registry(),
         () -> claims.getStore().list(), () -> volumes.getStore().list(), Clock.systemUTC());
@@ -163,6 +175,14 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       }
     }));
     classes.addEventHandler(handler(sc -> enqueuePendingClaims()));
+    if (topology.enabled()) {
+      nodes = kube.nodes().withLimit(LIST_PAGE).runnableInformer(resync).itemStore(new LeanItemStore<>());
+      InformerRetryPolicy policy = new InformerRetryPolicy("Node", informerGiveUpAfter, System::nanoTime);
+      informerPolicies.put(nodes, policy);
+      nodes.exceptionHandler(policy);
+      return CompletableFuture.allOf(classes.start().toCompletableFuture(), volumes.start().toCompletableFuture(),
+          claims.start().toCompletableFuture(), nodes.start().toCompletableFuture());
+    }
     return CompletableFuture.allOf(classes.start().toCompletableFuture(), volumes.start().toCompletableFuture(),
         claims.start().toCompletableFuture());
   }
@@ -213,7 +233,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   /** Caches filled and every informer running. */
   public boolean isReady() {
     return claims != null && !closed && claims.hasSynced() && volumes.hasSynced() && classes.hasSynced()
-        && claims.isRunning() && volumes.isRunning() && classes.isRunning();
+        && claims.isRunning() && volumes.isRunning() && classes.isRunning()
+        && (nodes == null || nodes.hasSynced() && nodes.isRunning());
   }
 
   /** True when nothing is queued or being worked on (tests and the demo wait for this). */
@@ -227,7 +248,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     running = false;
     sweeper.close();
     queue.close();
-    for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] {claims, volumes, classes}) {
+    for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] {claims, volumes, classes, nodes}) {
       if (i != null) {
         i.stop();
       }
@@ -284,6 +305,11 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
 
   PersistentVolume cachedPv(String name) {
     return volumes.getStore().getByKey(name);
+  }
+
+  /** A node as the cache has it; null with topology off (no node informer) or when not known. */
+  Node cachedNode(String name) {
+    return nodes == null ? null : nodes.getStore().getByKey(name);
   }
 
   private StorageClass storageClassOf(PersistentVolumeClaim claim) {

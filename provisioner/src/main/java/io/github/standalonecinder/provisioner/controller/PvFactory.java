@@ -15,10 +15,12 @@ final class PvFactory {
 
   /**
    * The PV to save. Its name is the plan's; it is bound to the claim by UID; it records the Cinder volume id, the
-   * attachment id when the attachments API was used, and (reclaim Delete) our finalizer.
+   * attachment id when the attachments API was used, and (reclaim Delete) our finalizer. With topology on, it is
+   * for the nodes whose zone reaches the volume's AZ.
    */
   static PersistentVolume build(PersistentVolumeClaim claim, ProvisionPlan plan, CinderVolume volume,
-      CinderExporter.Export export, MappedVolume mapped, ProvisionerSettings settings) {
+      CinderExporter.Export export, MappedVolume mapped, ProvisionerSettings settings,
+      Topology topology) {
     var spec = mapped.source();
     spec.setCapacity(Map.of("storage", new Quantity(volume.sizeGiB() + "Gi")));
     spec.setAccessModes(plan.accessModes());
@@ -26,6 +28,10 @@ final class PvFactory {
     spec.setPersistentVolumeReclaimPolicy(plan.reclaimPolicy());
     spec.setStorageClassName(plan.storageClassName());
     spec.setMountOptions(plan.mountOptions().isEmpty() ? null : plan.mountOptions());
+    var affinity = ZonePlacement.nodeAffinity(topology, volume.availabilityZone());
+    if (affinity != null) {
+      spec.setNodeAffinity(affinity); // only the nodes that reach the volume's AZ
+    }
     spec.setClaimRef(new ObjectReferenceBuilder()
         .withApiVersion("v1").withKind("PersistentVolumeClaim")
         .withNamespace(claim.getMetadata().getNamespace()).withName(claim.getMetadata().getName())
