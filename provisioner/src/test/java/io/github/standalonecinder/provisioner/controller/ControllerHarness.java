@@ -42,11 +42,18 @@ final class ControllerHarness implements AutoCloseable {
   final CinderSimulator sim;
   final CinderGateway cinder;
   final ProvisionerSettings settings;
+  private final Topology topology;
   private final PersistentVolumeBinder binder;
   ProvisionController controller;
 
   ControllerHarness(KubernetesClient kube, CinderSimulator sim, CinderGateway cinder,
       UnaryOperator<ProvisionerSettings> tweak) throws InterruptedException {
+    this(kube, sim, cinder, tweak, Topology.OFF);
+  }
+
+  ControllerHarness(KubernetesClient kube, CinderSimulator sim, CinderGateway cinder,
+      UnaryOperator<ProvisionerSettings> tweak, Topology topology) throws InterruptedException {
+    this.topology = topology;
     this.kube = kube;
     this.controllerKube = new KubernetesClientBuilder().withConfig(new ConfigBuilder(kube.getConfiguration())
         .withUserAgent(CONTROLLER_AGENT).build()).build();
@@ -61,7 +68,7 @@ final class ControllerHarness implements AutoCloseable {
 
   void startController(CinderGateway gateway) throws InterruptedException {
     controller = new ProvisionController(controllerKube, gateway, VolumeMapperRegistry.defaults(), settings,
-        new ControllerMetrics(new SimpleMeterRegistry()), "test");
+        topology, new ControllerMetrics(new SimpleMeterRegistry()), "test");
     controller.start();
   }
 
