@@ -6,19 +6,39 @@ import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.VolumeType;
 import io.github.standalonecinder.provisioner.config.CloudConfig;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.github.standalonecinder.provisioner.controller.Topology;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 @Command(name = "check", mixinStandardHelpOptions = true,
     description = "Authenticate, reach Cinder, and print its API version, microversion range, volume types and "
-        + "availability zones. Exits 0 only when all of that worked.")
+        + "availability zones; with --topology=zones, the AZ <- node zone map and (with --kubeconfig) the zones "
+        + "the nodes are in. Exits 0 only when all of that worked.")
 final class CheckCommand implements Runnable {
   @Mixin
   CloudOptions cloud;
 
+  @Mixin
+  TopologyOptions topology;
+
+  @Option(names = "--kubeconfig", defaultValue = "${env:KUBECONFIG}",
+      description = "With --topology=zones: read the nodes' zone labels from this cluster (read-only).")
+  Path kubeconfig;
+
   @Override
   public void run() {
+    Topology zonesMap = topology.toTopology();
+    String kubeconfigText = zonesMap.enabled() && kubeconfig != null ? CloudOptions.readable("--kubeconfig",
+        kubeconfig) : null;
     CloudConfig config = cloud.load();
     System.out.println("Configuration: " + config);
     System.out.println("Authentication: " + config.describeAuth());
@@ -39,9 +59,28 @@ final class CheckCommand implements Runnable {
       for (AvailabilityZone z : zones) {
         System.out.println("  " + z.name() + (z.available() ? "" : "  (unavailable)"));
       }
+      Map<String, Integer> nodesPerZone = kubeconfigText == null ? null : nodesPerZone(kubeconfigText, zonesMap);
+      TopologyReport.lines(zonesMap, zones.stream().map(AvailabilityZone::name).toList(), nodesPerZone)
+          .forEach(System.out::println);
       System.out.println("OK");
     } catch (CinderException e) {
       throw new UserError("Cinder answered, but " + e.getMessage());
+    }
+  }
+
+  /** Node count per zone label value ("" for nodes without it), in zone order. */
+  private Map<String, Integer> nodesPerZone(String kubeconfigText, Topology zonesMap) {
+    try (KubernetesClient kube = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(null,
+        kubeconfigText, kubeconfig.toString())).build()) {
+      Map<String, Integer> out = new TreeMap<>();
+      for (Node n : kube.nodes().list().getItems()) {
+        Map<String, String> labels = n.getMetadata().getLabels();
+        String zone = labels == null ? "" : labels.getOrDefault(zonesMap.nodeLabel(), "");
+        out.merge(zone, 1, Integer::sum);
+      }
+      return out;
+    } catch (RuntimeException e) {
+      throw new UserError("cannot list the nodes with --kubeconfig " + kubeconfig + ": " + e.getMessage());
     }
   }
 }

@@ -22,6 +22,7 @@ import io.github.standalonecinder.provisioner.leader.Leadership;
 import io.github.standalonecinder.provisioner.leader.Replica;
 import io.github.standalonecinder.provisioner.kube.RequestRateLimiter;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
+import io.github.standalonecinder.provisioner.controller.Topology;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import io.github.standalonecinder.provisioner.metrics.MeteredCinderGateway;
 import io.github.standalonecinder.provisioner.metrics.StatusServer;
@@ -152,6 +153,9 @@ final class RunCommand implements Runnable {
   @Mixin
   ConnectorOptions connector;
 
+  @Mixin
+  TopologyOptions topology;
+
   ProvisionerSettings settings() {
     if (workers < 1 || workers > 1000) {
       throw UserError.input("--workers must be between 1 and 1000, got " + workers);
@@ -260,6 +264,7 @@ final class RunCommand implements Runnable {
   @Override
   public void run() {
     ProvisionerSettings flags = settings();
+    Topology zones = topology.toTopology();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // jvm_threads_*: a thread count that grows with the request rate is a bug operators should be able to see.
     new JvmThreadMetrics().bindTo(registry);
@@ -289,7 +294,7 @@ final class RunCommand implements Runnable {
     KubernetesClient kube = kubernetes(kubeConfig, fence);
     ProvisionerSettings settings = withClusterId(flags, kube);
     ProvisionController controller = new ProvisionController(kube, cinder, VolumeMapperRegistry.defaults(),
-        settings, new ControllerMetrics(registry), identity).informerGiveUpAfter(informerFailureTimeout);
+        settings, zones, new ControllerMetrics(registry), identity).informerGiveUpAfter(informerFailureTimeout);
     Replica.Exit halt = status -> Runtime.getRuntime().halt(status);
     Replica replica = leaderElect
         ? Replica.elected(controller, leadership,

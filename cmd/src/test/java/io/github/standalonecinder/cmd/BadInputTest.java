@@ -116,6 +116,14 @@ class BadInputTest {
     rows.put(run("--max-size-gib", "0"), "--max-size-gib must be positive, got 0");
     rows.put(run("--provisioner-name", "bad name"), "--provisioner-name \"bad name\" is not a valid provisioner name");
     rows.put(run("--attach-mode", "sideways"), "--attach-mode must be auto, attachments or legacy");
+    rows.put(run("--topology", "racks"), "--topology must be off or zones, got \"racks\"");
+    rows.put(run("--topology-zone", "az-a=r1"), "--topology-zone needs --topology=zones");
+    rows.put(run("--topology", "zones", "--topology-zone", "az-a"), "--topology-zone: \"az-a\" is not "
+        + "AZ=zone[,zone...]");
+    rows.put(run("--topology", "zones", "--topology-zone", "az-a=r1", "--topology-zone", "az-b=r1"),
+        "--topology-zone: node zone r1 is mapped to two AZs, az-a and az-b");
+    rows.put(run("--topology", "zones", "--topology-node-label", "bad label"), "--topology-node-label \"bad label\" "
+        + "is not a label key");
     rows.put(run("--connector-wwpns", "50:01"), "--connector-wwpns: \"50:01\" is not a WWPN");
     rows.put(run("--connector-initiator", "node-1"), "--connector-initiator: \"node-1\" is not an iSCSI name");
     rows.put(run("--connector-initiator", "iqn.1994-05.com.redhat"), "--connector-initiator: "
