@@ -189,7 +189,7 @@ class LabCinderE2ETest {
       assertThat(info.driverVolumeType()).isEqualTo("rbd");
       var mapper = io.github.standalonecinder.mappers.VolumeMapperRegistry.defaults().forConnection(info);
       var inTree = mapper.map(info, new io.github.standalonecinder.mappers.MappingRequest("pvc-rbd-e2e", "default",
-          "c", "rbd", "kube-system", Map.of("cephx-secret-name", "ceph-client"), connector, false));
+          "c", "rbd", "kube-system", Map.of("cephx-secret-name", "ceph-client"), connector, false, null));
       var rbd = inTree.source().getRbd();
       String[] poolImage = String.valueOf(info.data().get("name")).split("/", 2);
       assertThat(rbd.getPool()).isEqualTo(poolImage[0]);
@@ -199,7 +199,7 @@ class LabCinderE2ETest {
       assertThat(rbd.getSecretRef().getName()).isEqualTo("ceph-client");
       var csi = mapper.map(info, new io.github.standalonecinder.mappers.MappingRequest("pvc-rbd-e2e", "default", "c",
           "rbd", "kube-system", Map.of("rbd-mode", "csi", "csi-cluster-id", "lab-ceph", "cephx-secret-name",
-              "ceph-client"), connector, false)).source().getCsi();
+              "ceph-client"), connector, false, null)).source().getCsi();
       assertThat(csi.getDriver()).isEqualTo("rbd.csi.ceph.com");
       assertThat(csi.getVolumeAttributes()).containsEntry("pool", poolImage[0]).containsEntry("clusterID", "lab-ceph");
       cinder.deleteAttachment(attachment.id());

@@ -41,6 +41,7 @@ import io.github.standalonecinder.provisioner.config.ConfigRefusal;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
+import io.github.standalonecinder.provisioner.controller.Topology;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
 import io.github.standalonecinder.provisioner.kube.Updates;
 import io.github.standalonecinder.provisioner.leader.LeaseElector;
@@ -125,6 +126,11 @@ class ChartRbacTest {
       new Grant("coordination.k8s.io", "leases", "create", false),
       new Grant("coordination.k8s.io", "leases", "update", false)));
 
+  /** With topology.mode zones, also: the node informer (a selected node's zone label). */
+  static final Set<Grant> TOPOLOGY_CALLS = new TreeSet<>(List.of(
+      new Grant("", "nodes", "list", true),
+      new Grant("", "nodes", "watch", true)));
+
   /** One request as RBAC sees it; namespace null for cluster-scoped or all-namespaces requests. */
   record Call(String group, String resource, String verb, String namespace, String name) {}
 
@@ -138,11 +144,16 @@ class ChartRbacTest {
     }
     assertThat(new TreeSet<>(Rbac.of(ChartFixture.objects(ChartFixture.render("claim-namespace-secrets.yaml")))
         .grants())).containsExactlyElementsOf(withClaimSecrets);
+    Set<Grant> withTopology = new TreeSet<>(CODE_CALLS);
+    withTopology.addAll(TOPOLOGY_CALLS);
+    assertThat(new TreeSet<>(Rbac.of(ChartFixture.objects(ChartFixture.render("topology-zones.yaml"))).grants()))
+        .containsExactlyElementsOf(withTopology);
   }
 
   @Test
   void everyRequestOfAProvisionAndDeleteIsAllowed() throws Exception {
-    Rbac rbac = Rbac.of(ChartFixture.objects(ChartFixture.render("defaults.yaml")));
+    // With topology on: the same calls as without, and the node informer's (TOPOLOGY_CALLS).
+    Rbac rbac = Rbac.of(ChartFixture.objects(ChartFixture.render("topology-zones.yaml")));
     // Everything the test itself sends goes through `client`; the code under test gets its own user agent.
     drain();
     KubernetesClient provisioner = new KubernetesClientBuilder().withConfig(new ConfigBuilder(client.getConfiguration())
@@ -185,6 +196,7 @@ class ChartRbacTest {
     election.start();
     try (PersistentVolumeBinder binder = new PersistentVolumeBinder(client).start();
          ProvisionController controller = new ProvisionController(provisioner, cinder, mappers, settings,
+             new Topology(Topology.Mode.ZONES, "example.com/rack-zone", Map.of("az-a", List.of("rack-1"))),
              new ControllerMetrics(new SimpleMeterRegistry()), "pod-0_abc")) {
       assertThat(leading.await(20, TimeUnit.SECONDS)).as("leadership").isTrue();
       // An orphan for the sweeper: it reads the PV and the claim by name and deletes the volume and its Secrets.
@@ -267,6 +279,7 @@ class ChartRbacTest {
     seen.forEach(g -> seenKinds.add(new Grant(g.group(), g.resource(), g.verb(), false)));
     Set<Grant> codeKinds = new TreeSet<>();
     CODE_CALLS.forEach(g -> codeKinds.add(new Grant(g.group(), g.resource(), g.verb(), false)));
+    TOPOLOGY_CALLS.forEach(g -> codeKinds.add(new Grant(g.group(), g.resource(), g.verb(), false)));
     assertThat(codeKinds).as("calls seen that CODE_CALLS does not list").containsAll(seenKinds);
     Set<Grant> unused = new TreeSet<>(codeKinds);
     unused.removeAll(seenKinds);

@@ -207,6 +207,15 @@ class ChartTest {
   }
 
   @Test
+  void topologyZonesBecomeFlagsAndOffAddsNone() {
+    assertThat(container(objects(render("topology-zones.yaml"))).getArgs()).contains("--topology=zones",
+        "--topology-node-label=example.com/rack-zone", "--topology-zone=az-a=rack-1,rack-2",
+        "--topology-zone=az-b=rack-3");
+    assertThat(container(objects(render("defaults.yaml"))).getArgs()).noneMatch(a -> a.startsWith("--topology"));
+    assertRenderFails("topology.mode must be off or zones", "topology.mode", "racks");
+  }
+
+  @Test
   void contradictoryOrMissingSettingsFailTheRender() {
     assertRenderFails("create needs cloudConfig.content", "cloudConfig.create", true);
     assertRenderFails("not both", "cloudConfig.create", true, "cloudConfig.content", "x",
