@@ -21,7 +21,7 @@ trap 'rc=$?; if [ $rc -ne 0 ]; then log "up.sh FAILED (exit $rc)"; dump_logs; fi
 # ---------------------------------------------------------------- install
 t=$(now)
 LAB_INSTALL_LOG="$LAB_STATE/log/install.log"
-mkdir -p "$LAB_STATE"/{log,run,etc,cinder,volumes,tgt,lock,rabbitmq,keystone}
+mkdir -p "$LAB_STATE"/{log,run,etc,cinder,volumes,volumes-z2,tgt,lock,rabbitmq,keystone}
 export LAB_INSTALL_LOG
 "$LAB_DIR/install.sh" "$MODE"
 if [ "${LAB_CEPH:-0}" = 1 ]; then "$LAB_DIR/install.sh" ceph; fi
@@ -151,12 +151,16 @@ fi
 # LAB_CEPH=1 adds a single-node Ceph and Cinder's RBD driver as a second
 # backend "lab-rbd". A Ceph failure is reported loudly but does not stop the
 # iSCSI lab; the env file then has CINDER_RBD_AVAILABLE=0 and the reason.
-BACKENDS=lab
+# Two iSCSI backends in two availability zones (topology tests): "lab" in nova
+# (Cinder's default AZ, where creates without one go) and "lab-z2" in
+# lab-zone-2; both answer to volume_backend_name "lab", so the lab-iscsi type
+# reaches either and the AZ picks the backend.
+BACKENDS=lab,lab-z2
 RBD_AVAILABLE=0
 RBD_REASON="not requested (set LAB_CEPH=1)"
 if [ "${LAB_CEPH:-0}" = 1 ]; then
   if "$LAB_DIR/ceph.sh" up >>"$LAB_STATE/log/ceph-up.log" 2>&1; then
-    BACKENDS=lab,lab-rbd; RBD_AVAILABLE=1; RBD_REASON=ok
+    BACKENDS=lab,lab-z2,lab-rbd; RBD_AVAILABLE=1; RBD_REASON=ok
   else
     RBD_REASON="ceph.sh up failed: $(grep ERROR "$LAB_STATE/log/ceph-up.log" | tail -n 1)"
     log "WARNING: Ceph/RBD unavailable, continuing with iSCSI only: $RBD_REASON (log: $LAB_STATE/log/ceph-up.log)"
@@ -212,6 +216,18 @@ backend_url = file://$LAB_STATE/lock
 volume_driver = standalone_cinder_lab.LabFileISCSIDriver
 volume_backend_name = lab
 lab_volumes_dir = $LAB_STATE/volumes
+target_helper = tgtadm
+target_protocol = iscsi
+target_ip_address = 127.0.0.1
+target_port = 3260
+volumes_dir = $LAB_STATE/tgt
+use_chap_auth = True
+
+[lab-z2]
+volume_driver = standalone_cinder_lab.LabFileISCSIDriver
+volume_backend_name = lab
+backend_availability_zone = lab-zone-2
+lab_volumes_dir = $LAB_STATE/volumes-z2
 target_helper = tgtadm
 target_protocol = iscsi
 target_ip_address = 127.0.0.1
@@ -336,6 +352,7 @@ ENVF="$LAB_STATE/lab.env"
   echo "LAB_INSTALL_SECONDS=$T_INSTALL"
   echo "LAB_START_SECONDS=$T_START"
   echo "CINDER_AVAILABILITY_ZONE=nova"
+  echo "CINDER_AVAILABILITY_ZONE_2=lab-zone-2"
   echo "CINDER_MAX_MICROVERSION=3.70"
   echo "ISCSI_PORTAL=127.0.0.1:3260"
   echo "CINDER_RBD_AVAILABLE=$RBD_AVAILABLE"
