@@ -766,6 +766,7 @@ public final class CinderSimulator implements AutoCloseable {
     int maxVolumes = -1;
     int maxGigabytes = -1;
     long backendCapacityGiB = -1;
+    boolean schedulerHintFilters;
     int maxLimit = 1000;
     final Map<String, Map<String, String>> volumeTypes = new LinkedHashMap<>();
     String defaultVolumeType = CinderState.DEFAULT_TYPE;
@@ -867,6 +868,16 @@ public final class CinderSimulator implements AutoCloseable {
      */
     public Builder backendCapacityGiB(long value) {
       this.backendCapacityGiB = value;
+      return this;
+    }
+
+    /**
+     * Whether the scheduler applies {@code same_host}/{@code different_host} hints, as Cinder's does only with
+     * SameBackendFilter and DifferentBackendFilter in {@code scheduler_default_filters}; by default (as in Cinder)
+     * hints are accepted and ignored.
+     */
+    public Builder schedulerHintFilters(boolean value) {
+      this.schedulerHintFilters = value;
       return this;
     }
 

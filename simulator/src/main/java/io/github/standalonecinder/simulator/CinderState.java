@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -108,6 +109,7 @@ final class CinderState {
     final Instant createdAt;
     Instant updatedAt;
     final Map<String, String> metadata = new LinkedHashMap<>();
+    Map<String, List<String>> schedulerHints = Map.of();
     final String snapshotId;
     final String sourceVolid;
     final boolean multiattach;
@@ -423,7 +425,7 @@ final class CinderState {
       return new SimVolume(v.id, v.projectId, v.name, v.description, v.status, v.attachStatus, v.size, v.az,
           t == null ? null : t.name, Map.copyOf(v.metadata), atts, v.multiattach, v.bootable, v.snapshotId,
           v.sourceVolid, v.connector == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(v.connector)),
-          v.createdAt, v.updatedAt);
+          v.createdAt, v.updatedAt, v.schedulerHints);
     }
   }
 
@@ -516,6 +518,7 @@ final class CinderState {
       throw ApiException.invalidInput("Volume size '" + size + "' must be an integer and greater than 0");
     }
     Map<String, String> metadata = stringMap(v.get("metadata"), "metadata");
+    Map<String, List<String>> hints = schedulerHints(req.json(mapper).get("OS-SCH-HNT:scheduler_hints"));
     boolean multiattach = type.multiattach() || SimulatedBackend.truthy(text(v, "multiattach"));
     String id = newId();
     Vol vol = new Vol(id, seq.incrementAndGet(), req.projectId, req.userId, az, type.id, snapshotId, sourceVolid,
@@ -524,6 +527,7 @@ final class CinderState {
     vol.description = description;
     vol.size = size;
     vol.metadata.putAll(metadata);
+    vol.schedulerHints = hints;
     vol.status = "creating";
     SimulatorFaults.VolumeFate fate = faults.fateFor(name);
     if (fate != null && fate.stay) {
@@ -535,7 +539,8 @@ final class CinderState {
       volumes.put(id, vol);
     }
     // No backend has room: Cinder's scheduler fails the volume (the API accepted it).
-    boolean noRoom = fate == null && cfg.backendCapacityGiB >= 0 && usedGiB() > cfg.backendCapacityGiB;
+    boolean noRoom = fate == null && (cfg.backendCapacityGiB >= 0 && usedGiB() > cfg.backendCapacityGiB
+        || cfg.schedulerHintFilters && !hintsSatisfied(hints, vol.az));
     if (fate == null || !fate.stay) {
       String target = noRoom ? "error" : fate == null ? "available" : fate.status;
       // As Cinder's scheduler does when no backend takes the volume: the reason goes to the user messages API.
@@ -547,6 +552,56 @@ final class CinderState {
       view = volumeDetail(req, vol);
     }
     return new Resp(202, Map.of("volume", view));
+  }
+
+  /**
+   * {@code OS-SCH-HNT:scheduler_hints}: {@code same_host} / {@code different_host}, a volume id or a list of them.
+   * Cinder checks them only as UUIDs here; the scheduler's filters apply them.
+   */
+  private static Map<String, List<String>> schedulerHints(JsonNode hints) {
+    if (hints == null || hints.isNull()) {
+      return Map.of();
+    }
+    if (!hints.isObject()) {
+      throw ApiException.invalidInput("Invalid input for field/attribute OS-SCH-HNT:scheduler_hints.");
+    }
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    for (String key : List.of("same_host", "different_host")) {
+      JsonNode n = hints.get(key);
+      if (n == null || n.isNull()) {
+        continue;
+      }
+      List<String> ids = new ArrayList<>();
+      for (JsonNode id : n.isArray() ? n : List.of(n)) {
+        if (!id.isTextual() || !id.asText().matches("[0-9a-fA-F-]{32,36}")) {
+          throw ApiException.invalidInput("Invalid input for field/attribute " + key + ".");
+        }
+        ids.add(id.asText());
+      }
+      out.put(key, List.copyOf(ids));
+    }
+    return Map.copyOf(out);
+  }
+
+  /**
+   * Whether the one backend of {@code az} passes the hints, as Cinder's SameBackendFilter and DifferentBackendFilter
+   * judge it when they are enabled ({@code schedulerHintFilters}; they are not in Cinder's default filters) (each AZ of the simulator is one backend): every {@code same_host} volume exists there, no
+   * {@code different_host} volume does. A hint naming no volume fails the filter, as in Cinder.
+   */
+  private boolean hintsSatisfied(Map<String, List<String>> hints, String az) {
+    for (String id : hints.getOrDefault("same_host", List.of())) {
+      Vol other = volumes.get(id);
+      if (other == null || !Objects.equals(other.az, az)) {
+        return false;
+      }
+    }
+    for (String id : hints.getOrDefault("different_host", List.of())) {
+      Vol other = volumes.get(id);
+      if (other == null || Objects.equals(other.az, az)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** GiB held by volumes on the backend (those that did not fail), the new one included. */

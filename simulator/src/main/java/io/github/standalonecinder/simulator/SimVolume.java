@@ -10,6 +10,8 @@ import java.util.Map;
  *
  * @param connector the connector of the last {@code os-initialize_connection} (cleared by
  *     {@code os-terminate_connection}), or null
+ * @param schedulerHints the {@code OS-SCH-HNT:scheduler_hints} of its create ({@code same_host},
+ *     {@code different_host}: volume ids); empty: none
  */
 public record SimVolume(
     String id,
@@ -29,4 +31,5 @@ public record SimVolume(
     String sourceVolid,
     Map<String, Object> connector,
     Instant createdAt,
-    Instant updatedAt) {}
+    Instant updatedAt,
+    Map<String, List<String>> schedulerHints) {}

@@ -79,6 +79,10 @@ class CinderContractTest {
       "create larger than the backend -> error, says \"schedule allocate volume:Could not find any available "
           + "weighted backend.\"",
       "user messages of a good volume -> 0",
+      "create beside a volume (same_host) -> available",
+      // Cinder's default scheduler filters do not include SameBackendFilter / DifferentBackendFilter: hints are
+      // accepted and ignored unless the operator enables them.
+      "create away from a volume in its zone (different_host) -> available",
       "reserve -> attaching",
       "initialize_connection -> iscsi " + ISCSI_KEYS,
       "terminate_connection -> available",
@@ -123,6 +127,15 @@ class CinderContractTest {
       trace.add("create larger than the backend -> " + failed.status() + ", says "
           + said.stream().map(m -> "\"" + m + "\"").findFirst().orElse("nothing"));
       trace.add("user messages of a good volume -> " + g.listUserMessages(v.id()).size());
+      CinderVolume beside = g.createVolume(new VolumeCreateRequest("contract-same", 1, type, null, null,
+          Map.of("contract", "true"), null, null, Map.of("same_host", List.of(v.id()))));
+      made.add(beside.id());
+      trace.add("create beside a volume (same_host) -> " + await(g, beside.id(), "available").status());
+      CinderVolume away = g.createVolume(new VolumeCreateRequest("contract-diff", 1, type, null, null,
+          Map.of("contract", "true"), null, null, Map.of("different_host", List.of(v.id()))));
+      made.add(away.id());
+      trace.add("create away from a volume in its zone (different_host) -> " + await(g, away.id(), "available")
+          .status());
 
       g.reserve(v.id());
       trace.add("reserve -> " + status(g, v.id()));

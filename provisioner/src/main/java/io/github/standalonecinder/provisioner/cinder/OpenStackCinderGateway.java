@@ -147,7 +147,12 @@ public final class OpenStackCinderGateway implements CinderGateway {
     if (!r.metadata().isEmpty()) {
       v.put("metadata", r.metadata());
     }
-    JsonNode resp = call("create volume " + r.name(), HttpMethod.POST, "/volumes", null, Map.of("volume", v));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("volume", v);
+    if (!r.schedulerHints().isEmpty()) {
+      body.put("OS-SCH-HNT:scheduler_hints", r.schedulerHints());
+    }
+    JsonNode resp = call("create volume " + r.name(), HttpMethod.POST, "/volumes", null, body);
     return volume(resp.path("volume"));
   }
 

@@ -1,5 +1,6 @@
 package io.github.standalonecinder.provisioner.cinder;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -8,6 +9,8 @@ import java.util.Objects;
  *
  * @param sourceVolumeId clone from this volume ({@code source_volid})
  * @param snapshotId     restore from this snapshot ({@code snapshot_id})
+ * @param schedulerHints Cinder scheduler hints ({@code OS-SCH-HNT:scheduler_hints}): {@code same_host} and
+ *                       {@code different_host}, each a list of volume ids; empty: none
  */
 public record VolumeCreateRequest(
     String name,
@@ -17,7 +20,13 @@ public record VolumeCreateRequest(
     String description,
     Map<String, String> metadata,
     String sourceVolumeId,
-    String snapshotId) {
+    String snapshotId,
+    Map<String, List<String>> schedulerHints) {
+
+  public VolumeCreateRequest(String name, int sizeGiB, String volumeType, String availabilityZone,
+      String description, Map<String, String> metadata, String sourceVolumeId, String snapshotId) {
+    this(name, sizeGiB, volumeType, availabilityZone, description, metadata, sourceVolumeId, snapshotId, Map.of());
+  }
 
   public VolumeCreateRequest {
     Objects.requireNonNull(name, "name");
@@ -25,5 +34,6 @@ public record VolumeCreateRequest(
       throw new IllegalArgumentException("size must be at least 1 GiB, got " + sizeGiB);
     }
     metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+    schedulerHints = schedulerHints == null ? Map.of() : Map.copyOf(schedulerHints);
   }
 }

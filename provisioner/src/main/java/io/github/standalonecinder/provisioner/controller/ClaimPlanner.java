@@ -205,7 +205,8 @@ public final class ClaimPlanner {
     return new ProvisionPlan(pvName, settings.volumeNamePrefix() + claim.getMetadata().getUid(), sizeGiB,
         volumeType, az, volumeMetadata, secretNamespace, placement, accessModes, volumeMode, readOnly, reclaim,
         storageClass.getMountOptions(), storageClass.getMetadata().getName(), mapperParams,
-        cloneSource(claim, sizeGiB));
+        cloneSource(claim, sizeGiB), SchedulerHints.of(claim.getMetadata().getAnnotations(),
+            name -> cinder.findVolumes(name, Map.of())));
   }
 
   private int sizeGiB(PersistentVolumeClaim claim) throws ProvisioningException {

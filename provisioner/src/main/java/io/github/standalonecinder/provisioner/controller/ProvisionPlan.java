@@ -10,6 +10,7 @@ import java.util.Map;
  *
  * @param mapperParameters StorageClass parameters handed to the volume mapper
  * @param sourceVolumeId   clone source (from a PVC dataSource), or null
+ * @param schedulerHints   Cinder scheduler hints the claim asks for ({@link SchedulerHints})
  * @param secretPlacement  the class's {@code secret-namespace} and {@code shared-secrets-in-claim-namespace}
  */
 public record ProvisionPlan(
@@ -28,12 +29,14 @@ public record ProvisionPlan(
     List<String> mountOptions,
     String storageClassName,
     Map<String, String> mapperParameters,
-    String sourceVolumeId) {
+    String sourceVolumeId,
+    Map<String, List<String>> schedulerHints) {
 
   public ProvisionPlan {
     volumeMetadata = Map.copyOf(volumeMetadata);
     accessModes = List.copyOf(accessModes);
     mountOptions = mountOptions == null ? List.of() : List.copyOf(mountOptions);
     mapperParameters = Map.copyOf(mapperParameters);
+    schedulerHints = schedulerHints == null ? Map.of() : Map.copyOf(schedulerHints);
   }
 }

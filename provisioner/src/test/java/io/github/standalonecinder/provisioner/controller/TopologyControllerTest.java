@@ -33,8 +33,9 @@ class TopologyControllerTest {
   private final String ns = "topo" + NS.incrementAndGet();
 
   private void start(Topology topology) throws Exception {
+    // The scheduler applies hints (a Cinder with SameBackendFilter and DifferentBackendFilter enabled).
     sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI).createDelay(Duration.ofMillis(50))
-        .availabilityZones("az-a", "az-b", "nova").start();
+        .availabilityZones("az-a", "az-b", "nova").schedulerHintFilters(true).start();
     h = new ControllerHarness(client, sim, TestCinder.connect(sim), s -> s, topology);
   }
 
@@ -158,6 +159,35 @@ class TopologyControllerTest {
     PersistentVolumeClaim fixed = expected.keySet().iterator().next();
     h.awaitBound(fixed);
     assertThat(azOf(fixed)).isEqualTo("az-a");
+  }
+
+  @Test
+  void schedulerHintsFromClaimAnnotationsReachCinder() throws Exception {
+    start(Topology.OFF);
+    storageClass("a-" + ns, "Immediate", Map.of("availability", "az-a"));
+    storageClass("b-" + ns, "Immediate", Map.of("availability", "az-b"));
+    PersistentVolumeClaim first = h.awaitBound(onNode("first", "a-" + ns, null));
+    String firstVolume = h.pvOf(first).getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID);
+    String firstName = sim.volume(firstVolume).name();
+    // Away from it by name (another AZ: another backend), beside it by id.
+    PersistentVolumeClaim away = h.awaitBound(h.claim(ns, "away", "b-" + ns, "1Gi", b -> b.editMetadata()
+        .addToAnnotations(SchedulerHints.ANTI_AFFINITY, firstName).endMetadata()));
+    PersistentVolumeClaim beside = h.awaitBound(h.claim(ns, "beside", "a-" + ns, "1Gi", b -> b.editMetadata()
+        .addToAnnotations(SchedulerHints.CSI_AFFINITY, firstVolume).endMetadata()));
+    assertThat(sim.volume(h.pvOf(away).getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID))
+        .schedulerHints()).containsExactly(Map.entry("different_host", List.of(firstVolume)));
+    assertThat(sim.volume(h.pvOf(beside).getMetadata().getAnnotations().get(Annotations.CINDER_VOLUME_ID))
+        .schedulerHints()).containsExactly(Map.entry("same_host", List.of(firstVolume)));
+
+    // A hint Cinder's scheduler cannot meet (away from a volume, in its only backend): Cinder's reason, in the Event.
+    PersistentVolumeClaim impossible = h.claim(ns, "impossible", "a-" + ns, "1Gi", b -> b.editMetadata()
+        .addToAnnotations(SchedulerHints.ANTI_AFFINITY, firstVolume).endMetadata());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !h.events(impossible, "ProvisioningFailed").isEmpty());
+    assertThat(h.events(impossible, "ProvisioningFailed").get(0).getNote()).contains("went to status error",
+        "Could not find any available weighted backend");
+    PersistentVolumeClaim unknown = h.claim(ns, "unknown", "a-" + ns, "1Gi", b -> b.editMetadata()
+        .addToAnnotations(SchedulerHints.AFFINITY, "no-such-volume").endMetadata());
+    assertThat(h.awaitEvent(unknown, "ProvisioningFailed").getNote()).contains("Cinder has no volume of that name");
   }
 
   @Test
