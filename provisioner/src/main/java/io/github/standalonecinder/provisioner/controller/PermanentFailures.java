@@ -9,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Claims that failed as bad input, with what they looked like then: such a claim is not evaluated again (no
  * Cinder call, no Event bumped at every informer resync) until the claim or its class changes. What counts is the
- * claim's UID, spec, labels and annotations (not ours: the intent written during the failed attempt), and the
+ * claim's UID, spec, labels and annotations (but the intent we wrote during the failed attempt), and the
  * class's parameters, binding mode and resourceVersion.
  */
 final class PermanentFailures {
@@ -30,7 +30,7 @@ final class PermanentFailures {
       return Map.of();
     }
     Map<String, String> out = new java.util.TreeMap<>(a);
-    out.keySet().removeIf(k -> k.startsWith("standalone-cinder.openstack.org/"));
+    out.remove(Annotations.CLAIM_PROVISIONING); // a user's own (scheduler hints, a resize confirmed) still count
     return out;
   }
 

@@ -68,6 +68,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   private final ClaimPlanner planner;
   private final ClaimProvisioner provisioner;
   private final VolumeDeleter deleter;
+  private final VolumeExpander expander;
   private final OrphanSweeper sweeper;
   static final long LIST_PAGE = 500;
   private final Map<Key, Instant> firstAttempt = new ConcurrentHashMap<>();
@@ -113,6 +114,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     this.provisioner = new ClaimProvisioner(kube, cinder, exporter, mappers, secretStore, settings, sleeper,
         workers.sideThreads(), topology);
     this.deleter = new VolumeDeleter(kube, cinder, exporter, mappers, secretStore, settings, sleeper);
+    this.expander = new VolumeExpander(kube, cinder, events);
     this.sweeper = new OrphanSweeper(kube, cinder, exporter, secretStore, settings, metrics.registry(),
         () -> claims.getStore().list(), () -> volumes.getStore().list(), Clock.systemUTC());
     log.info("Cinder exports use the {}", exporter.usesAttachments() ? "attachments API" : "legacy attach actions");
@@ -338,7 +340,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     if (claim.getMetadata().getDeletionTimestamp() != null || ClaimIntent.hasFinalizer(claim)) {
       return true;
     }
-    return !ClaimPlanner.isBound(claim) && namesUs(claim);
+    return namesUs(claim) && (!ClaimPlanner.isBound(claim) || VolumeExpander.mayNeed(claim));
   }
 
   /** Does the claim's Cinder work; returns the rest of its work, or null when there is none. */
@@ -357,6 +359,11 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       return null;
     }
     boolean bound = ClaimPlanner.isBound(claim);
+    if (bound && namesUs(claim) && !ClaimIntent.holds(claim) && !provisioner.owesCleanUp(claim)
+        && VolumeExpander.mayNeed(claim)) {
+      resize(key, claim);
+      return null;
+    }
     if (bound || !namesUs(claim)) {
       if (bound && (ClaimIntent.holds(claim) || provisioner.owesCleanUp(claim))) {
         // Bound: the PV exists; the cache has it unless it was saved a moment ago (then our own save is finishing
@@ -450,6 +457,42 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       provisionFailed(key, claim, sc, e);
     } catch (KubernetesClientException e) {
       provisionFailed(key, sc, e);
+    }
+  }
+
+  /** A bound claim of ours asking for more: its volume grown ({@link VolumeExpander}). */
+  private void resize(ClaimKey key, PersistentVolumeClaim claim) {
+    PersistentVolume pv = cachedPv(claim.getSpec().getVolumeName());
+    StorageClass sc = storageClassOf(claim);
+    if (pv == null || sc == null || !deleter.isOurs(pv)) {
+      return; // not (yet) known here, or not a volume of ours: its update event brings the claim back
+    }
+    String failureKey = "resize " + key;
+    if (permanentFailures.unchanged(failureKey, claim, sc)) {
+      return; // refused once; nothing changed since
+    }
+    try {
+      expander.sync(claim, pv, sc);
+      permanentFailures.forget(failureKey);
+      queue.forget(key);
+    } catch (ProvisioningException e) {
+      if (e.waiting()) {
+        queue.addNotBefore(key, e.retryAfter().orElseThrow());
+        return;
+      }
+      events.warning(claim, "VolumeResizeFailed", "Resize", e.getMessage());
+      if (e.permanent()) {
+        log.warn("{} cannot be resized (not retried until it changes): {}", key, e.getMessage());
+        permanentFailures.failed(failureKey, claim, sc);
+        queue.forget(key);
+      } else {
+        Duration delay = queue.addRateLimited(key, e.retryAfter().orElse(null));
+        log.warn("resizing {} failed, retrying in {} ms: {}", key, delay.toMillis(), e.getMessage());
+      }
+    } catch (KubernetesClientException e) {
+      Duration delay = queue.addRateLimited(key, null);
+      log.warn("resizing {} hit a Kubernetes API error, retrying in {} ms: {}", key, delay.toMillis(),
+          e.getMessage());
     }
   }
 

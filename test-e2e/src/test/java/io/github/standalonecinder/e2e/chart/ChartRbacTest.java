@@ -98,6 +98,8 @@ class ChartRbacTest {
       new Grant("", "persistentvolumeclaims", "watch", true),
       new Grant("", "persistentvolumeclaims", "get", true),
       new Grant("", "persistentvolumeclaims", "update", true),
+      // VolumeExpander: a resized claim's status (capacity, resize conditions).
+      new Grant("", "persistentvolumeclaims/status", "update", true),
       // Informer; pvExists and the orphan sweeper get; save create; VolumeDeleter finalizer removal (get + update)
       // and delete.
       new Grant("", "persistentvolumes", "list", true),
@@ -257,6 +259,16 @@ class ChartRbacTest {
           c -> new PersistentVolumeClaimBuilder(c).editMetadata().addToAnnotations("example.com/probe", "rbac")
               .endMetadata().build(), stale);
       await().atMost(Duration.ofSeconds(30)).until(() -> "Bound".equals(phase(claim)));
+      // A resize: Cinder extend, the PV's capacity, the claim's status conditions.
+      client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
+          .withName(claim.getMetadata().getName()).edit(c -> new PersistentVolumeClaimBuilder(c).editSpec()
+              .editResources().addToRequests("storage", new io.fabric8.kubernetes.api.model.Quantity("2Gi"))
+              .endResources().endSpec().build());
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        var c = client.resource(claim).get();
+        return c.getStatus().getConditions() != null && c.getStatus().getConditions().stream()
+            .anyMatch(x -> "FileSystemResizePending".equals(x.getType()));
+      });
       client.resource(claim).delete();
       await().atMost(Duration.ofSeconds(30)).until(() -> client.persistentVolumes().list().getItems().isEmpty()
           && sim.volumes().isEmpty());
