@@ -46,6 +46,12 @@ public interface CinderGateway {
    */
   void updateVolumeMetadata(String volumeId, Map<String, String> metadata);
 
+  /**
+   * Replaces all of the volume's metadata ({@code PUT /volumes/{id}/metadata}): how keys are removed (a key with a
+   * {@code /} cannot be named in a {@code DELETE …/metadata/{key}} path).
+   */
+  void replaceVolumeMetadata(String volumeId, Map<String, String> metadata);
+
   /** {@code os-reserve}. */
   void reserve(String volumeId);
 

@@ -212,6 +212,12 @@ public final class OpenStackCinderGateway implements CinderGateway {
         Map.of("metadata", metadata));
   }
 
+  @Override
+  public void replaceVolumeMetadata(String volumeId, Map<String, String> metadata) {
+    send("replace metadata of volume " + volumeId, HttpMethod.PUT, "/volumes/" + volumeId + "/metadata", null,
+        Map.of("metadata", metadata));
+  }
+
   private List<CinderVolume> queryVolumes(Map<String, Object> filters) {
     List<CinderVolume> out = new ArrayList<>();
     pages("list volumes", "/volumes/detail", "volumes", filters, n -> out.add(volume(n)));

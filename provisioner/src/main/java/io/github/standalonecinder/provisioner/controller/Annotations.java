@@ -47,6 +47,10 @@ public final class Annotations {
    * {@code Retain}. The sweeper deletes only volumes that say {@code Delete}.
    */
   public static final String META_RECLAIM_POLICY = "standalone-cinder.openstack.org/reclaim-policy";
+  /** Claim annotation: make this existing Cinder volume (its id) the claim's, instead of creating one. */
+  public static final String ADOPT_VOLUME_ID = "standalone-cinder.openstack.org/adopt-volume-id";
+  /** Volume metadata on an adopted volume: it was not made by us; a claim deleted mid-way gives it back. */
+  public static final String META_ADOPTED = "standalone-cinder.openstack.org/adopted";
 
   /** Labels on objects we create. */
   public static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";

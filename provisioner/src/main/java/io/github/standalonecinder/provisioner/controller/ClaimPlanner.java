@@ -37,6 +37,10 @@ public final class ClaimPlanner {
   public static final String PARAM_SECRET_NAMESPACE = "secret-namespace";
   /** Opt-in to Secrets that open more than their volume in claim namespaces (with {@code secret-namespace: claim}). */
   public static final String PARAM_SHARED_SECRETS = "shared-secrets-in-claim-namespace";
+  /** Namespaces whose claims may adopt existing Cinder volumes with this class: a comma list, or {@code *}. */
+  public static final String PARAM_ADOPT_NAMESPACES = "adopt-namespaces";
+  /** The reclaim policy of an adopted volume's PV: {@code Retain} (default) or {@code Delete}. */
+  public static final String PARAM_ADOPT_RECLAIM = "adopt-reclaim-policy";
   /** {@code metadata.<key>: value} parameters become Cinder volume metadata. */
   public static final String PARAM_METADATA_PREFIX = "metadata.";
 
@@ -109,6 +113,8 @@ public final class ClaimPlanner {
     String secretNamespace = settings.namespace();
     boolean inClaimNamespace = false;
     boolean sharedSecrets = false;
+    String adoptNamespaces = null;
+    String adoptReclaim = "Retain";
     Set<String> mapperNames = mappers.parameterNames();
     List<String> unknown = new ArrayList<>();
     for (var e : params.entrySet()) {
@@ -126,6 +132,14 @@ public final class ClaimPlanner {
               + "\" must be \"provisioner\" or \"claim\", got \"" + e.getValue() + "\"");
         };
         inClaimNamespace = "claim".equals(e.getValue());
+      } else if (lower.equals(PARAM_ADOPT_NAMESPACES)) {
+        adoptNamespaces = e.getValue();
+      } else if (lower.equals(PARAM_ADOPT_RECLAIM)) {
+        adoptReclaim = e.getValue();
+        if (!adoptReclaim.equals("Retain") && !adoptReclaim.equals("Delete")) {
+          throw ProvisioningException.invalid("StorageClass parameter \"" + PARAM_ADOPT_RECLAIM + "\" must be "
+              + "\"Retain\" or \"Delete\", got \"" + adoptReclaim + "\"");
+        }
       } else if (lower.equals(PARAM_SHARED_SECRETS)) {
         sharedSecrets = switch (e.getValue()) {
           case "true" -> true;
@@ -150,7 +164,7 @@ public final class ClaimPlanner {
     if (!unknown.isEmpty()) {
       Set<String> known = new TreeSet<>(mapperNames);
       known.addAll(List.of(PARAM_TYPE, PARAM_AVAILABILITY, PARAM_SECRET_NAMESPACE, PARAM_SHARED_SECRETS,
-          PARAM_METADATA_PREFIX + "<key>"));
+          PARAM_ADOPT_NAMESPACES, PARAM_ADOPT_RECLAIM, PARAM_METADATA_PREFIX + "<key>"));
       throw ProvisioningException.invalid("unknown StorageClass parameter" + (unknown.size() > 1 ? "s " : " ")
           + String.join(", ", unknown.stream().map(k -> "\"" + k + "\"").toList()) + "; known: "
           + String.join(", ", known));
@@ -198,15 +212,17 @@ public final class ClaimPlanner {
     volumeMetadata.put(Annotations.META_CLAIM_NAME, claim.getMetadata().getName());
     volumeMetadata.put(Annotations.META_CLAIM_UID, claim.getMetadata().getUid());
     volumeMetadata.put(Annotations.META_PV_NAME, pvName);
-    String reclaim = storageClass.getReclaimPolicy() == null ? "Delete" : storageClass.getReclaimPolicy();
+    String adoptId = adoptVolumeId(claim, adoptNamespaces, storageClass);
+    String reclaim = adoptId != null ? adoptReclaim
+        : storageClass.getReclaimPolicy() == null ? "Delete" : storageClass.getReclaimPolicy();
     // The orphan sweeper deletes a volume whose claim and PV are gone only when this says Delete.
     volumeMetadata.put(Annotations.META_RECLAIM_POLICY, reclaim);
 
     return new ProvisionPlan(pvName, settings.volumeNamePrefix() + claim.getMetadata().getUid(), sizeGiB,
         volumeType, az, volumeMetadata, secretNamespace, placement, accessModes, volumeMode, readOnly, reclaim,
         storageClass.getMountOptions(), storageClass.getMetadata().getName(), mapperParams,
-        cloneSource(claim, sizeGiB), SchedulerHints.of(claim.getMetadata().getAnnotations(),
-            name -> cinder.findVolumes(name, Map.of())));
+        adoptId != null ? null : cloneSource(claim, sizeGiB), SchedulerHints.of(claim.getMetadata().getAnnotations(),
+            name -> cinder.findVolumes(name, Map.of())), adoptId);
   }
 
   private int sizeGiB(PersistentVolumeClaim claim) throws ProvisioningException {
@@ -231,6 +247,34 @@ public final class ClaimPlanner {
           + "provisioner's limit of " + settings.maxSizeGiB() + " GiB");
     }
     return gib.intValueExact();
+  }
+
+  /**
+   * The volume the claim asks to adopt, if its class allows that in the claim's namespace (a tenant must not take
+   * a volume an admin did not mean to give); null when the claim asks for none.
+   */
+  private static String adoptVolumeId(PersistentVolumeClaim claim, String allowed, StorageClass sc)
+      throws ProvisioningException {
+    var annotations = claim.getMetadata().getAnnotations();
+    String id = annotations == null ? null : annotations.get(Annotations.ADOPT_VOLUME_ID);
+    if (id == null) {
+      return null;
+    }
+    String ns = claim.getMetadata().getNamespace();
+    boolean ok = allowed != null && java.util.Arrays.stream(allowed.split(",")).map(String::trim)
+        .anyMatch(a -> a.equals("*") || a.equals(ns));
+    if (!ok) {
+      throw ProvisioningException.invalid("StorageClass \"" + sc.getMetadata().getName() + "\" does not let claims "
+          + "in namespace " + ns + " adopt Cinder volumes (parameter \"" + PARAM_ADOPT_NAMESPACES + "\")");
+    }
+    if (!id.trim().matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
+      throw ProvisioningException.invalid("annotation " + Annotations.ADOPT_VOLUME_ID + " must be a Cinder volume "
+          + "id, got \"" + id + "\"");
+    }
+    if (claim.getSpec().getDataSource() != null || claim.getSpec().getDataSourceRef() != null) {
+      throw ProvisioningException.invalid("a claim adopting a Cinder volume cannot also have a dataSource");
+    }
+    return id.trim().toLowerCase(java.util.Locale.ROOT);
   }
 
   /**

@@ -56,6 +56,9 @@ final class ClaimProvisioner {
   private final FailedVolumes failedVolumes;
   private final AvailabilityWait availability;
   private final PvSaver saver;
+  private final VolumeAdoption adoption;
+  /** Whether a PV names a Cinder volume id (an adopted volume must belong to none). */
+  private volatile java.util.function.Predicate<String> namedByPv = id -> false;
   /** Claims (UIDs) this process made or chose a volume for whose PV it has not saved: see {@link #owesCleanUp}. */
   private final Set<String> unfinished = ConcurrentHashMap.newKeySet();
 
@@ -86,6 +89,12 @@ final class ClaimProvisioner {
     this.failedVolumes = new FailedVolumes(cinder, removal, settings.availableTimeout());
     this.availability = new AvailabilityWait(cinder, exporter, failedVolumes, settings.availableTimeout(), sleeper);
     this.saver = new PvSaver(kube, secrets, sleeper);
+    this.adoption = new VolumeAdoption(cinder, exporter);
+  }
+
+  /** How a PV naming a volume id is found (the controller's PV cache). */
+  void namedByPv(java.util.function.Predicate<String> p) {
+    this.namedByPv = p;
   }
 
   /** {@link ClaimIntent#record}. */
@@ -141,8 +150,13 @@ final class ClaimProvisioner {
     // Volumes Cinder is deleting are gone; those it failed are never used: while the claim has another, they are
     // duplicates (deleted once the PV is saved), else the first is replaced and the claim tries again.
     found = found.stream().filter(v -> !v.hasStatus("deleting")).toList();
+    if (plan.adoptVolumeId() != null) {
+      // Not ours to replace or dedupe: only the adopted volume is used (volumes this claim had before it asked
+      // for adoption are duplicates, deleted once the PV is saved).
+      found = found.stream().filter(v -> v.id().equals(plan.adoptVolumeId()) || !FailedVolumes.failed(v)).toList();
+    }
     List<CinderVolume> usable = found.stream().filter(v -> !FailedVolumes.failed(v)).toList();
-    if (usable.isEmpty() && !found.isEmpty()) {
+    if (usable.isEmpty() && !found.isEmpty() && plan.adoptVolumeId() == null) {
       throw failedVolumes.replace(claimUid, found.get(0), "went to status " + found.get(0).status());
     }
     if (found.size() > 1) {
@@ -155,7 +169,8 @@ final class ClaimProvisioner {
       }
     }
     unfinished.add(claimUid);
-    CinderVolume volume = availability.await(createUnlessFound(usable, plan, claimUid), claimUid);
+    CinderVolume volume = availability.await(plan.adoptVolumeId() != null
+        ? adoption.take(held.get(), plan, namedByPv) : createUnlessFound(usable, plan, claimUid), claimUid);
     failedVolumes.succeeded(claimUid);
     CinderExporter.Export export;
     try {
@@ -312,6 +327,10 @@ final class ClaimProvisioner {
     String volumeName = settings.volumeNamePrefix() + claim.getMetadata().getUid();
     try {
       for (CinderVolume v : lookup.ofClaim(volumeName, claim)) {
+        if (VolumeAdoption.adopted(v)) {
+          adoption.giveBack(v); // not ours to delete
+          continue;
+        }
         if (!removal.remove(v.id(), settings.availableTimeout())) {
           // Cinder refuses to delete a volume it is still creating; one stuck there is force-deleted.
           throw ProvisioningException.retryable("Cinder volume " + v.id() + " is still being created; it is "

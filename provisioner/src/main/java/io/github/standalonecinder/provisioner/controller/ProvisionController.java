@@ -113,6 +113,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     this.workers = new TwoStageWorkers<>(queue, settings.workers(), "provisioner-worker-", this::process);
     this.provisioner = new ClaimProvisioner(kube, cinder, exporter, mappers, secretStore, settings, sleeper,
         workers.sideThreads(), topology);
+    this.provisioner.namedByPv(id -> volumes != null && volumes.getStore().list().stream()
+        .anyMatch(pv -> id.equals(Annotations.cinderVolumeId(pv))));
     this.deleter = new VolumeDeleter(kube, cinder, exporter, mappers, secretStore, settings, sleeper);
     this.expander = new VolumeExpander(kube, cinder, events);
     this.sweeper = new OrphanSweeper(kube, cinder, exporter, secretStore, settings, metrics.registry(),

@@ -11,6 +11,7 @@ import java.util.Map;
  * @param mapperParameters StorageClass parameters handed to the volume mapper
  * @param sourceVolumeId   clone source (from a PVC dataSource), or null
  * @param schedulerHints   Cinder scheduler hints the claim asks for ({@link SchedulerHints})
+ * @param adoptVolumeId    an existing Cinder volume to adopt instead of creating one ({@link VolumeAdoption}), or null
  * @param secretPlacement  the class's {@code secret-namespace} and {@code shared-secrets-in-claim-namespace}
  */
 public record ProvisionPlan(
@@ -30,7 +31,8 @@ public record ProvisionPlan(
     String storageClassName,
     Map<String, String> mapperParameters,
     String sourceVolumeId,
-    Map<String, List<String>> schedulerHints) {
+    Map<String, List<String>> schedulerHints,
+    String adoptVolumeId) {
 
   public ProvisionPlan {
     volumeMetadata = Map.copyOf(volumeMetadata);
