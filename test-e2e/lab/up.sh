@@ -321,6 +321,8 @@ print(next((t["id"] for t in json.load(sys.stdin)["volume_types"] if t["name"]==
 }
 TYPE_ID=$(ensure_type lab-iscsi '{"volume_backend_name": "lab"}')
 MA_TYPE_ID=$(ensure_type lab-iscsi-multiattach '{"volume_backend_name": "lab", "multiattach": "<is> True"}')
+# A second type on the same backends: retypes (VolumeAttributesClass) between the two.
+GOLD_TYPE_ID=$(ensure_type lab-iscsi-gold '{"volume_backend_name": "lab"}')
 # The DB migration seeds the "default" quota class (10 volumes, 10 snapshots,
 # 1000 GiB), which wins over the quota_* options above: lift it too.
 api PUT /os-quota-class-sets/default '{"quota_class_set": {"volumes": -1, "snapshots": -1, "gigabytes": -1, "backups": -1, "backup_gigabytes": -1, "groups": -1, "per_volume_gigabytes": -1}}' >/dev/null
@@ -349,6 +351,8 @@ ENVF="$LAB_STATE/lab.env"
   echo "CINDER_VOLUME_TYPE_ID=$TYPE_ID"
   echo "CINDER_MULTIATTACH_VOLUME_TYPE=lab-iscsi-multiattach"
   echo "CINDER_MULTIATTACH_VOLUME_TYPE_ID=$MA_TYPE_ID"
+  echo "CINDER_VOLUME_TYPE_2=lab-iscsi-gold"
+  echo "CINDER_VOLUME_TYPE_2_ID=$GOLD_TYPE_ID"
   echo "LAB_INSTALL_SECONDS=$T_INSTALL"
   echo "LAB_START_SECONDS=$T_START"
   echo "CINDER_AVAILABILITY_ZONE=nova"

@@ -97,6 +97,11 @@ class LabFileISCSIDriver(driver.VolumeDriver):
         # Like LVM: let tgt re-read the LUN size of a live target.
         self.target_driver.extend_target(volume)
 
+    def retype(self, context, volume, new_type, diff, host):
+        # A file is a file whatever its type: retyping within this backend changes
+        # nothing on disk (the LVM driver's own retype needs a volume group).
+        return True, None
+
     def create_cloned_volume(self, volume, src_vref):
         self._sparse_copy(self.local_path(src_vref), self.local_path(volume))
         self._truncate(self.local_path(volume), volume['size'])

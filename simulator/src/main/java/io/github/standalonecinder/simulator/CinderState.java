@@ -103,7 +103,7 @@ final class CinderState {
     String description;
     int size;
     final String az;
-    final String typeId;
+    String typeId;
     String status;
     String attachStatus = "detached";
     final Instant createdAt;
@@ -933,6 +933,7 @@ final class CinderState {
       }
       case "os-detach" -> detach(v, text(args, "attachment_id"));
       case "os-extend" -> extend(req, v, args);
+      case "os-retype" -> retype(v, args);
       case "os-force_delete" -> {
         return deleteVolume(req, id, true);
       }
@@ -1158,6 +1159,39 @@ final class CinderState {
       setStatus(v, "extending");
     }
     transitionLater(v, "extending", previous, cfg.extendDelay, () -> v.size = newSize);
+  }
+
+  /**
+   * {@code os-retype}: to another type on the same backend (the simulator has one), which Cinder asks the driver to
+   * do in place: {@code retyping}, then the previous status with the new type.
+   */
+  private void retype(Vol v, JsonNode args) {
+    String typeRef = args == null ? null : text(args, "new_type");
+    if (typeRef == null) {
+      throw ApiException.badRequest("Invalid input for field/attribute new_type.");
+    }
+    String policy = text(args, "migration_policy");
+    if (policy != null && !policy.equals("never") && !policy.equals("on-demand")) {
+      throw ApiException.badRequest("Invalid input for field/attribute migration_policy.");
+    }
+    VolType type = types.get(typeRef);
+    if (type == null) {
+      type = types.values().stream().filter(t -> t.name.equals(typeRef)).findFirst().orElseThrow(() ->
+          ApiException.notFound("Volume type with name " + typeRef + " could not be found."));
+    }
+    String newTypeId = type.id;
+    String previous;
+    synchronized (v) {
+      // Cinder 21 answers both with one message (a conditional update that did not match).
+      if (!"available".equals(v.status) && !"in-use".equals(v.status) || newTypeId.equals(v.typeId)) {
+        throw ApiException.invalidVolume("Retype needs volume to be in available or in-use state, not be part of "
+            + "an active migration or a consistency group, requested type has to be different that the one from "
+            + "the volume, and for in-use volumes front-end qos specs cannot change.");
+      }
+      previous = v.status;
+      setStatus(v, "retyping");
+    }
+    transitionLater(v, "retyping", previous, cfg.extendDelay, () -> v.typeId = newTypeId);
   }
 
   private void resetStatus(Vol v, JsonNode args) {

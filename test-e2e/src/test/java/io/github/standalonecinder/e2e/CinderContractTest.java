@@ -48,11 +48,13 @@ class CinderContractTest {
   @Test
   void simulatorFollowsTheContract() throws Exception {
     try (CinderSimulator sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP)
-        .maxMicroversion("3.70").volumeType("contract", Map.of()).createDelay(Duration.ofMillis(200))
+        .maxMicroversion("3.70").volumeType("contract", Map.of()).volumeType("contract-2", Map.of())
+        .createDelay(Duration.ofMillis(200))
         .backendCapacityGiB(HUGE_GIB - 1).start()) {
       CinderGateway g = CinderGateways.connect(CloudConfig.load(Optional.empty(),
           Map.of("OS_CINDER_ENDPOINT", sim.endpoint())), GatewayOptions.defaults());
-      assertThat(scenario(g, "contract", sim.endpoint(), sim.noauthToken())).containsExactlyElementsOf(EXPECTED);
+      assertThat(scenario(g, "contract", "contract-2", sim.endpoint(), sim.noauthToken()))
+          .containsExactlyElementsOf(EXPECTED);
     }
   }
 
@@ -65,7 +67,8 @@ class CinderContractTest {
     Files.writeString(conf, lab.get().cloudConf(true));
     CinderGateway g = CinderGateways.connect(CloudConfig.load(Optional.of(conf), Map.of()),
         GatewayOptions.defaults());
-    assertThat(scenario(g, lab.get().get("CINDER_VOLUME_TYPE"), lab.get().get("CINDER_ENDPOINT_WITH_PROJECT"),
+    assertThat(scenario(g, lab.get().get("CINDER_VOLUME_TYPE"), lab.get().get("CINDER_VOLUME_TYPE_2"),
+        lab.get().get("CINDER_ENDPOINT_WITH_PROJECT"),
         lab.get().get("CINDER_NOAUTH_TOKEN"))).containsExactlyElementsOf(EXPECTED);
   }
 
@@ -90,6 +93,9 @@ class CinderContractTest {
       "attachment create -> volume attaching",
       "attachments listed -> 1",
       "attachment complete -> in-use",
+      "retype in use to another type of its backend -> in-use, type=TYPE2",
+      "retype to its own type -> CONFLICT",
+      "retype back -> in-use, type=TYPE",
       "attachment delete -> available",
       "attachment for a server, complete -> in-use, server listed",
       "reset detached -> available, 0 attachments",
@@ -103,7 +109,8 @@ class CinderContractTest {
       "delete all -> gone",
       "get deleted -> empty");
 
-  private List<String> scenario(CinderGateway g, String type, String endpoint, String token) throws Exception {
+  private List<String> scenario(CinderGateway g, String type, String type2, String endpoint, String token)
+      throws Exception {
     List<String> trace = new ArrayList<>();
     List<String> made = new ArrayList<>();
     String snapshotId = null;
@@ -152,6 +159,15 @@ class CinderContractTest {
       trace.add("attachments listed -> " + g.listAttachments(v.id()).size());
       g.completeAttachment(attachment.id());
       trace.add("attachment complete -> " + status(g, v.id()));
+      g.retypeVolume(v.id(), type2, "never");
+      CinderVolume retyped = awaitNot(g, v.id(), "retyping");
+      trace.add("retype in use to another type of its backend -> " + retyped.status() + ", type="
+          + (type2.equals(retyped.volumeType()) ? "TYPE2" : retyped.volumeType()));
+      trace.add("retype to its own type -> " + kind(() -> g.retypeVolume(v.id(), type2, "never")));
+      g.retypeVolume(v.id(), type, "never");
+      CinderVolume back = awaitNot(g, v.id(), "retyping");
+      trace.add("retype back -> " + back.status() + ", type=" + (type.equals(back.volumeType()) ? "TYPE"
+          : back.volumeType()));
       g.deleteAttachment(attachment.id());
       trace.add("attachment delete -> " + await(g, v.id(), "available").status());
 
@@ -286,6 +302,17 @@ class CinderContractTest {
       CinderVolume v = g.getVolume(id).orElseThrow();
       seen.add(v.status());
       if (v.hasStatus(wanted) || v.status().startsWith("error") || Instant.now().isAfter(deadline)) {
+        return v;
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static CinderVolume awaitNot(CinderGateway g, String id, String passing) throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(60);
+    while (true) {
+      CinderVolume v = g.getVolume(id).orElseThrow();
+      if (!v.hasStatus(passing) || Instant.now().isAfter(deadline)) {
         return v;
       }
       Thread.sleep(100);

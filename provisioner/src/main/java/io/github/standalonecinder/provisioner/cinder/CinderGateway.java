@@ -94,6 +94,12 @@ public interface CinderGateway {
   /** {@code os-extend} to {@code newSizeGiB}. */
   void extendVolume(String volumeId, int newSizeGiB);
 
+  /**
+   * {@code os-retype} to another volume type (name or id), with {@code migration_policy} {@code never} or
+   * {@code on-demand} (the volume may move to another backend); the volume goes {@code retyping}, then back.
+   */
+  void retypeVolume(String volumeId, String newType, String migrationPolicy);
+
   CinderSnapshot createSnapshot(String volumeId, String name, Map<String, String> metadata, boolean force);
 
   Optional<CinderSnapshot> getSnapshot(String snapshotId);

@@ -366,6 +366,11 @@ public final class OpenStackCinderGateway implements CinderGateway {
     volumeAction(volumeId, "os-extend", Map.of("new_size", newSizeGiB));
   }
 
+  @Override
+  public void retypeVolume(String volumeId, String newType, String migrationPolicy) {
+    volumeAction(volumeId, "os-retype", Map.of("new_type", newType, "migration_policy", migrationPolicy));
+  }
+
   // ------------------------------------------------------------------ snapshots, types, zones
 
   @Override

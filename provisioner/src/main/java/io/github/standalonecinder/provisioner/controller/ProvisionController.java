@@ -69,6 +69,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   private final ClaimProvisioner provisioner;
   private final VolumeDeleter deleter;
   private final VolumeExpander expander;
+  private final VolumeModifier modifier;
   private final OrphanSweeper sweeper;
   static final long LIST_PAGE = 500;
   private final Map<Key, Instant> firstAttempt = new ConcurrentHashMap<>();
@@ -117,6 +118,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
         .anyMatch(pv -> id.equals(Annotations.cinderVolumeId(pv))));
     this.deleter = new VolumeDeleter(kube, cinder, exporter, mappers, secretStore, settings, sleeper);
     this.expander = new VolumeExpander(kube, cinder, events);
+    this.modifier = new VolumeModifier(kube, cinder, events, settings.provisionerName());
     this.sweeper = new OrphanSweeper(kube, cinder, exporter, secretStore, settings, metrics.registry(),
         () -> claims.getStore().list(), () -> volumes.getStore().list(), Clock.systemUTC());
     log.info("Cinder exports use the {}", exporter.usesAttachments() ? "attachments API" : "legacy attach actions");
@@ -342,7 +344,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     if (claim.getMetadata().getDeletionTimestamp() != null || ClaimIntent.hasFinalizer(claim)) {
       return true;
     }
-    return namesUs(claim) && (!ClaimPlanner.isBound(claim) || VolumeExpander.mayNeed(claim));
+    return namesUs(claim) && (!ClaimPlanner.isBound(claim) || VolumeExpander.mayNeed(claim)
+        || VolumeModifier.mayNeed(claim));
   }
 
   /** Does the claim's Cinder work; returns the rest of its work, or null when there is none. */
@@ -362,8 +365,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     }
     boolean bound = ClaimPlanner.isBound(claim);
     if (bound && namesUs(claim) && !ClaimIntent.holds(claim) && !provisioner.owesCleanUp(claim)
-        && VolumeExpander.mayNeed(claim)) {
-      resize(key, claim);
+        && (VolumeExpander.mayNeed(claim) || VolumeModifier.mayNeed(claim))) {
+      dayTwo(key, claim);
       return null;
     }
     if (bound || !namesUs(claim)) {
@@ -462,40 +465,60 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     }
   }
 
-  /** A bound claim of ours asking for more: its volume grown ({@link VolumeExpander}). */
-  private void resize(ClaimKey key, PersistentVolumeClaim claim) {
+  /**
+   * A bound claim of ours asking for more ({@link VolumeExpander}) or for another VolumeAttributesClass
+   * ({@link VolumeModifier}): the resize first, then the class.
+   */
+  private void dayTwo(ClaimKey key, PersistentVolumeClaim claim) {
     PersistentVolume pv = cachedPv(claim.getSpec().getVolumeName());
     StorageClass sc = storageClassOf(claim);
     if (pv == null || sc == null || !deleter.isOurs(pv)) {
       return; // not (yet) known here, or not a volume of ours: its update event brings the claim back
     }
-    String failureKey = "resize " + key;
+    boolean waiting = VolumeExpander.mayNeed(claim)
+        && !step(key, claim, sc, "resize", "VolumeResizeFailed", () -> expander.sync(claim, pv, sc));
+    if (!waiting && VolumeModifier.mayNeed(claim)) {
+      step(key, claim, sc, "modify", "VolumeModifyFailed", () -> modifier.sync(claim, pv));
+    }
+  }
+
+  /** A day-two step that may fail: Cinder's work waited for in the queue, a failure an Event and a retry. */
+  private interface DayTwoStep {
+    void run() throws ProvisioningException;
+  }
+
+  /** Runs one day-two step; true when it completed (the next step may run). */
+  private boolean step(ClaimKey key, PersistentVolumeClaim claim, StorageClass sc, String what, String reason,
+      DayTwoStep s) {
+    String failureKey = what + " " + key;
     if (permanentFailures.unchanged(failureKey, claim, sc)) {
-      return; // refused once; nothing changed since
+      return true; // refused once; nothing changed since
     }
     try {
-      expander.sync(claim, pv, sc);
+      s.run();
       permanentFailures.forget(failureKey);
       queue.forget(key);
+      return true;
     } catch (ProvisioningException e) {
       if (e.waiting()) {
         queue.addNotBefore(key, e.retryAfter().orElseThrow());
-        return;
+        return false;
       }
-      events.warning(claim, "VolumeResizeFailed", "Resize", e.getMessage());
+      events.warning(claim, reason, what.equals("resize") ? "Resize" : "Modify", e.getMessage());
       if (e.permanent()) {
-        log.warn("{} cannot be resized (not retried until it changes): {}", key, e.getMessage());
+        log.warn("{}: {} refused (not retried until it changes): {}", key, what, e.getMessage());
         permanentFailures.failed(failureKey, claim, sc);
         queue.forget(key);
       } else {
         Duration delay = queue.addRateLimited(key, e.retryAfter().orElse(null));
-        log.warn("resizing {} failed, retrying in {} ms: {}", key, delay.toMillis(), e.getMessage());
+        log.warn("{}: {} failed, retrying in {} ms: {}", key, what, delay.toMillis(), e.getMessage());
       }
     } catch (KubernetesClientException e) {
       Duration delay = queue.addRateLimited(key, null);
-      log.warn("resizing {} hit a Kubernetes API error, retrying in {} ms: {}", key, delay.toMillis(),
+      log.warn("{}: {} hit a Kubernetes API error, retrying in {} ms: {}", key, what, delay.toMillis(),
           e.getMessage());
     }
+    return false;
   }
 
   private void provisionFailed(ClaimKey key, PersistentVolumeClaim claim, StorageClass sc, ProvisioningException e) {

@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.PersistentVolumeClaimConditionBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderVolume;
@@ -235,26 +234,7 @@ final class VolumeExpander {
     return true;
   }
 
-  /** A status write on the latest copy of the claim; a conflict is read again and retried. */
   private void updateStatus(PersistentVolumeClaim claim, UnaryOperator<PersistentVolumeClaim> change) {
-    var claims = kube.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace());
-    KubernetesClientException last = null;
-    for (int i = 0; i < 5; i++) {
-      PersistentVolumeClaim latest = claims.withName(claim.getMetadata().getName()).get();
-      if (latest == null || !Objects.equals(latest.getMetadata().getUid(), claim.getMetadata().getUid())
-          || latest.getStatus() == null) {
-        return;
-      }
-      try {
-        claims.resource(change.apply(latest)).updateStatus();
-        return;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409) {
-          throw e;
-        }
-        last = e;
-      }
-    }
-    throw last;
+    ClaimStatus.update(kube, claim, change);
   }
 }

@@ -110,6 +110,8 @@ class ChartRbacTest {
       new Grant("", "persistentvolumes", "delete", true),
       new Grant("storage.k8s.io", "storageclasses", "list", true),
       new Grant("storage.k8s.io", "storageclasses", "watch", true),
+      // VolumeModifier: the VolumeAttributesClass a claim asks for.
+      new Grant("storage.k8s.io", "volumeattributesclasses", "get", true),
       // EventRecorder: create in the claim's namespace; a merge patch (Fabric8 gets first) bumps a repeat's series.
       // ProvisionerEvents: the same on the provisioner's Pod or Lease, in the release namespace.
       new Grant("events.k8s.io", "events", "create", true),
@@ -269,6 +271,16 @@ class ChartRbacTest {
         return c.getStatus().getConditions() != null && c.getStatus().getConditions().stream()
             .anyMatch(x -> "FileSystemResizePending".equals(x.getType()));
       });
+      // A VolumeAttributesClass of the type the volume has: read, and the claim's status says it is applied.
+      client.resources(io.fabric8.kubernetes.api.model.storage.VolumeAttributesClass.class).resource(
+          new io.fabric8.kubernetes.api.model.storage.VolumeAttributesClassBuilder().withNewMetadata()
+              .withName("same").endMetadata().withDriverName(ProvisionerSettings.DEFAULT_PROVISIONER_NAME)
+              .withParameters(Map.of("type", "iscsi")).build()).create();
+      client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
+          .withName(claim.getMetadata().getName()).edit(c -> new PersistentVolumeClaimBuilder(c).editSpec()
+              .withVolumeAttributesClassName("same").endSpec().build());
+      await().atMost(Duration.ofSeconds(30)).until(() -> "same".equals(client.resource(claim).get().getStatus()
+          .getCurrentVolumeAttributesClassName()));
       client.resource(claim).delete();
       await().atMost(Duration.ofSeconds(30)).until(() -> client.persistentVolumes().list().getItems().isEmpty()
           && sim.volumes().isEmpty());
