@@ -52,7 +52,7 @@ class VolumeMapperRegistryTest {
   @Test
   void parameterNamesAreTheUnion() {
     assertThat(registry.parameterNames()).containsExactly("cephx-secret-name", "cephx-secret-namespace",
-        "csi-cluster-id", "csi-image-features", "fsType", "iscsiInterface", "rbd-mode");
+        "chap-credentials", "csi-cluster-id", "csi-image-features", "fsType", "iscsiInterface", "rbd-mode");
   }
 
   @Test

@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
 import io.github.standalonecinder.e2e.LabCinderE2ETest.Tool;
 import io.github.standalonecinder.mappers.Connector;
@@ -17,16 +16,12 @@ import io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest;
 import io.github.standalonecinder.provisioner.config.CinderGateways;
 import io.github.standalonecinder.provisioner.config.CloudConfig;
 import io.github.standalonecinder.provisioner.config.GatewayOptions;
-import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,12 +39,7 @@ class LabAdoptionTest {
 
   @BeforeAll
   static void findLab() {
-    Optional<Lab> found = Lab.find();
-    if (found.isEmpty()) {
-      System.out.println("SKIP LabAdoptionTest: " + Lab.whyMissing());
-    }
-    Assumptions.assumeTrue(found.isPresent(), Lab::whyMissing);
-    lab = found.get();
+    lab = LabCluster.require("LabAdoptionTest", false);
   }
 
   @Test
@@ -75,12 +65,8 @@ class LabAdoptionTest {
       cinder.deleteAttachment(a.id());
       await().atMost(Duration.ofMinutes(1)).until(() -> cinder.getVolume(id).orElseThrow().hasStatus("available"));
 
-      try (MockApiServer api = new MockApiServer(dir);
-          PersistentVolumeBinder binder = new PersistentVolumeBinder(api.client).start();
-          ProvisionerProcess p = ProvisionerProcess.start(dir, Map.of(), "run", "--kubeconfig",
-              api.kubeconfig.toString(), "--cloud-config", conf.toString(), "--no-leader-elect", "--namespace",
-              "kube-system", "--metrics-address", "", "--cluster-id", "e2e-adopt-" + System.nanoTime(),
-              "--connector-initiator", "iqn.2004-10.com.example:e2e-node", "--connector-host", "e2e-node")) {
+      try (LabCluster cluster = LabCluster.start(lab, dir, "e2e-adopt-")) {
+        MockApiServer api = cluster.api;
         api.client.storage().v1().storageClasses().resource(new StorageClassBuilder().withNewMetadata()
             .withName("adopting").endMetadata().withProvisioner("openstack.org/standalone-cinder")
             .withParameters(Map.of("type", lab.get("CINDER_VOLUME_TYPE"), "adopt-namespaces", "default"))
@@ -91,11 +77,11 @@ class LabAdoptionTest {
                 .withStorageClassName("adopting").withAccessModes("ReadWriteOnce").withVolumeMode("Block")
                 .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources().endSpec().build())
             .create();
-        await().atMost(Duration.ofMinutes(2)).until(() -> pv(api, claim) != null);
-        PersistentVolume pv = pv(api, claim);
+        await().atMost(Duration.ofMinutes(2)).until(() -> cluster.pv(claim) != null);
+        PersistentVolume pv = cluster.pv(claim);
         assertThat(pv.getMetadata().getAnnotations()).containsEntry("cinderVolumeId", id);
         assertThat(pv.getSpec().getPersistentVolumeReclaimPolicy()).isEqualTo("Retain");
-        String lun = lun(api, pv);
+        String lun = cluster.lun(pv);
         // (Cinder's LVM driver keeps one CHAP pair per volume: the same credentials, now from our Secret.)
         assertThat(Tool.run("qemu-io", "-f", "raw", "-c", "read -P 0x6b 16384 4096", lun).exit())
             .as("the data written before adoption, through the PV's own target and Secret").isZero();
@@ -116,19 +102,4 @@ class LabAdoptionTest {
     }
   }
 
-  private static PersistentVolume pv(MockApiServer api, PersistentVolumeClaim c) {
-    return api.client.persistentVolumes().withName("pvc-" + c.getMetadata().getUid()).get();
-  }
-
-  private static String lun(MockApiServer api, PersistentVolume pv) {
-    var iscsi = pv.getSpec().getIscsi();
-    Secret chap = api.client.secrets().inNamespace(iscsi.getSecretRef().getNamespace())
-        .withName(iscsi.getSecretRef().getName()).get();
-    return "iscsi://" + decode(chap, "node.session.auth.username") + "%" + decode(chap, "node.session.auth.password")
-        + "@" + iscsi.getTargetPortal().replaceFirst(":3260$", "") + "/" + iscsi.getIqn() + "/" + iscsi.getLun();
-  }
-
-  private static String decode(Secret s, String key) {
-    return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
-  }
 }

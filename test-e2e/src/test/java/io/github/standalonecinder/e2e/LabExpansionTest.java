@@ -3,26 +3,15 @@ package io.github.standalonecinder.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
 import io.github.standalonecinder.e2e.LabCinderE2ETest.Tool;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
-import io.github.standalonecinder.provisioner.config.CinderGateways;
-import io.github.standalonecinder.provisioner.config.CloudConfig;
-import io.github.standalonecinder.provisioner.config.GatewayOptions;
-import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Map;
-import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,26 +29,14 @@ class LabExpansionTest {
 
   @BeforeAll
   static void findLab() {
-    Optional<Lab> found = Lab.find();
-    if (found.isEmpty()) {
-      System.out.println("SKIP LabExpansionTest: " + Lab.whyMissing());
-    }
-    Assumptions.assumeTrue(found.isPresent(), Lab::whyMissing);
-    lab = found.get();
+    lab = LabCluster.require("LabExpansionTest", false);
   }
 
   @Test
   void anExportedBlockClaimGrowsAndItsTargetShowsTheNewSize() throws Exception {
-    Path conf = dir.resolve("cloud.conf");
-    Files.writeString(conf, lab.cloudConf(true));
-    CinderGateway cinder = CinderGateways.connect(CloudConfig.load(Optional.of(conf), Map.of()),
-        GatewayOptions.defaults());
-    try (MockApiServer api = new MockApiServer(dir);
-        PersistentVolumeBinder binder = new PersistentVolumeBinder(api.client).start();
-        ProvisionerProcess p = ProvisionerProcess.start(dir, Map.of(), "run", "--kubeconfig",
-            api.kubeconfig.toString(), "--cloud-config", conf.toString(), "--no-leader-elect", "--namespace",
-            "kube-system", "--metrics-address", "", "--cluster-id", "e2e-grow-" + System.nanoTime(),
-            "--connector-initiator", "iqn.2004-10.com.example:e2e-node", "--connector-host", "e2e-node")) {
+    try (LabCluster cluster = LabCluster.start(lab, dir, "e2e-grow-")) {
+      MockApiServer api = cluster.api;
+      CinderGateway cinder = cluster.cinder;
       api.client.storage().v1().storageClasses().resource(new StorageClassBuilder().withNewMetadata()
           .withName("growable").endMetadata().withProvisioner("openstack.org/standalone-cinder")
           .withParameters(Map.of("type", lab.get("CINDER_VOLUME_TYPE"))).withReclaimPolicy("Delete")
@@ -69,8 +46,8 @@ class LabExpansionTest {
               .withStorageClassName("growable").withAccessModes("ReadWriteOnce").withVolumeMode("Block")
               .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources().endSpec().build())
           .create();
-      await().atMost(Duration.ofMinutes(2)).until(() -> pv(api, claim) != null && capacity(api, claim) != null);
-      String lun = lun(api, pv(api, claim));
+      await().atMost(Duration.ofMinutes(2)).until(() -> cluster.pv(claim) != null && capacity(api, claim) != null);
+      String lun = cluster.lun(cluster.pv(claim));
       assertThat(Tool.run("qemu-io", "-f", "raw", "-c", "write -P 0x3c 8192 4096", lun).exit()).isZero();
       assertThat(length(lun)).as("1 GiB before").isEqualTo(1L << 30);
 
@@ -79,10 +56,10 @@ class LabExpansionTest {
               .endResources().endSpec().build());
       long t0 = System.nanoTime();
       await().atMost(Duration.ofMinutes(2)).until(() -> "2Gi".equals(capacity(api, claim)));
-      String id = pv(api, claim).getMetadata().getAnnotations().get("cinderVolumeId");
+      String id = cluster.pv(claim).getMetadata().getAnnotations().get("cinderVolumeId");
       assertThat(cinder.getVolume(id).orElseThrow().sizeGiB()).isEqualTo(2);
       assertThat(cinder.getVolume(id).orElseThrow().status()).as("still exported").isEqualTo("in-use");
-      assertThat(pv(api, claim).getSpec().getCapacity().get("storage").toString()).isEqualTo("2Gi");
+      assertThat(cluster.pv(claim).getSpec().getCapacity().get("storage").toString()).isEqualTo("2Gi");
       // A new login through the PV's own target and CHAP Secret, as a node attaching it again would.
       assertThat(length(lun)).as("2 GiB through the target").isEqualTo(2L << 30);
       assertThat(Tool.run("qemu-io", "-f", "raw", "-c", "read -P 0x3c 8192 4096", lun).exit())
@@ -100,28 +77,10 @@ class LabExpansionTest {
     }
   }
 
-  private static PersistentVolume pv(MockApiServer api, PersistentVolumeClaim c) {
-    return api.client.persistentVolumes().withName("pvc-" + c.getMetadata().getUid()).get();
-  }
-
   private static String capacity(MockApiServer api, PersistentVolumeClaim c) {
     var latest = api.client.persistentVolumeClaims().inNamespace("default").withName(c.getMetadata().getName()).get();
     return latest.getStatus() == null || latest.getStatus().getCapacity() == null ? null
         : latest.getStatus().getCapacity().get("storage").toString();
-  }
-
-  private static String lun(MockApiServer api, PersistentVolume pv) {
-    var iscsi = pv.getSpec().getIscsi();
-    Secret chap = api.client.secrets().inNamespace(iscsi.getSecretRef().getNamespace())
-        .withName(iscsi.getSecretRef().getName()).get();
-    String user = decode(chap, "node.session.auth.username");
-    String pass = decode(chap, "node.session.auth.password");
-    return "iscsi://" + user + "%" + pass + "@" + iscsi.getTargetPortal().replaceFirst(":3260$", "") + "/"
-        + iscsi.getIqn() + "/" + iscsi.getLun();
-  }
-
-  private static String decode(Secret s, String key) {
-    return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
   }
 
   /** The LUN's size in bytes as a fresh iSCSI login reports it (qemu-io's "length"). */

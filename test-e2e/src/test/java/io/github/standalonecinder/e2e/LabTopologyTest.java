@@ -11,17 +11,10 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderVolume;
-import io.github.standalonecinder.provisioner.config.CinderGateways;
-import io.github.standalonecinder.provisioner.config.CloudConfig;
-import io.github.standalonecinder.provisioner.config.GatewayOptions;
-import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,67 +34,43 @@ class LabTopologyTest {
 
   @BeforeAll
   static void findLab() {
-    Optional<Lab> found = Lab.find();
-    String why = found.isEmpty() ? Lab.whyMissing()
-        : found.get().keystone() ? "the lab runs behind Keystone; this test needs noauth"
-        : !hasSecondZone(found.get()) ? "the lab has one availability zone (rerun up.sh)" : null;
-    if (why != null) {
-      System.out.println("SKIP LabTopologyTest: " + why);
-    }
-    Assumptions.assumeTrue(why == null, why);
-    lab = found.get();
-  }
-
-  private static boolean hasSecondZone(Lab lab) {
-    try {
-      return !lab.get("CINDER_AVAILABILITY_ZONE_2").isBlank();
-    } catch (IllegalStateException e) {
-      return false;
-    }
+    lab = LabCluster.require("LabTopologyTest", true, "CINDER_AVAILABILITY_ZONE_2");
   }
 
   @Test
   void eachClaimsVolumeIsMadeInItsNodesAzAndItsPvIsPinnedThere() throws Exception {
     String az1 = lab.get("CINDER_AVAILABILITY_ZONE");
     String az2 = lab.get("CINDER_AVAILABILITY_ZONE_2");
-    Path conf = dir.resolve("cloud.conf");
-    Files.writeString(conf, lab.cloudConf(true));
-    CinderGateway cinder = CinderGateways.connect(CloudConfig.load(Optional.of(conf), Map.of()),
-        GatewayOptions.defaults());
-    try (MockApiServer api = new MockApiServer(dir);
-        PersistentVolumeBinder binder = new PersistentVolumeBinder(api.client).start()) {
+    try (LabCluster cluster = LabCluster.start(lab, dir, "e2e-topology-", "--topology", "zones", "--topology-zone",
+        az2 + "=rack-2,rack-3")) {
+      MockApiServer api = cluster.api;
+      CinderGateway cinder = cluster.cinder;
       api.client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-a").addToLabels(LABEL, az1)
           .endMetadata().build()).create();
-      api.client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-b").addToLabels(LABEL, "rack-2")
-          .endMetadata().build()).create();
-      try (ProvisionerProcess p = ProvisionerProcess.start(dir, Map.of(), "run", "--kubeconfig",
-          api.kubeconfig.toString(), "--cloud-config", conf.toString(), "--no-leader-elect", "--namespace",
-          "kube-system", "--metrics-address", "", "--cluster-id", "e2e-topology-" + System.nanoTime(),
-          "--connector-initiator", "iqn.2004-10.com.example:e2e-node", "--connector-host", "e2e-node",
-          "--topology", "zones", "--topology-zone", az2 + "=rack-2,rack-3")) {
-        api.client.storage().v1().storageClasses().resource(new StorageClassBuilder().withNewMetadata()
-            .withName("zoned").endMetadata().withProvisioner("openstack.org/standalone-cinder")
-            .withParameters(Map.of("type", lab.get("CINDER_VOLUME_TYPE"))).withReclaimPolicy("Delete")
-            .withVolumeBindingMode("WaitForFirstConsumer").build()).create();
-        PersistentVolumeClaim a = claim(api, "on-a", "node-a");
-        PersistentVolumeClaim b = claim(api, "on-b", "node-b");
-        for (PersistentVolumeClaim c : List.of(a, b)) {
-          await().atMost(Duration.ofMinutes(2)).until(() -> pv(api, c) != null);
-        }
-        assertThat(volume(cinder, pv(api, a)).availabilityZone()).isEqualTo(az1);
-        assertThat(pinnedTo(pv(api, a))).containsExactly(az1);
-        assertThat(volume(cinder, pv(api, b)).availabilityZone()).isEqualTo(az2);
-        assertThat(pinnedTo(pv(api, b))).containsExactly("rack-2", "rack-3");
-        System.out.printf("lab topology: claim on node-a (zone %s) -> volume in %s; claim on node-b (zone rack-2) "
-            + "-> volume in %s, PV pinned to %s%n", az1, volume(cinder, pv(api, a)).availabilityZone(),
-            volume(cinder, pv(api, b)).availabilityZone(), pinnedTo(pv(api, b)));
+      api.client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-b")
+          .addToLabels(LABEL, "rack-2").endMetadata().build()).create();
+      api.client.storage().v1().storageClasses().resource(new StorageClassBuilder().withNewMetadata()
+          .withName("zoned").endMetadata().withProvisioner("openstack.org/standalone-cinder")
+          .withParameters(Map.of("type", lab.get("CINDER_VOLUME_TYPE"))).withReclaimPolicy("Delete")
+          .withVolumeBindingMode("WaitForFirstConsumer").build()).create();
+      PersistentVolumeClaim a = claim(api, "on-a", "node-a");
+      PersistentVolumeClaim b = claim(api, "on-b", "node-b");
+      for (PersistentVolumeClaim c : List.of(a, b)) {
+        await().atMost(Duration.ofMinutes(2)).until(() -> cluster.pv(c) != null);
+      }
+      assertThat(volume(cinder, cluster.pv(a)).availabilityZone()).isEqualTo(az1);
+      assertThat(pinnedTo(cluster.pv(a))).containsExactly(az1);
+      assertThat(volume(cinder, cluster.pv(b)).availabilityZone()).isEqualTo(az2);
+      assertThat(pinnedTo(cluster.pv(b))).containsExactly("rack-2", "rack-3");
+      System.out.printf("lab topology: claim on node-a (zone %s) -> volume in %s; claim on node-b (zone rack-2) "
+          + "-> volume in %s, PV pinned to %s%n", az1, volume(cinder, cluster.pv(a)).availabilityZone(),
+          volume(cinder, cluster.pv(b)).availabilityZone(), pinnedTo(cluster.pv(b)));
 
-        for (PersistentVolumeClaim c : List.of(a, b)) {
-          String id = pv(api, c).getMetadata().getAnnotations().get("cinderVolumeId");
-          api.client.persistentVolumeClaims().inNamespace("default").withName(c.getMetadata().getName()).delete();
-          await().atMost(Duration.ofMinutes(2)).until(() -> cinder.getVolume(id).map(v -> v.hasStatus("deleting"))
-              .orElse(true));
-        }
+      for (PersistentVolumeClaim c : List.of(a, b)) {
+        String id = cluster.pv(c).getMetadata().getAnnotations().get("cinderVolumeId");
+        api.client.persistentVolumeClaims().inNamespace("default").withName(c.getMetadata().getName()).delete();
+        await().atMost(Duration.ofMinutes(2)).until(() -> cinder.getVolume(id).map(v -> v.hasStatus("deleting"))
+            .orElse(true));
       }
     }
   }
@@ -111,10 +80,6 @@ class LabTopologyTest {
         .withNewMetadata().withName(name).addToAnnotations("volume.kubernetes.io/selected-node", node).endMetadata()
         .withNewSpec().withStorageClassName("zoned").withAccessModes("ReadWriteOnce").withNewResources()
         .addToRequests("storage", new Quantity("1Gi")).endResources().endSpec().build()).create();
-  }
-
-  private static PersistentVolume pv(MockApiServer api, PersistentVolumeClaim c) {
-    return api.client.persistentVolumes().withName("pvc-" + c.getMetadata().getUid()).get();
   }
 
   private static CinderVolume volume(CinderGateway cinder, PersistentVolume pv) {
