@@ -3,6 +3,8 @@ package io.github.standalonecinder.cmd;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.client.Config;
@@ -44,7 +46,7 @@ import picocli.CommandLine.Option;
     description = {"Run the provisioner's whole job with no cluster and no cloud: an embedded Kubernetes API "
         + "(the Fabric8 CRUD mock server) and an embedded Cinder simulator.",
         "Applies the examples' StorageClass and claims, waits until they are Bound, prints the PVs, Secrets and "
-            + "Cinder volumes made, deletes the claims and shows the volumes gone."})
+            + "Cinder volumes made, grows the claims to 2Gi, deletes the claims and shows the volumes gone."})
 final class DemoCommand implements Runnable {
   /** The shipped examples the demo applies, in order. */
   static final List<String> EXAMPLES = List.of("storageclass-iscsi.yaml", "claim-filesystem.yaml",
@@ -109,6 +111,10 @@ final class DemoCommand implements Runnable {
         step("Cinder volumes:");
         printVolumes(cinderSim.volumes());
 
+        grow(kube, claims);
+        step("Cinder volumes after the resize:");
+        printVolumes(cinderSim.volumes());
+
         step("Deleting the claims");
         for (PersistentVolumeClaim c : claims) {
           kube.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace())
@@ -127,6 +133,38 @@ final class DemoCommand implements Runnable {
       throw new UserError("demo interrupted");
     } finally {
       apiServer.destroy();
+    }
+  }
+
+  /**
+   * Every claim asks for 2Gi: the volumes grow while exported; the Block claim is then done, the Filesystem claim
+   * says how its file system is grown (kubelet does not on iSCSI).
+   */
+  private void grow(KubernetesClient kube, List<PersistentVolumeClaim> claims) throws InterruptedException {
+    step("Growing every claim to 2Gi (the class allows volume expansion)");
+    for (PersistentVolumeClaim c : claims) {
+      kube.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace()).withName(c.getMetadata().getName())
+          .edit(x -> new PersistentVolumeClaimBuilder(x).editSpec().editResources()
+              .addToRequests("storage", new Quantity("2Gi")).endResources().endSpec().build());
+    }
+    awaitOrFail("volumes grown", () -> claims.stream().allMatch(c -> {
+      PersistentVolumeClaim latest = reload(kube, c);
+      boolean block = "Block".equals(latest.getSpec().getVolumeMode());
+      return block ? "2Gi".equals(String.valueOf(latest.getStatus().getCapacity().get("storage")))
+          : latest.getStatus().getConditions() != null && latest.getStatus().getConditions().stream()
+              .anyMatch(k -> "FileSystemResizePending".equals(k.getType()));
+    }));
+    for (PersistentVolumeClaim c : claims) {
+      PersistentVolumeClaim latest = reload(kube, c);
+      PersistentVolume pv = kube.persistentVolumes().withName(latest.getSpec().getVolumeName()).get();
+      String mode = latest.getSpec().getVolumeMode() == null ? "Filesystem" : latest.getSpec().getVolumeMode();
+      out.printf("  %s (%s): PV %s, claim status capacity %s%n", latest.getMetadata().getName(), mode,
+          pv.getSpec().getCapacity().get("storage"),
+          latest.getStatus().getCapacity().get("storage"));
+      if (latest.getStatus().getConditions() != null) {
+        latest.getStatus().getConditions().forEach(k -> out.printf("    condition %s: %s%n", k.getType(),
+            k.getMessage()));
+      }
     }
   }
 

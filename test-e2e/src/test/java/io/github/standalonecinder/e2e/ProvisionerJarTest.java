@@ -36,6 +36,9 @@ class ProvisionerJarTest {
     assertThat(result.output())
         .contains("All 2 claims are Bound")
         .contains("kubernetes.io/iscsi-chap")
+        .containsPattern("raw \\(Block\\): PV 2Gi, claim status capacity 2Gi")
+        .containsPattern("data \\(Filesystem\\): PV 2Gi, claim status capacity 1Gi")
+        .contains("condition FileSystemResizePending: Cinder volume and PV grown to 2Gi")
         .contains("Demo finished: provisioned and deleted 2 volumes.");
     assertThat(result.output()).doesNotContainPattern("node\\.session\\.auth\\.password:\\s*\\S");
   }
