@@ -66,6 +66,13 @@ final class ClaimProvisioner {
   ClaimProvisioner(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter,
       VolumeMapperRegistry mappers, SecretStore secrets, ProvisionerSettings settings, Sleeper sleeper,
       Executor intentWriter) {
+    this(kube, cinder, exporter, mappers, secrets, settings, sleeper, intentWriter, status -> { });
+  }
+
+  /** @param stuckVolumes told the status of each volume found not available past {@code --available-timeout} */
+  ClaimProvisioner(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter,
+      VolumeMapperRegistry mappers, SecretStore secrets, ProvisionerSettings settings, Sleeper sleeper,
+      Executor intentWriter, java.util.function.Consumer<String> stuckVolumes) {
     this.cinder = cinder;
     this.exporter = exporter;
     this.mappers = mappers;
@@ -76,7 +83,8 @@ final class ClaimProvisioner {
     this.removal = new VolumeRemoval(cinder, exporter, secrets, settings.namespace());
     this.duplicates = new DuplicateVolumes(removal, settings.availableTimeout());
     this.failedVolumes = new FailedVolumes(cinder, removal, settings.availableTimeout());
-    this.availability = new AvailabilityWait(cinder, exporter, failedVolumes, settings.availableTimeout(), sleeper);
+    this.availability = new AvailabilityWait(cinder, exporter, failedVolumes, settings.availableTimeout(), sleeper,
+        stuckVolumes);
     this.saver = new PvSaver(kube, secrets, sleeper);
   }
 

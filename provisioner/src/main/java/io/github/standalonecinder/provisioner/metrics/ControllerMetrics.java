@@ -1,9 +1,16 @@
 package io.github.standalonecinder.provisioner.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * The provisioner library's metric names, so existing dashboards keep working:
@@ -52,6 +59,47 @@ public final class ControllerMetrics {
   /** {@code controller_events_dropped_total}: Events not written because too many were waiting. */
   public void eventDropped() {
     eventsDropped.increment();
+  }
+
+  /**
+   * {@code standalone_cinder_volumes_stuck_total{status}}: a claim's volume found not yet {@code available} past
+   * {@code --available-timeout}, by the status it was in (it is then waited for again, or replaced when stuck in
+   * {@code creating}).
+   */
+  public void volumeStuck(String status) {
+    Counter.builder("standalone_cinder_volumes_stuck").tag("status", status == null ? "" : status.toLowerCase())
+        .description("Claims' volumes not available past --available-timeout, by their status").register(registry)
+        .increment();
+  }
+
+  /** {@code standalone_cinder_work_queue_depth}: keys (claims, volumes) waiting for a worker. */
+  public void workQueueDepth(IntSupplier depth) {
+    Gauge.builder("standalone_cinder_work_queue_depth", depth::getAsInt)
+        .description("Claims and volumes waiting for a worker").register(registry);
+  }
+
+  /**
+   * {@code standalone_cinder_claims_failing}: claims whose latest provisioning attempt failed and that have no PV
+   * yet (retried with backoff, or bad input held until the claim or its class changes); and
+   * {@code standalone_cinder_claims_failing_oldest_seconds}: how long ago the oldest of them was first taken up
+   * (0 when there is none). {@code failingSince} gives, for each such claim, when its provisioning began.
+   */
+  public void failingClaims(Supplier<Collection<Instant>> failingSince, Clock clock) {
+    Gauge.builder("standalone_cinder_claims_failing", () -> failingSince.get().size())
+        .description("Claims whose latest provisioning attempt failed, not provisioned yet").register(registry);
+    Gauge.builder("standalone_cinder_claims_failing_oldest_seconds", () -> failingSince.get().stream()
+            .min(Instant::compareTo).map(t -> Duration.between(t, clock.instant()).toMillis() / 1000.0).orElse(0.0))
+        .description("Since when the oldest failing claim has been provisioned, in seconds").register(registry);
+  }
+
+  /**
+   * {@code standalone_cinder_leader}: 1 while this replica holds the leader Lease and works (always, with leader
+   * election off), 0 on a standby. {@code sum} over the replicas is 1 when all is well.
+   */
+  public static void leader(MeterRegistry registry, BooleanSupplier leading) {
+    Gauge.builder("standalone_cinder_leader", () -> leading.getAsBoolean() ? 1 : 0)
+        .description("1 while this replica leads (or runs without leader election), 0 on a standby")
+        .register(registry);
   }
 
   private void succeeded(String name, String description, String storageClass, Duration took) {

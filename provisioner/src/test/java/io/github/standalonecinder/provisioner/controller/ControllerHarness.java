@@ -44,6 +44,8 @@ final class ControllerHarness implements AutoCloseable {
   final ProvisionerSettings settings;
   private final PersistentVolumeBinder binder;
   ProvisionController controller;
+  /** The meters of the controller started last. */
+  SimpleMeterRegistry registry;
 
   ControllerHarness(KubernetesClient kube, CinderSimulator sim, CinderGateway cinder,
       UnaryOperator<ProvisionerSettings> tweak) throws InterruptedException {
@@ -60,8 +62,9 @@ final class ControllerHarness implements AutoCloseable {
   }
 
   void startController(CinderGateway gateway) throws InterruptedException {
+    registry = new SimpleMeterRegistry();
     controller = new ProvisionController(controllerKube, gateway, VolumeMapperRegistry.defaults(), settings,
-        new ControllerMetrics(new SimpleMeterRegistry()), "test");
+        new ControllerMetrics(registry), "test");
     controller.start();
   }
 

@@ -35,4 +35,44 @@ class HistogramScrapeTest {
         .contains("openstack_api_request_duration_seconds_bucket{outcome=\"success\",request=\"listVolumeTypes\","
             + "le=\"0.005\"}");
   }
+
+  @Test
+  void gaugesForTheDashboardAreScraped() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ControllerMetrics metrics = new ControllerMetrics(registry);
+    java.util.concurrent.atomic.AtomicBoolean leading = new java.util.concurrent.atomic.AtomicBoolean();
+    ControllerMetrics.leader(registry, leading::get);
+    metrics.workQueueDepth(() -> 7);
+    java.time.Instant now = java.time.Instant.parse("2024-01-01T00:10:00Z");
+    List<java.time.Instant> failing = new java.util.ArrayList<>(List.of(now.minusSeconds(90), now.minusSeconds(30)));
+    metrics.failingClaims(() -> failing, java.time.Clock.fixed(now, java.time.ZoneOffset.UTC));
+    metrics.volumeStuck("creating");
+    metrics.volumeStuck("creating");
+    assertThat(registry.scrape())
+        .contains("standalone_cinder_leader 0.0")
+        .contains("standalone_cinder_work_queue_depth 7.0")
+        .contains("standalone_cinder_claims_failing 2.0")
+        .contains("standalone_cinder_claims_failing_oldest_seconds 90.0")
+        .contains("standalone_cinder_volumes_stuck_total{status=\"creating\"} 2.0");
+    leading.set(true);
+    failing.clear();
+    assertThat(registry.scrape())
+        .contains("standalone_cinder_leader 1.0")
+        .contains("standalone_cinder_claims_failing 0.0")
+        .contains("standalone_cinder_claims_failing_oldest_seconds 0.0");
+  }
+
+  @Test
+  void cinderCallsUnderWayAreCounted() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    String[] during = new String[1];
+    CinderGateway fake = (CinderGateway) Proxy.newProxyInstance(CinderGateway.class.getClassLoader(),
+        new Class<?>[] {CinderGateway.class}, (p, m, a) -> {
+          during[0] = registry.scrape();
+          return m.getReturnType() == List.class ? List.of() : null;
+        });
+    MeteredCinderGateway.wrap(fake, registry).listVolumeTypes();
+    assertThat(during[0]).contains("openstack_api_requests_in_flight 1.0");
+    assertThat(registry.scrape()).contains("openstack_api_requests_in_flight 0.0");
+  }
 }
