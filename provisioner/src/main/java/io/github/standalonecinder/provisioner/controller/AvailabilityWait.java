@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 
 /**
  * Waits for a claim's volume to become {@code available} without holding a worker for long. A new wait polls in
@@ -31,15 +30,15 @@ final class AvailabilityWait {
   private final FailedVolumes failedVolumes;
   private final Duration timeout;
   private final ClaimProvisioner.Sleeper sleeper;
-  /** Told the status of a volume found not available past the timeout. */
-  private final Consumer<String> stuck;
+  /** Told of each volume found not available past the timeout. */
+  private final Runnable stuck;
   /** Waits under way, by claim UID. */
   private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
 
   private record Waiting(String volumeId, Instant deadline, PollSchedule polls) {}
 
   AvailabilityWait(CinderGateway cinder, CinderExporter exporter, FailedVolumes failedVolumes, Duration timeout,
-      ClaimProvisioner.Sleeper sleeper, Consumer<String> stuck) {
+      ClaimProvisioner.Sleeper sleeper, Runnable stuck) {
     this.cinder = cinder;
     this.stuck = stuck;
     this.exporter = exporter;
@@ -98,7 +97,7 @@ final class AvailabilityWait {
             }
             if (VolumeRemoval.step(current, Instant.now(), timeout) == VolumeRemoval.Step.FORCE_DELETE) {
               // Nothing in Cinder times a lost create out (a message-bus blip): only we can.
-              stuck.accept(current.status());
+              stuck.run();
               throw failedVolumes.replace(claimUid, current, "was stuck in " + current.status()
                   + " for more than " + timeout.toSeconds() + " s");
             }
@@ -106,7 +105,7 @@ final class AvailabilityWait {
           }
         }
         if (Instant.now().isAfter(w.deadline())) {
-          stuck.accept(current.status());
+          stuck.run();
           throw ProvisioningException.retryable("Cinder volume " + current.id() + " is still " + current.status()
               + " after " + timeout.toSeconds() + "s; will keep checking", null);
         }

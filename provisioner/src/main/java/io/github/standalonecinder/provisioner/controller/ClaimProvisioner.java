@@ -66,13 +66,13 @@ final class ClaimProvisioner {
   ClaimProvisioner(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter,
       VolumeMapperRegistry mappers, SecretStore secrets, ProvisionerSettings settings, Sleeper sleeper,
       Executor intentWriter) {
-    this(kube, cinder, exporter, mappers, secrets, settings, sleeper, intentWriter, status -> { });
+    this(kube, cinder, exporter, mappers, secrets, settings, sleeper, intentWriter, () -> { });
   }
 
-  /** @param stuckVolumes told the status of each volume found not available past {@code --available-timeout} */
+  /** @param stuckVolumes told of each volume found not available past {@code --available-timeout} */
   ClaimProvisioner(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter,
       VolumeMapperRegistry mappers, SecretStore secrets, ProvisionerSettings settings, Sleeper sleeper,
-      Executor intentWriter, java.util.function.Consumer<String> stuckVolumes) {
+      Executor intentWriter, Runnable stuckVolumes) {
     this.cinder = cinder;
     this.exporter = exporter;
     this.mappers = mappers;

@@ -28,12 +28,16 @@ public final class ControllerMetrics {
 
   private final MeterRegistry registry;
   private final Counter eventsDropped;
+  private final Counter volumesStuck;
 
   public ControllerMetrics(MeterRegistry registry) {
     this.registry = registry;
     // Registered up front, so a dashboard sees 0 rather than nothing.
     this.eventsDropped = Counter.builder("controller_events_dropped")
         .description("Events dropped: too many waiting to be written").register(registry);
+    // Up front too: a counter first seen at 1 shows no increase to Prometheus, and an alert on it would miss it.
+    this.volumesStuck = Counter.builder("standalone_cinder_volumes_stuck")
+        .description("Claims' volumes not available past --available-timeout").register(registry);
   }
 
   public MeterRegistry registry() {
@@ -62,14 +66,12 @@ public final class ControllerMetrics {
   }
 
   /**
-   * {@code standalone_cinder_volumes_stuck_total{status}}: a claim's volume found not yet {@code available} past
-   * {@code --available-timeout}, by the status it was in (it is then waited for again, or replaced when stuck in
-   * {@code creating}).
+   * {@code standalone_cinder_volumes_stuck_total}: a claim's volume found not yet {@code available} past
+   * {@code --available-timeout} (it is then waited for again, or replaced when stuck in {@code creating}; the log
+   * line and the claim's Event say which status).
    */
-  public void volumeStuck(String status) {
-    Counter.builder("standalone_cinder_volumes_stuck").tag("status", status == null ? "" : status.toLowerCase())
-        .description("Claims' volumes not available past --available-timeout, by their status").register(registry)
-        .increment();
+  public void volumeStuck() {
+    volumesStuck.increment();
   }
 
   /** {@code standalone_cinder_work_queue_depth}: keys (claims, volumes) waiting for a worker. */
