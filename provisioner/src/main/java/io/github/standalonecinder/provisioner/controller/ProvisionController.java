@@ -17,6 +17,8 @@ import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -470,15 +472,15 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
    * When each failing claim's provisioning began, for the gauges; a claim gone from the cache, being deleted or
    * bound (by us or anyone) is no longer failing and is dropped here.
    */
-  private java.util.Collection<Instant> failingClaims() {
+  private Collection<Instant> failingClaims() {
     if (claims == null) {
-      return java.util.List.of();
+      return List.of();
     }
     failingSince.keySet().removeIf(k -> {
       PersistentVolumeClaim c = cachedClaim(k.namespace() + "/" + k.name());
       return c == null || c.getMetadata().getDeletionTimestamp() != null || ClaimPlanner.isBound(c);
     });
-    return java.util.List.copyOf(failingSince.values());
+    return List.copyOf(failingSince.values());
   }
 
   private void cleanUpDeletedClaim(ClaimKey key, PersistentVolumeClaim claim, String pvName) {

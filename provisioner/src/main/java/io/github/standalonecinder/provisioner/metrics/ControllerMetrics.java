@@ -91,7 +91,7 @@ public final class ControllerMetrics {
         .description("Claims whose latest provisioning attempt failed, not provisioned yet").register(registry);
     Gauge.builder("standalone_cinder_claims_failing_oldest_seconds", () -> failingSince.get().stream()
             .min(Instant::compareTo).map(t -> Duration.between(t, clock.instant()).toMillis() / 1000.0).orElse(0.0))
-        .description("Since when the oldest failing claim has been provisioned, in seconds").register(registry);
+        .description("How long ago the oldest failing claim was first taken up, in seconds").register(registry);
   }
 
   /**
