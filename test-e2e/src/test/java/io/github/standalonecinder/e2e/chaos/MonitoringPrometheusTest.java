@@ -88,6 +88,19 @@ class MonitoringPrometheusTest {
             .until(() -> values("up{job=\"standalone-cinder\"}").contains(1.0));
         long scraping = System.nanoTime();
 
+        // An orphan of this cluster (its claim never existed), made before any fault is armed.
+        CinderGateway cinder = CinderGateways.connect(CloudConfig.load(Optional.empty(),
+            Map.of("OS_CINDER_ENDPOINT", sim.endpoint())), GatewayOptions.defaults());
+        String uid = UUID.randomUUID().toString();
+        String orphan = cinder.createVolume(new VolumeCreateRequest("pvc-" + uid, 1, null, null, null, Map.of(
+            "standalone-cinder.openstack.org/cluster", api.kubeSystemUid,
+            "standalone-cinder.openstack.org/pvc-namespace", "apps",
+            "standalone-cinder.openstack.org/pvc-name", "gone",
+            "standalone-cinder.openstack.org/pvc-uid", uid,
+            "standalone-cinder.openstack.org/pv-name", "pvc-" + uid,
+            "standalone-cinder.openstack.org/reclaim-policy", "Delete"), null, null)).id();
+        await().atMost(Duration.ofSeconds(10)).until(() -> "available".equals(sim.volume(orphan).status()));
+
         // A burst of claims, half of them deleted again (the first deletes failing twice).
         List<PersistentVolumeClaim> burst = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
@@ -114,21 +127,17 @@ class MonitoringPrometheusTest {
         awaitBound(api, Chaos.claim(api.client, "apps", "limited", "cinder"));
         sim.faults().failNext(1, "POST", "/volumes$", 403, "{\"forbidden\": {\"code\": 403, \"message\": "
             + "\"Policy doesn't allow volume:create to be performed.\"}}");
-        Chaos.claim(api.client, "apps", "forbidden", "cinder");
+        PersistentVolumeClaim forbidden = Chaos.claim(api.client, "apps", "forbidden", "cinder");
+        // Its 403 served before the next fault is armed (no other create may meet it).
+        await().atMost(Duration.ofSeconds(30)).until(() -> api.client.events().v1().events().inNamespace("apps")
+            .list().getItems().stream().anyMatch(e -> e.getRegarding() != null
+                && forbidden.getMetadata().getUid().equals(e.getRegarding().getUid())
+                && "ProvisioningFailed".equals(e.getReason()) && e.getNote() != null
+                && e.getNote().contains("Cinder refused")));
         sim.faults().volumesNamed("pvc-.*").stayIn("creating");
         Chaos.claim(api.client, "apps", "stuck", "cinder");
 
-        // An orphan of this cluster (its claim never existed), and a cloud configuration that cannot connect.
-        CinderGateway cinder = CinderGateways.connect(CloudConfig.load(Optional.empty(),
-            Map.of("OS_CINDER_ENDPOINT", sim.endpoint())), GatewayOptions.defaults());
-        String uid = UUID.randomUUID().toString();
-        cinder.createVolume(new VolumeCreateRequest("pvc-" + uid, 1, null, null, null, Map.of(
-            "standalone-cinder.openstack.org/cluster", api.kubeSystemUid,
-            "standalone-cinder.openstack.org/pvc-namespace", "apps",
-            "standalone-cinder.openstack.org/pvc-name", "gone",
-            "standalone-cinder.openstack.org/pvc-uid", uid,
-            "standalone-cinder.openstack.org/pv-name", "pvc-" + uid,
-            "standalone-cinder.openstack.org/reclaim-policy", "Delete"), null, null));
+        // A cloud configuration that cannot connect.
         Files.writeString(conf, "[Global]\ncinder-endpoint = http://127.0.0.1:" + Chaos.freePort() + "/v3\n");
         long injected = System.nanoTime();
 
