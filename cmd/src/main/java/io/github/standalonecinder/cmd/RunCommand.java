@@ -300,6 +300,8 @@ final class RunCommand implements Runnable {
         ? Replica.elected(controller, leadership,
             listener -> new LeaseElector(electionClient(kubeConfig, lease), lease, leadership, listener), halt)
         : Replica.alone(controller, halt);
+    // standalone_cinder_leader: summed over the replicas, 1 when one of them works; the alert on "none" reads it.
+    ControllerMetrics.leader(registry, replica::leading);
     StatusServer status = null;
     if (metricsAddress != null && !metricsAddress.isBlank()) {
       try {

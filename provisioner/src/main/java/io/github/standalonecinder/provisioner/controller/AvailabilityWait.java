@@ -30,14 +30,17 @@ final class AvailabilityWait {
   private final FailedVolumes failedVolumes;
   private final Duration timeout;
   private final ClaimProvisioner.Sleeper sleeper;
+  /** Told of each volume found not available past the timeout. */
+  private final Runnable stuck;
   /** Waits under way, by claim UID. */
   private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
 
   private record Waiting(String volumeId, Instant deadline, PollSchedule polls) {}
 
   AvailabilityWait(CinderGateway cinder, CinderExporter exporter, FailedVolumes failedVolumes, Duration timeout,
-      ClaimProvisioner.Sleeper sleeper) {
+      ClaimProvisioner.Sleeper sleeper, Runnable stuck) {
     this.cinder = cinder;
+    this.stuck = stuck;
     this.exporter = exporter;
     this.failedVolumes = failedVolumes;
     this.timeout = timeout;
@@ -94,6 +97,7 @@ final class AvailabilityWait {
             }
             if (VolumeRemoval.step(current, Instant.now(), timeout) == VolumeRemoval.Step.FORCE_DELETE) {
               // Nothing in Cinder times a lost create out (a message-bus blip): only we can.
+              stuck.run();
               throw failedVolumes.replace(claimUid, current, "was stuck in " + current.status()
                   + " for more than " + timeout.toSeconds() + " s");
             }
@@ -101,6 +105,7 @@ final class AvailabilityWait {
           }
         }
         if (Instant.now().isAfter(w.deadline())) {
+          stuck.run();
           throw ProvisioningException.retryable("Cinder volume " + current.id() + " is still " + current.status()
               + " after " + timeout.toSeconds() + "s; will keep checking", null);
         }

@@ -70,12 +70,16 @@ final class ClaimProvisioner {
   ClaimProvisioner(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter,
       VolumeMapperRegistry mappers, SecretStore secrets, ProvisionerSettings settings, Sleeper sleeper,
       Executor intentWriter) {
-    this(kube, cinder, exporter, mappers, secrets, settings, sleeper, intentWriter, Topology.OFF);
+    this(kube, cinder, exporter, mappers, secrets, settings, sleeper, intentWriter, Topology.OFF, () -> { });
   }
 
+  /**
+   * @param topology     how Cinder's AZs meet the nodes' zones (the PV's node affinity)
+   * @param stuckVolumes told of each volume found not available past {@code --available-timeout}
+   */
   ClaimProvisioner(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter,
       VolumeMapperRegistry mappers, SecretStore secrets, ProvisionerSettings settings, Sleeper sleeper,
-      Executor intentWriter, Topology topology) {
+      Executor intentWriter, Topology topology, Runnable stuckVolumes) {
     this.topology = topology;
     this.cinder = cinder;
     this.exporter = exporter;
@@ -87,7 +91,8 @@ final class ClaimProvisioner {
     this.removal = new VolumeRemoval(cinder, exporter, secrets, settings.namespace());
     this.duplicates = new DuplicateVolumes(removal, settings.availableTimeout());
     this.failedVolumes = new FailedVolumes(cinder, removal, settings.availableTimeout());
-    this.availability = new AvailabilityWait(cinder, exporter, failedVolumes, settings.availableTimeout(), sleeper);
+    this.availability = new AvailabilityWait(cinder, exporter, failedVolumes, settings.availableTimeout(), sleeper,
+        stuckVolumes);
     this.saver = new PvSaver(kube, secrets, sleeper);
     this.adoption = new VolumeAdoption(cinder, exporter);
   }

@@ -18,6 +18,8 @@ import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -74,6 +76,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   static final long LIST_PAGE = 500;
   private final Map<Key, Instant> firstAttempt = new ConcurrentHashMap<>();
   private final PermanentFailures permanentFailures = new PermanentFailures();
+  /** Claims whose latest attempt failed and that have no PV yet, by when their provisioning began. */
+  private final Map<ClaimKey, Instant> failingSince = new ConcurrentHashMap<>();
   /** Names of PVs this process is saving or saved that the PV cache has not shown yet. */
   private final Set<String> savedNotCached = ConcurrentHashMap.newKeySet();
   private final TwoStageWorkers<Key> workers;
@@ -113,9 +117,11 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
         this::cachedNode);
     this.workers = new TwoStageWorkers<>(queue, settings.workers(), "provisioner-worker-", this::process);
     this.provisioner = new ClaimProvisioner(kube, cinder, exporter, mappers, secretStore, settings, sleeper,
-        workers.sideThreads(), topology);
+        workers.sideThreads(), topology, metrics::volumeStuck);
     this.provisioner.namedByPv(id -> volumes != null && volumes.getStore().list().stream()
         .anyMatch(pv -> id.equals(Annotations.cinderVolumeId(pv))));
+    metrics.workQueueDepth(queue::size);
+    metrics.failingClaims(this::failingClaims, Clock.systemUTC());
     this.deleter = new VolumeDeleter(kube, cinder, exporter, mappers, secretStore, settings, sleeper);
     this.expander = new VolumeExpander(kube, cinder, events);
     this.modifier = new VolumeModifier(kube, cinder, events, settings.provisionerName());
@@ -353,6 +359,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     PersistentVolumeClaim claim = cachedClaim(key.namespace() + "/" + key.name());
     if (claim == null) {
       firstAttempt.remove(key);
+      failingSince.remove(key);
       permanentFailures.forget(key.toString());
       return null;
     }
@@ -446,6 +453,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       events.normal(claim, "ProvisioningSucceeded", "Provision",
           "Successfully provisioned volume " + pv.getMetadata().getName());
       metrics.provisioned(sc.getMetadata().getName(), Duration.between(started, Instant.now()));
+      failingSince.remove(key);
       try {
         provisioner.deleteDuplicates(exported, pv);
       } catch (ProvisioningException e) {
@@ -529,6 +537,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       return;
     }
     metrics.provisionFailed(sc.getMetadata().getName());
+    failingSince.putIfAbsent(key, firstAttempt.getOrDefault(key, Instant.now()));
     events.warning(claim, "ProvisioningFailed", "Provision", "failed to provision volume with StorageClass \""
         + sc.getMetadata().getName() + "\": " + e.getMessage());
     if (e.permanent()) {
@@ -547,9 +556,25 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
 
   private void provisionFailed(ClaimKey key, StorageClass sc, KubernetesClientException e) {
     metrics.provisionFailed(sc.getMetadata().getName());
+    failingSince.putIfAbsent(key, firstAttempt.getOrDefault(key, Instant.now()));
     Duration delay = queue.addRateLimited(key, null);
     log.warn("provisioning {} hit a Kubernetes API error, retrying in {} ms: {}", key, delay.toMillis(),
         e.getMessage());
+  }
+
+  /**
+   * When each failing claim's provisioning began, for the gauges; a claim gone from the cache, being deleted or
+   * bound (by us or anyone) is no longer failing and is dropped here.
+   */
+  private Collection<Instant> failingClaims() {
+    if (claims == null) {
+      return List.of();
+    }
+    failingSince.keySet().removeIf(k -> {
+      PersistentVolumeClaim c = cachedClaim(k.namespace() + "/" + k.name());
+      return c == null || c.getMetadata().getDeletionTimestamp() != null || ClaimPlanner.isBound(c);
+    });
+    return List.copyOf(failingSince.values());
   }
 
   private void cleanUpDeletedClaim(ClaimKey key, PersistentVolumeClaim claim, String pvName) {

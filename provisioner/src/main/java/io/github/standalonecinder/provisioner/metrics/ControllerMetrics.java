@@ -1,9 +1,16 @@
 package io.github.standalonecinder.provisioner.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * The provisioner library's metric names, so existing dashboards keep working:
@@ -21,12 +28,16 @@ public final class ControllerMetrics {
 
   private final MeterRegistry registry;
   private final Counter eventsDropped;
+  private final Counter volumesStuck;
 
   public ControllerMetrics(MeterRegistry registry) {
     this.registry = registry;
     // Registered up front, so a dashboard sees 0 rather than nothing.
     this.eventsDropped = Counter.builder("controller_events_dropped")
         .description("Events dropped: too many waiting to be written").register(registry);
+    // Up front too: a counter first seen at 1 shows no increase to Prometheus, and an alert on it would miss it.
+    this.volumesStuck = Counter.builder("standalone_cinder_volumes_stuck")
+        .description("Claims' volumes not available past --available-timeout").register(registry);
   }
 
   public MeterRegistry registry() {
@@ -52,6 +63,45 @@ public final class ControllerMetrics {
   /** {@code controller_events_dropped_total}: Events not written because too many were waiting. */
   public void eventDropped() {
     eventsDropped.increment();
+  }
+
+  /**
+   * {@code standalone_cinder_volumes_stuck_total}: a claim's volume found not yet {@code available} past
+   * {@code --available-timeout} (it is then waited for again, or replaced when stuck in {@code creating}; the log
+   * line and the claim's Event say which status).
+   */
+  public void volumeStuck() {
+    volumesStuck.increment();
+  }
+
+  /** {@code standalone_cinder_work_queue_depth}: keys (claims, volumes) waiting for a worker. */
+  public void workQueueDepth(IntSupplier depth) {
+    Gauge.builder("standalone_cinder_work_queue_depth", depth::getAsInt)
+        .description("Claims and volumes waiting for a worker").register(registry);
+  }
+
+  /**
+   * {@code standalone_cinder_claims_failing}: claims whose latest provisioning attempt failed and that have no PV
+   * yet (retried with backoff, or bad input held until the claim or its class changes); and
+   * {@code standalone_cinder_claims_failing_oldest_seconds}: how long ago the oldest of them was first taken up
+   * (0 when there is none). {@code failingSince} gives, for each such claim, when its provisioning began.
+   */
+  public void failingClaims(Supplier<Collection<Instant>> failingSince, Clock clock) {
+    Gauge.builder("standalone_cinder_claims_failing", () -> failingSince.get().size())
+        .description("Claims whose latest provisioning attempt failed, not provisioned yet").register(registry);
+    Gauge.builder("standalone_cinder_claims_failing_oldest_seconds", () -> failingSince.get().stream()
+            .min(Instant::compareTo).map(t -> Duration.between(t, clock.instant()).toMillis() / 1000.0).orElse(0.0))
+        .description("How long ago the oldest failing claim was first taken up, in seconds").register(registry);
+  }
+
+  /**
+   * {@code standalone_cinder_leader}: 1 while this replica holds the leader Lease and works (always, with leader
+   * election off), 0 on a standby. {@code sum} over the replicas is 1 when all is well.
+   */
+  public static void leader(MeterRegistry registry, BooleanSupplier leading) {
+    Gauge.builder("standalone_cinder_leader", () -> leading.getAsBoolean() ? 1 : 0)
+        .description("1 while this replica leads (or runs without leader election), 0 on a standby")
+        .register(registry);
   }
 
   private void succeeded(String name, String description, String storageClass, Duration took) {

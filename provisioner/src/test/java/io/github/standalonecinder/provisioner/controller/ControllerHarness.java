@@ -45,6 +45,8 @@ final class ControllerHarness implements AutoCloseable {
   private final Topology topology;
   private final PersistentVolumeBinder binder;
   ProvisionController controller;
+  /** The meters of the controller started last. */
+  SimpleMeterRegistry registry;
 
   ControllerHarness(KubernetesClient kube, CinderSimulator sim, CinderGateway cinder,
       UnaryOperator<ProvisionerSettings> tweak) throws InterruptedException {
@@ -67,8 +69,9 @@ final class ControllerHarness implements AutoCloseable {
   }
 
   void startController(CinderGateway gateway) throws InterruptedException {
+    registry = new SimpleMeterRegistry();
     controller = new ProvisionController(controllerKube, gateway, VolumeMapperRegistry.defaults(), settings,
-        topology, new ControllerMetrics(new SimpleMeterRegistry()), "test");
+        topology, new ControllerMetrics(registry), "test");
     controller.start();
   }
 

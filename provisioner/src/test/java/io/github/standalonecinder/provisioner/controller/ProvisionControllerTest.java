@@ -350,7 +350,8 @@ class ProvisionControllerTest {
         .withType("kubernetes.io/iscsi-chap")
         .addToStringData("node.session.auth.username", String.valueOf(attachment.connectionInfo().data()
             .get("auth_username")))
-        .addToStringData("node.session.auth.password", stalePassword).build()).create();
+        .addToStringData("node.session.auth.password", stalePassword).build())
+        .createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update); // the mock may stall, and retry
     h.startController(h.cinder);
     h.awaitBound(claim);
     Secret chap = client.secrets().inNamespace(ControllerHarness.NAMESPACE).withName(pvName + "-chap").get();
@@ -816,5 +817,48 @@ class ProvisionControllerTest {
     await().atMost(Duration.ofSeconds(20)).until(() -> h.pvOf(claim) == null && sim.volumes().isEmpty());
     assertThat(client.secrets().inNamespace(ControllerHarness.NAMESPACE).list().getItems().stream()
         .filter(s -> s.getMetadata().getName().startsWith("pvc-" + claim.getMetadata().getUid()))).isEmpty();
+  }
+
+  private double gauge(String name) {
+    var g = h.registry.find(name).gauge();
+    return g == null ? Double.NaN : g.value();
+  }
+
+  @Test
+  void failingClaimsAndStuckVolumesAreMetered() throws Exception {
+    start(SimulatedBackend.ISCSI);
+    h.storageClass("gauged-" + ns, Map.of(), "Delete", "Immediate");
+    assertThat(gauge("standalone_cinder_claims_failing")).isZero();
+    assertThat(gauge("standalone_cinder_claims_failing_oldest_seconds")).isZero();
+    assertThat(gauge("standalone_cinder_work_queue_depth")).isZero();
+
+    // Cinder unreachable: the claim fails, attempt after attempt, and is counted until it is provisioned.
+    sim.faults().unreachable(true);
+    PersistentVolumeClaim failing = h.claim(ns, "failing", "gauged-" + ns, "1Gi", b -> b);
+    h.awaitEvent(failing, "ProvisioningFailed");
+    await().atMost(Duration.ofSeconds(10)).until(() -> gauge("standalone_cinder_claims_failing") == 1.0
+        && gauge("standalone_cinder_claims_failing_oldest_seconds") >= 1.0);
+    sim.faults().unreachable(false);
+    h.awaitBound(failing);
+    await().atMost(Duration.ofSeconds(10)).until(() -> gauge("standalone_cinder_claims_failing") == 0.0);
+    assertThat(gauge("standalone_cinder_claims_failing_oldest_seconds")).isZero();
+
+    // Bad input (a size over Cinder's limit) is failing too, until the claim is deleted.
+    sim.faults().failNext(1, "POST", "/volumes$", 413, "{\"overLimit\": {\"code\": 413, \"message\": "
+        + "\"Requested volume size 5G is larger than maximum allowed limit 2G.\"}}");
+    PersistentVolumeClaim refused = h.claim(ns, "refused", "gauged-" + ns, "5Gi", b -> b);
+    h.awaitEvent(refused, "ProvisioningFailed");
+    await().atMost(Duration.ofSeconds(10)).until(() -> gauge("standalone_cinder_claims_failing") == 1.0);
+    client.persistentVolumeClaims().inNamespace(ns).withName("refused").delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> gauge("standalone_cinder_claims_failing") == 0.0);
+
+    // A volume that stays in creating past the available timeout (5 s here) is counted.
+    sim.faults().volumesNamed("pvc-.*").stayIn("creating");
+    PersistentVolumeClaim stuck = h.claim(ns, "stuck", "gauged-" + ns, "1Gi", b -> b);
+    assertThat(h.registry.find("standalone_cinder_volumes_stuck").counter().count()).isZero();
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> h.registry.find("standalone_cinder_volumes_stuck").counter().count() >= 1);
+    sim.faults().reset();
+    client.persistentVolumeClaims().inNamespace(ns).withName(stuck.getMetadata().getName()).delete();
   }
 }

@@ -22,6 +22,8 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.github.standalonecinder.cmd.Main;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -59,14 +61,17 @@ class ChartTest {
     for (HasMetadata o : objects) {
       String id = o.getKind() + "/" + o.getMetadata().getName();
       if (o instanceof GenericKubernetesResource) {
-        // Only the PodMonitor has no Fabric8 model; it gets its own schema check.
-        assertThat(o.getKind()).as(id + " has no Fabric8 model").isEqualTo("PodMonitor");
+        // Only the PodMonitor and the PrometheusRule have no Fabric8 model; they get their own checks.
+        assertThat(o.getKind()).as(id + " has no Fabric8 model").isIn("PodMonitor", "PrometheusRule");
         continue;
       }
       assertThat(ModelWalker.unknownFields(o)).as("unknown fields in %s", id).isEmpty();
       assertThat(o.getMetadata().getName()).matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
       boolean clusterScoped = Set.of("ClusterRole", "ClusterRoleBinding", "StorageClass").contains(o.getKind());
-      assertThat(o.getMetadata().getNamespace()).as(id).isEqualTo(clusterScoped ? null : NAMESPACE);
+      // The Grafana dashboard goes where the sidecar looks, when set (metrics-podmonitor.yaml: "monitoring").
+      boolean dashboardElsewhere = values.equals("metrics-podmonitor.yaml") && id.endsWith("-dashboard");
+      assertThat(o.getMetadata().getNamespace()).as(id)
+          .isEqualTo(clusterScoped ? null : dashboardElsewhere ? "monitoring" : NAMESPACE);
       assertThat(o.getMetadata().getLabels()).as(id).containsEntry("app.kubernetes.io/instance", "standalone-cinder");
     }
   }
@@ -288,6 +293,43 @@ class ChartTest {
     PodMonitorSchema.validate(monitor, podLabels, "metrics");
     assertThat(ofKind(objects(render("defaults.yaml")), Service.class)).isEmpty();
     assertThat(maps(render("defaults.yaml"))).noneMatch(m -> "PodMonitor".equals(m.get("kind")));
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void prometheusRuleAndDashboardConfigMapCarryTheDeployMonitoringFilesWhenEnabled() throws Exception {
+    String yaml = render("metrics-podmonitor.yaml");
+    Map<String, Object> rule = maps(yaml).stream().filter(m -> "PrometheusRule".equals(m.get("kind")))
+        .findFirst().orElseThrow();
+    assertThat(rule).containsEntry("apiVersion", "monitoring.coreos.com/v1");
+    Map<String, Object> metadata = (Map<String, Object>) rule.get("metadata");
+    assertThat(metadata).containsEntry("namespace", NAMESPACE);
+    assertThat((Map<String, String>) metadata.get("labels")).containsEntry("release", "kube-prometheus-stack")
+        .containsEntry("app.kubernetes.io/instance", "standalone-cinder");
+    Path rules = ChartFixture.ROOT.resolve("deploy/monitoring/standalone-cinder-alerts.yaml");
+    Map<String, Object> file = ChartFixture.SERIALIZATION.unmarshal(Files.readString(rules), Map.class);
+    assertThat(rule.get("spec")).as("the PrometheusRule's spec is the rule file").isEqualTo(file);
+    assertThat(((List<Map<String, Object>>) ((List<Map<String, Object>>) file.get("groups")).get(0).get("rules")))
+        .hasSizeGreaterThanOrEqualTo(9);
+
+    io.fabric8.kubernetes.api.model.ConfigMap dashboard = ofKind(objects(yaml),
+        io.fabric8.kubernetes.api.model.ConfigMap.class).stream()
+        .filter(cm -> cm.getMetadata().getName().equals("standalone-cinder-dashboard")).findFirst().orElseThrow();
+    assertThat(dashboard.getMetadata().getNamespace()).isEqualTo("monitoring");
+    assertThat(dashboard.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
+    assertThat(dashboard.getData()).containsOnlyKeys("standalone-cinder.json");
+    assertThat(dashboard.getData().get("standalone-cinder.json")).as("the dashboard JSON as it is")
+        .isEqualTo(Files.readString(ChartFixture.ROOT.resolve("deploy/monitoring/standalone-cinder-dashboard.json"))
+            .stripTrailing());
+
+    for (String values : ChartFixture.valuesFiles()) {
+      if (!values.equals("metrics-podmonitor.yaml")) {
+        assertThat(maps(render(values))).as(values + ": off by default")
+            .noneMatch(m -> "PrometheusRule".equals(m.get("kind")))
+            .noneMatch(m -> "ConfigMap".equals(m.get("kind")) && String.valueOf(m.get("metadata"))
+                .contains("-dashboard"));
+      }
+    }
   }
 
   // ------------------------------------------------------------------ helpers

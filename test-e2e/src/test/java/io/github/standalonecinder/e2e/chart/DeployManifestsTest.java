@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,5 +42,24 @@ class DeployManifestsTest {
         .isEqualTo(expected);
     assertThat(ChartFixture.objects(Files.readString(FILE))).extracting(o -> o.getKind())
         .contains("Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding");
+  }
+
+  /**
+   * The chart embeds deploy/monitoring/'s alert rules and dashboard (Helm reads files inside the chart only): its
+   * copies in charts/standalone-cinder/files/ must be the same bytes; -Ddeploy.update=true copies them.
+   */
+  @Test
+  void chartCarriesTheMonitoringFilesAsTheyAre() throws Exception {
+    for (String name : List.of("standalone-cinder-alerts.yaml", "standalone-cinder-dashboard.json")) {
+      Path source = ChartFixture.ROOT.resolve("deploy/monitoring").resolve(name);
+      Path copy = ChartFixture.CHART.resolve("files").resolve(name);
+      if (Boolean.getBoolean("deploy.update")) {
+        Files.createDirectories(copy.getParent());
+        Files.copy(source, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      assertThat(Files.exists(copy)).as("%s is missing; copy it with: %s", copy, REGENERATE).isTrue();
+      assertThat(Files.readString(copy)).as("%s differs from %s; copy it with: %s", copy, source, REGENERATE)
+          .isEqualTo(Files.readString(source));
+    }
   }
 }
