@@ -248,8 +248,9 @@ public final class SnapshotController implements AutoCloseable {
    */
   public RestoreSource restoreSource(String namespace, String name) throws ProvisioningException {
     if (!enabled) {
-      throw ProvisioningException.invalid("dataSource VolumeSnapshot " + namespace + "/" + name + ": the snapshot "
-          + "API (" + SnapshotApi.API_VERSION + ") is not served, so snapshots are off");
+      throw ProvisioningException.invalid("dataSource VolumeSnapshot \"" + name + "\": snapshots are off: the API "
+          + "server does not serve " + SnapshotApi.API_VERSION + " (install the snapshot CRDs, then restart the "
+          + "provisioner)");
     }
     GenericKubernetesResource vs = snapshots.getStore().getByKey(namespace + "/" + name);
     if (vs == null) {
