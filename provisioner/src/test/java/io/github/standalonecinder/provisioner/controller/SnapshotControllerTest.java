@@ -50,7 +50,11 @@ class SnapshotControllerTest {
   }
 
   private ControllerHarness start() throws Exception {
-    sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP).createDelay(Duration.ofMillis(100))
+    return start(Duration.ofMillis(100));
+  }
+
+  private ControllerHarness start(Duration createDelay) throws Exception {
+    sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP).createDelay(createDelay)
         .volumeType("iscsi", Map.of()).start();
     CinderGateway cinder = TestCinder.connect(sim);
     h = new ControllerHarness(client, sim, cinder, s -> s);
@@ -282,6 +286,29 @@ class SnapshotControllerTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> events(content(contentName), "SnapshotContentFailed").size() == 1);
     assertThat(SnapshotApi.at(vs, "status", "error")).as("cleared once ready").isNull();
     assertThat(sim.snapshots()).hasSize(1);
+  }
+
+  @Test
+  void aCinderSnapshotInErrorIsDeletedAndMadeAgain() throws Exception {
+    start(Duration.ofSeconds(2));
+    snapshotClass("cinder-snap", "Delete");
+    boundClaim("data", "1Gi");
+    GenericKubernetesResource created = snapshot("snap1", "data", "cinder-snap");
+    String contentName = "snapcontent-" + created.getMetadata().getUid();
+    await().atMost(Duration.ofSeconds(10)).until(() -> content(contentName) != null
+        && SnapshotApi.str(content(contentName), "status", "snapshotHandle") != null);
+    String failed = SnapshotApi.str(content(contentName), "status", "snapshotHandle");
+    assertThat(SnapshotApi.at(content(contentName), "status", "readyToUse")).isEqualTo(false);
+    sim.faults().setSnapshotStatus(failed, "error");
+    await().atMost(Duration.ofSeconds(10)).until(() -> SnapshotApi.str(content(contentName), "status", "error",
+        "message") != null);
+    assertThat(SnapshotApi.str(content(contentName), "status", "error", "message"))
+        .isEqualTo("Cinder snapshot " + failed + " went to error");
+    awaitReady("snap1");
+    String made = SnapshotApi.str(content(contentName), "status", "snapshotHandle");
+    assertThat(made).isNotEqualTo(failed);
+    assertThat(liveSnapshots()).extracting(SimSnapshot::id).containsExactly(made);
+    assertThat(SnapshotApi.at(content(contentName), "status", "error")).isNull();
   }
 
   @Test
