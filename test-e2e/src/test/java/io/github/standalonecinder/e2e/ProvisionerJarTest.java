@@ -36,7 +36,7 @@ class ProvisionerJarTest {
     assertThat(result.output())
         .contains("All 2 claims are Bound")
         .contains("kubernetes.io/iscsi-chap")
-        .contains("Demo finished: provisioned and deleted 2 volumes.");
+        .contains("Demo finished: provisioned and deleted 3 volumes, one restored from a snapshot.");
     assertThat(result.output()).doesNotContainPattern("node\\.session\\.auth\\.password:\\s*\\S");
   }
 
