@@ -798,7 +798,7 @@ class ProvisionControllerTest {
         .withNewDataSourceRef().withKind("PersistentVolumeClaim").withName("source").withNamespace("other-tenant")
         .endDataSourceRef().endSpec());
     assertThat(h.awaitEvent(foreign, "ProvisioningFailed").getNote())
-        .contains("dataSourceRef names claim other-tenant/source in another namespace");
+        .contains("dataSourceRef names PersistentVolumeClaim other-tenant/source in another namespace");
     assertThat(liveVolumes()).hasSize(2);
   }
 
