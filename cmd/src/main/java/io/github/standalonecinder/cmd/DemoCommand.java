@@ -26,6 +26,10 @@ import io.github.standalonecinder.simulator.CinderSimulator;
 import io.github.standalonecinder.simulator.SimVolume;
 import io.github.standalonecinder.simulator.SimulatedBackend;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
+import io.github.standalonecinder.simulator.emulation.SnapshotCrds;
+import io.github.standalonecinder.simulator.SimSnapshot;
+import io.github.standalonecinder.provisioner.controller.SnapshotApi;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,11 +50,15 @@ import picocli.CommandLine.Option;
     description = {"Run the provisioner's whole job with no cluster and no cloud: an embedded Kubernetes API "
         + "(the Fabric8 CRUD mock server) and an embedded Cinder simulator.",
         "Applies the examples' StorageClass and claims, waits until they are Bound, prints the PVs, Secrets and "
-            + "Cinder volumes made, grows the claims to 2Gi, deletes the claims and shows the volumes gone."})
+            + "Cinder volumes made, snapshots a claim and restores the snapshot into a new claim, grows the claims to "
+            + "2Gi, deletes it all and shows the volumes gone."})
 final class DemoCommand implements Runnable {
   /** The shipped examples the demo applies, in order. */
   static final List<String> EXAMPLES = List.of("storageclass-iscsi.yaml", "claim-filesystem.yaml",
       "claim-block.yaml");
+  /** Then: a snapshot of the claim "data", and a claim restored from it. */
+  static final List<String> SNAPSHOT_EXAMPLES = List.of("volumesnapshotclass.yaml", "volumesnapshot.yaml");
+  static final String RESTORE_EXAMPLE = "claim-restore.yaml";
 
   @Option(names = "--create-delay", defaultValue = "1s", converter = DurationConverter.class,
       description = "How long the simulated Cinder takes from creating to available. Default: ${DEFAULT-VALUE}.")
@@ -87,11 +95,12 @@ final class DemoCommand implements Runnable {
       CinderGateway cinder = CloudOptions.connectNoauth(cinderSim.endpoint(), "admin", cinderSim.projectId());
       ProvisionerSettings settings = ProvisionerSettings.defaults("kube-system", new Connector("demo-node",
           "127.0.0.1", "iqn.2004-10.org.example:demo-node", List.of(), List.of(), false, "x86_64", "linux2"));
+      SnapshotCrds.install(kube); // as a cluster with the snapshot CRDs; no snapshot-controller runs here
       try (PersistentVolumeBinder binder = new PersistentVolumeBinder(kube).start();
           ProvisionController controller = new ProvisionController(kube, cinder, VolumeMapperRegistry.defaults(),
               settings, new ControllerMetrics(new SimpleMeterRegistry()), "demo")) {
         controller.start();
-        List<PersistentVolumeClaim> claims = apply(kube);
+        List<PersistentVolumeClaim> claims = apply(kube, EXAMPLES);
         if (claims.isEmpty()) {
           throw new UserError("the bundled examples held no PersistentVolumeClaim");
         }
@@ -111,6 +120,33 @@ final class DemoCommand implements Runnable {
         step("Cinder volumes:");
         printVolumes(cinderSim.volumes());
 
+        apply(kube, SNAPSHOT_EXAMPLES);
+        var snapshots = kube.genericKubernetesResources(SnapshotApi.SNAPSHOTS).inNamespace("default");
+        awaitOrFail("VolumeSnapshot ready", () -> snapshots.withName("data-snapshot").get() != null
+            && Boolean.TRUE.equals(SnapshotApi.at(snapshots.withName("data-snapshot").get(), "status",
+                "readyToUse")));
+        GenericKubernetesResource snapshot = snapshots.withName("data-snapshot").get();
+        step("VolumeSnapshot default/data-snapshot is ready: " + SnapshotApi.map(snapshot, "status"));
+        GenericKubernetesResource content = kube.genericKubernetesResources(SnapshotApi.CONTENTS)
+            .withName(SnapshotApi.str(snapshot, "status", "boundVolumeSnapshotContentName")).get();
+        step("Its VolumeSnapshotContent " + content.getMetadata().getName() + ": " + SnapshotApi.map(content,
+            "status"));
+        for (SimSnapshot s : cinderSim.snapshots()) {
+          out.printf("  Cinder snapshot %s  %s  %s  of volume %s%n", s.id(), s.name(), s.status(), s.volumeId());
+        }
+        PersistentVolumeClaim restored = apply(kube, List.of(RESTORE_EXAMPLE)).get(0);
+        claims.add(restored);
+        awaitOrFail("restored claim Bound", () -> isBound(kube, restored));
+        String restoredVolume = kube.persistentVolumes().withName(reload(kube, restored).getSpec().getVolumeName())
+            .get().getMetadata().getAnnotations().get("cinderVolumeId");
+        step("Claim default/data-restored is Bound to Cinder volume " + restoredVolume + ", made from snapshot "
+            + cinderSim.volume(restoredVolume).snapshotId());
+
+        step("Deleting the VolumeSnapshot (deletionPolicy Delete), then the claims");
+        snapshots.withName("data-snapshot").delete();
+        awaitOrFail("snapshot deleted", () -> cinderSim.snapshots().isEmpty()
+            && snapshots.withName("data-snapshot").get() == null);
+
         grow(kube, claims);
         step("Cinder volumes after the resize:");
         printVolumes(cinderSim.volumes());
@@ -126,7 +162,7 @@ final class DemoCommand implements Runnable {
         printVolumes(cinderSim.volumes());
         out.printf("  PersistentVolumes: %d, Secrets in %s: %d%n", kube.persistentVolumes().list().getItems().size(),
             settings.namespace(), kube.secrets().inNamespace(settings.namespace()).list().getItems().size());
-        step("Demo finished: provisioned and deleted " + claims.size() + " volumes.");
+        step("Demo finished: provisioned and deleted " + claims.size() + " volumes, one restored from a snapshot.");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -168,9 +204,9 @@ final class DemoCommand implements Runnable {
     }
   }
 
-  private List<PersistentVolumeClaim> apply(KubernetesClient kube) {
+  private List<PersistentVolumeClaim> apply(KubernetesClient kube, List<String> examples) {
     List<PersistentVolumeClaim> claims = new ArrayList<>();
-    for (String name : EXAMPLES) {
+    for (String name : examples) {
       try (InputStream in = DemoCommand.class.getResourceAsStream("/examples/" + name)) {
         if (in == null) {
           throw new UserError("example " + name + " is missing from the jar");
@@ -182,6 +218,13 @@ final class DemoCommand implements Runnable {
           } else if (o instanceof PersistentVolumeClaim c) {
             claims.add(kube.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace()).resource(c)
                 .create());
+          } else if (o instanceof GenericKubernetesResource g && "VolumeSnapshotClass".equals(g.getKind())) {
+            kube.genericKubernetesResources(SnapshotApi.CLASSES).resource(g).create();
+          } else if (o instanceof GenericKubernetesResource g && "VolumeSnapshot".equals(g.getKind())) {
+            kube.genericKubernetesResources(SnapshotApi.SNAPSHOTS).inNamespace(g.getMetadata().getNamespace())
+                .resource(g).create();
+          } else {
+            throw new UserError("example " + name + " holds a " + o.getKind() + ", which the demo does not apply");
           }
         }
       } catch (IOException e) {

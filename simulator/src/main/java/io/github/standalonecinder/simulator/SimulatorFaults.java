@@ -107,6 +107,15 @@ public final class SimulatorFaults {
     return iscsiTargetPrefix;
   }
 
+  /** Forces an existing snapshot into {@code status} (e.g. "error"), as if the backend had failed it. */
+  public void setSnapshotStatus(String snapshotId, String status) {
+    CinderState.Snap s = simulator.state().snap(snapshotId);
+    synchronized (s) {
+      s.status = status;
+    }
+    injected.incrementAndGet();
+  }
+
   /** Shorthand for {@code setVolumeStatus(volumeId, "error")}. */
   public void failVolume(String volumeId) {
     setVolumeStatus(volumeId, "error");

@@ -38,8 +38,9 @@ class ProvisionerJarTest {
         .contains("kubernetes.io/iscsi-chap")
         .containsPattern("raw \\(Block\\): PV 2Gi, claim status capacity 2Gi")
         .containsPattern("data \\(Filesystem\\): PV 2Gi, claim status capacity 1Gi")
+        .containsPattern("data-restored \\(Filesystem\\): PV 2Gi, claim status capacity 1Gi")
         .contains("condition FileSystemResizePending: Cinder volume and PV grown to 2Gi")
-        .contains("Demo finished: provisioned and deleted 2 volumes.");
+        .contains("Demo finished: provisioned and deleted 3 volumes, one restored from a snapshot.");
     assertThat(result.output()).doesNotContainPattern("node\\.session\\.auth\\.password:\\s*\\S");
   }
 

@@ -490,7 +490,24 @@ public final class OpenStackCinderGateway implements CinderGateway {
 
   private static CinderSnapshot snapshot(JsonNode s) {
     return new CinderSnapshot(s.path("id").asText(), s.path("name").asText(null), s.path("volume_id").asText(null),
-        s.path("status").asText(null), s.path("size").asInt(), stringMap(s.path("metadata")));
+        s.path("status").asText(null), s.path("size").asInt(), stringMap(s.path("metadata")),
+        cinderTime(s.path("created_at").asText(null)));
+  }
+
+  /** Cinder's times are UTC, written without a zone ({@code 2026-12-07T05:08:13.000000}); some add one. */
+  static java.time.Instant cinderTime(String text) {
+    if (text == null || text.isEmpty()) {
+      return null;
+    }
+    try {
+      return java.time.OffsetDateTime.parse(text).toInstant();
+    } catch (java.time.format.DateTimeParseException e) {
+      try {
+        return java.time.LocalDateTime.parse(text).toInstant(java.time.ZoneOffset.UTC);
+      } catch (java.time.format.DateTimeParseException again) {
+        return null;
+      }
+    }
   }
 
   /**

@@ -56,6 +56,18 @@ public final class ClaimPlanner {
   private final CinderCatalog catalog;
   private final Topology topology;
   private final Function<String, Node> nodeLookup;
+  private final RestoreSources restoreSources;
+
+  /** The Cinder snapshot behind a VolumeSnapshot of the claim's namespace ({@link SnapshotController}). */
+  @FunctionalInterface
+  public interface RestoreSources {
+    RestoreSources OFF = (namespace, name) -> {
+      throw ProvisioningException.invalid("dataSource VolumeSnapshot " + namespace + "/" + name
+          + ": snapshots are off");
+    };
+
+    SnapshotController.RestoreSource lookup(String namespace, String name) throws ProvisioningException;
+  }
 
   /**
    * @param pvLookup    PV by name (for clone sources)
@@ -73,6 +85,14 @@ public final class ClaimPlanner {
   public ClaimPlanner(ProvisionerSettings settings, VolumeMapperRegistry mappers, CinderGateway cinder,
       Function<String, PersistentVolume> pvLookup, Function<String, PersistentVolumeClaim> claimLookup,
       Topology topology, Function<String, Node> nodeLookup) {
+    this(settings, mappers, cinder, pvLookup, claimLookup, topology, nodeLookup, RestoreSources.OFF);
+  }
+
+  /** @param restoreSources VolumeSnapshots a claim may name as its dataSource */
+  public ClaimPlanner(ProvisionerSettings settings, VolumeMapperRegistry mappers, CinderGateway cinder,
+      Function<String, PersistentVolume> pvLookup, Function<String, PersistentVolumeClaim> claimLookup,
+      Topology topology, Function<String, Node> nodeLookup, RestoreSources restoreSources) {
+    this.restoreSources = restoreSources;
     this.topology = topology;
     this.nodeLookup = nodeLookup;
     this.settings = settings;
@@ -218,10 +238,11 @@ public final class ClaimPlanner {
     // The orphan sweeper deletes a volume whose claim and PV are gone only when this says Delete.
     volumeMetadata.put(Annotations.META_RECLAIM_POLICY, reclaim);
 
+    DataSource source = adoptId != null ? DataSource.NONE : dataSource(claim, sizeGiB);
     return new ProvisionPlan(pvName, settings.volumeNamePrefix() + claim.getMetadata().getUid(), sizeGiB,
         volumeType, az, volumeMetadata, secretNamespace, placement, accessModes, volumeMode, readOnly, reclaim,
         storageClass.getMountOptions(), storageClass.getMetadata().getName(), mapperParams,
-        adoptId != null ? null : cloneSource(claim, sizeGiB), SchedulerHints.of(claim.getMetadata().getAnnotations(),
+        source.volumeId(), source.snapshotId(), SchedulerHints.of(claim.getMetadata().getAnnotations(),
             name -> cinder.findVolumes(name, Map.of())), adoptId);
   }
 
@@ -344,27 +365,54 @@ public final class ClaimPlanner {
   }
 
 
-  private String cloneSource(PersistentVolumeClaim claim, int sizeGiB) throws ProvisioningException {
+  /** What a claim's volume is made from: a Cinder volume (clone), a Cinder snapshot (restore), or nothing. */
+  private record DataSource(String volumeId, String snapshotId) {
+    static final DataSource NONE = new DataSource(null, null);
+  }
+
+  private DataSource dataSource(PersistentVolumeClaim claim, int sizeGiB) throws ProvisioningException {
     TypedLocalObjectReference ds = claim.getSpec().getDataSourceRef() != null
         ? new TypedLocalObjectReference(claim.getSpec().getDataSourceRef().getApiGroup(),
             claim.getSpec().getDataSourceRef().getKind(), claim.getSpec().getDataSourceRef().getName())
         : claim.getSpec().getDataSource();
     if (ds == null) {
-      return null;
+      return DataSource.NONE;
     }
     var ref = claim.getSpec().getDataSourceRef();
     if (ref != null && ref.getNamespace() != null && !ref.getNamespace().isEmpty()
         && !ref.getNamespace().equals(claim.getMetadata().getNamespace())) {
       // Cross-namespace data sources need a ReferenceGrant and the AnyVolumeDataSource/CrossNamespaceVolumeDataSource
       // gates; cloning another tenant's volume must never happen by accident.
-      throw ProvisioningException.invalid("dataSourceRef names claim " + ref.getNamespace() + "/" + ref.getName()
-          + " in another namespace; only a claim in the same namespace can be cloned");
+      throw ProvisioningException.invalid("dataSourceRef names " + ref.getKind() + " " + ref.getNamespace() + "/"
+          + ref.getName() + " in another namespace; only a claim or VolumeSnapshot in the same namespace can be a "
+          + "source");
+    }
+    boolean isSnapshot = SnapshotApi.KIND_SNAPSHOT.equals(ds.getKind()) && SnapshotApi.GROUP.equals(ds.getApiGroup());
+    if (isSnapshot) {
+      return new DataSource(null, restoreSource(claim, ds.getName(), sizeGiB));
     }
     boolean isClaim = "PersistentVolumeClaim".equals(ds.getKind()) && (ds.getApiGroup() == null || ds.getApiGroup().isEmpty());
     if (!isClaim) {
-      throw ProvisioningException.invalid("unsupported dataSource " + ds.getKind()
-          + "; only a PersistentVolumeClaim in the same namespace can be cloned");
+      throw ProvisioningException.invalid("unsupported dataSource " + ds.getKind() + " (" + ds.getApiGroup()
+          + "); a PersistentVolumeClaim (clone) or a snapshot.storage.k8s.io VolumeSnapshot (restore) of the same "
+          + "namespace can be a source");
     }
+    return new DataSource(cloneSource(claim, ds, sizeGiB), null);
+  }
+
+  /** The Cinder snapshot to restore from; the claim must be at least the snapshot's restoreSize. */
+  private String restoreSource(PersistentVolumeClaim claim, String name, int sizeGiB) throws ProvisioningException {
+    SnapshotController.RestoreSource source = restoreSources.lookup(claim.getMetadata().getNamespace(), name);
+    if (BigInteger.valueOf(source.restoreSizeBytes()).compareTo(BigInteger.valueOf(sizeGiB).multiply(GIB)) > 0) {
+      throw ProvisioningException.invalid("a volume restored from VolumeSnapshot " + claim.getMetadata()
+          .getNamespace() + "/" + name + " must be at least its restoreSize " + SnapshotStatus.quantity(
+              source.restoreSizeBytes()) + "; the claim asks for " + sizeGiB + "Gi");
+    }
+    return source.cinderSnapshotId();
+  }
+
+  private String cloneSource(PersistentVolumeClaim claim, TypedLocalObjectReference ds, int sizeGiB)
+      throws ProvisioningException {
     String key = claim.getMetadata().getNamespace() + "/" + ds.getName();
     PersistentVolumeClaim source = claimLookup.apply(key);
     if (source == null || !isBound(source)) {

@@ -73,6 +73,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   private final VolumeExpander expander;
   private final VolumeModifier modifier;
   private final OrphanSweeper sweeper;
+  private final SnapshotController snapshots;
   static final long LIST_PAGE = 500;
   private final Map<Key, Instant> firstAttempt = new ConcurrentHashMap<>();
   private final PermanentFailures permanentFailures = new PermanentFailures();
@@ -113,8 +114,10 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     CinderExporter exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());
     SecretStore secretStore = new SecretStore(kube);
     ClaimProvisioner.Sleeper sleeper = d -> TimeUnit.MILLISECONDS.sleep(d.toMillis());
+    this.snapshots = new SnapshotController(kube, new CinderSnapshots(cinder, settings), settings, events,
+        this::cachedClaim, this::cachedPv, () -> claims.getStore().list());
     this.planner = new ClaimPlanner(settings, mappers, cinder, this::cachedPv, this::cachedClaim, topology,
-        this::cachedNode);
+        this::cachedNode, snapshots::restoreSource);
     this.workers = new TwoStageWorkers<>(queue, settings.workers(), "provisioner-worker-", this::process);
     this.provisioner = new ClaimProvisioner(kube, cinder, exporter, mappers, secretStore, settings, sleeper,
         workers.sideThreads(), topology, metrics::volumeStuck);
@@ -193,10 +196,10 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       informerPolicies.put(nodes, policy);
       nodes.exceptionHandler(policy);
       return CompletableFuture.allOf(classes.start().toCompletableFuture(), volumes.start().toCompletableFuture(),
-          claims.start().toCompletableFuture(), nodes.start().toCompletableFuture());
+          claims.start().toCompletableFuture(), nodes.start().toCompletableFuture(), snapshots.startInformers());
     }
     return CompletableFuture.allOf(classes.start().toCompletableFuture(), volumes.start().toCompletableFuture(),
-        claims.start().toCompletableFuture());
+        claims.start().toCompletableFuture(), snapshots.startInformers());
   }
 
   /** Starts the workers and the orphan sweeper: from here on this controller writes. */
@@ -204,6 +207,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   public void startWorkers() {
     running = true;
     workers.start();
+    snapshots.startWorkers();
     sweeper.start();
     log.info("provisioner {} started with {} workers", settings.provisionerName(), settings.workers());
   }
@@ -246,12 +250,17 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   public boolean isReady() {
     return claims != null && !closed && claims.hasSynced() && volumes.hasSynced() && classes.hasSynced()
         && claims.isRunning() && volumes.isRunning() && classes.isRunning()
-        && (nodes == null || nodes.hasSynced() && nodes.isRunning());
+        && (nodes == null || nodes.hasSynced() && nodes.isRunning()) && snapshots.ready();
   }
 
   /** True when nothing is queued or being worked on (tests and the demo wait for this). */
   public boolean isIdle() {
-    return queue.isIdle();
+    return queue.isIdle() && snapshots.isIdle();
+  }
+
+  /** The VolumeSnapshot part: off when the API server does not serve the snapshot API. */
+  public SnapshotController snapshots() {
+    return snapshots;
   }
 
   @Override
@@ -259,6 +268,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     closed = true;
     running = false;
     sweeper.close();
+    snapshots.close();
     queue.close();
     for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] {claims, volumes, classes, nodes}) {
       if (i != null) {

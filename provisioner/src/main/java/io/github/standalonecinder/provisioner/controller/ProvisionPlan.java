@@ -10,6 +10,7 @@ import java.util.Map;
  *
  * @param mapperParameters StorageClass parameters handed to the volume mapper
  * @param sourceVolumeId   clone source (from a PVC dataSource), or null
+ * @param snapshotId       Cinder snapshot to restore from (a VolumeSnapshot dataSource), or null
  * @param schedulerHints   Cinder scheduler hints the claim asks for ({@link SchedulerHints})
  * @param adoptVolumeId    an existing Cinder volume to adopt instead of creating one ({@link VolumeAdoption}), or null
  * @param secretPlacement  the class's {@code secret-namespace} and {@code shared-secrets-in-claim-namespace}
@@ -31,6 +32,7 @@ public record ProvisionPlan(
     String storageClassName,
     Map<String, String> mapperParameters,
     String sourceVolumeId,
+    String snapshotId,
     Map<String, List<String>> schedulerHints,
     String adoptVolumeId) {
 

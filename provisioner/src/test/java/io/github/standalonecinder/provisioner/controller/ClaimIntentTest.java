@@ -56,7 +56,7 @@ class ClaimIntentTest {
   private static ProvisionPlan plan(PersistentVolumeClaim claim) {
     return new ProvisionPlan("pvc-" + claim.getMetadata().getUid(), "pvc-" + claim.getMetadata().getUid(), 1, null,
         null, Map.of(), ControllerHarness.NAMESPACE, null, List.of("ReadWriteOnce"), "Filesystem", false, "Delete", null,
-        "sc", Map.of(), null, null, null);
+        "sc", Map.of(), null, null, null, null);
   }
 
   @Test

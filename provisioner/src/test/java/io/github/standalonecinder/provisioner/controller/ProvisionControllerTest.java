@@ -100,6 +100,21 @@ class ProvisionControllerTest {
         .isTrue();
   }
 
+  @Test
+  void withoutTheSnapshotCrdsSnapshotsAreOffAndARestoreIsRefused() throws Exception {
+    // This mock server has no snapshot CRDs: discovery answers 404 for the group.
+    start(SimulatedBackend.ISCSI_CHAP);
+    assertThat(h.controller.snapshots().enabled()).isFalse();
+    assertThat(h.controller.isReady()).isTrue();
+    h.storageClass("iscsi", Map.of("type", "iscsi"), "Delete", "Immediate");
+    PersistentVolumeClaim claim = h.claim(ns, "restore", "iscsi", "1Gi", b -> b.editSpec().withDataSource(
+        new io.fabric8.kubernetes.api.model.TypedLocalObjectReference("snapshot.storage.k8s.io", "VolumeSnapshot",
+            "snap")).endSpec());
+    assertThat(h.awaitEvent(claim, "ProvisioningFailed").getNote()).contains("dataSource VolumeSnapshot \"snap\": "
+        + "snapshots are off: the API server does not serve snapshot.storage.k8s.io/v1");
+    assertThat(sim.volumes()).isEmpty();
+  }
+
   private static PersistentVolumeClaim pendingClaim(UnaryOperator<PersistentVolumeClaimBuilder> tweak) {
     return tweak.apply(new PersistentVolumeClaimBuilder().withNewMetadata().withName("c").withNamespace("n")
         .endMetadata().withNewSpec().withStorageClassName("cinder").endSpec()).build();
@@ -784,7 +799,7 @@ class ProvisionControllerTest {
         .withNewDataSourceRef().withKind("PersistentVolumeClaim").withName("source").withNamespace("other-tenant")
         .endDataSourceRef().endSpec());
     assertThat(h.awaitEvent(foreign, "ProvisioningFailed").getNote())
-        .contains("dataSourceRef names claim other-tenant/source in another namespace");
+        .contains("dataSourceRef names PersistentVolumeClaim other-tenant/source in another namespace");
     assertThat(liveVolumes()).hasSize(2);
   }
 

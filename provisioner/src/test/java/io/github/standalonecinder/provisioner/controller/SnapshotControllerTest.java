@@ -1,0 +1,430 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.TypedLocalObjectReference;
+import io.fabric8.kubernetes.api.model.events.v1.Event;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.simulator.CinderSimulator;
+import io.github.standalonecinder.simulator.SimSnapshot;
+import io.github.standalonecinder.simulator.SimVolume;
+import io.github.standalonecinder.simulator.SimulatedBackend;
+import io.github.standalonecinder.simulator.emulation.SnapshotControllerEmulation;
+import io.github.standalonecinder.simulator.emulation.SnapshotCrds;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * VolumeSnapshots end to end: the real controller against the Fabric8 CRUD mock API server (with the snapshot CRDs
+ * registered, so discovery serves the group) and the Cinder simulator; with and without the emulated common
+ * snapshot-controller ({@link SnapshotControllerEmulation}), in both orders.
+ */
+@EnableKubernetesMockClient(crud = true)
+class SnapshotControllerTest {
+  static KubernetesClient client;
+  static KubernetesMockServer server;
+  private static final AtomicInteger NS = new AtomicInteger();
+  private static final long GIB = 1L << 30;
+
+  private final String ns = "snap" + NS.incrementAndGet();
+  private CinderSimulator sim;
+  private ControllerHarness h;
+  private SnapshotControllerEmulation emulation;
+
+  @BeforeAll
+  static void crds() {
+    SnapshotCrds.install(client);
+  }
+
+  private ControllerHarness start() throws Exception {
+    return start(Duration.ofMillis(100));
+  }
+
+  private ControllerHarness start(Duration createDelay) throws Exception {
+    sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP).createDelay(createDelay)
+        .volumeType("iscsi", Map.of()).start();
+    CinderGateway cinder = TestCinder.connect(sim);
+    h = new ControllerHarness(client, sim, cinder, s -> s);
+    h.storageClass("iscsi", Map.of("type", "iscsi"), "Delete", "Immediate");
+    assertThat(h.controller.snapshots().enabled()).as("snapshots on: the mock serves the group").isTrue();
+    return h;
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (emulation != null) {
+      emulation.close();
+    }
+    if (h != null) {
+      h.close();
+    }
+    for (var ctx : List.of(SnapshotApi.SNAPSHOTS, SnapshotApi.CONTENTS, SnapshotApi.CLASSES)) {
+      for (GenericKubernetesResource r : (ctx.isNamespaceScoped()
+          ? client.genericKubernetesResources(ctx).inAnyNamespace() : client.genericKubernetesResources(ctx))
+          .list().getItems()) {
+        var api = ctx.isNamespaceScoped()
+            ? client.genericKubernetesResources(ctx).inNamespace(r.getMetadata().getNamespace())
+            : client.genericKubernetesResources(ctx);
+        api.withName(r.getMetadata().getName()).edit(x -> {
+          x.getMetadata().setFinalizers(List.of());
+          return x;
+        });
+        api.withName(r.getMetadata().getName()).delete();
+      }
+    }
+    if (sim != null) {
+      sim.close();
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private void snapshotClass(String name, String policy) {
+    client.genericKubernetesResources(SnapshotApi.CLASSES).resource(new GenericKubernetesResourceBuilder()
+        .withApiVersion(SnapshotApi.API_VERSION).withKind("VolumeSnapshotClass")
+        .withNewMetadata().withName(name).endMetadata()
+        .addToAdditionalProperties("driver", h.settings.provisionerName())
+        .addToAdditionalProperties("deletionPolicy", policy).build()).createOr(e -> e.update());
+  }
+
+  private GenericKubernetesResource snapshot(String name, String claim, String cls) {
+    return client.genericKubernetesResources(SnapshotApi.SNAPSHOTS).inNamespace(ns).resource(
+        new GenericKubernetesResourceBuilder().withApiVersion(SnapshotApi.API_VERSION).withKind("VolumeSnapshot")
+            .withNewMetadata().withName(name).withNamespace(ns).endMetadata()
+            .addToAdditionalProperties("spec", Map.of("volumeSnapshotClassName", cls,
+                "source", Map.of("persistentVolumeClaimName", claim))).build()).create();
+  }
+
+  private GenericKubernetesResource vs(String name) {
+    return client.genericKubernetesResources(SnapshotApi.SNAPSHOTS).inNamespace(ns).withName(name).get();
+  }
+
+  private GenericKubernetesResource content(String name) {
+    return client.genericKubernetesResources(SnapshotApi.CONTENTS).withName(name).get();
+  }
+
+  private GenericKubernetesResource awaitReady(String name) {
+    await().atMost(Duration.ofSeconds(20)).until(() -> vs(name) != null
+        && Boolean.TRUE.equals(SnapshotApi.at(vs(name), "status", "readyToUse")));
+    return vs(name);
+  }
+
+  private PersistentVolumeClaim boundClaim(String name, String size) {
+    return h.awaitBound(h.claim(ns, name, "iscsi", size, b -> b));
+  }
+
+  private List<SimSnapshot> liveSnapshots() {
+    return sim.snapshots().stream().filter(s -> !"deleting".equals(s.status())).toList();
+  }
+
+  private void deleteVs(String name) {
+    client.genericKubernetesResources(SnapshotApi.SNAPSHOTS).inNamespace(ns).withName(name).delete();
+  }
+
+  private List<Event> events(GenericKubernetesResource o, String reason) {
+    return client.events().v1().events().inAnyNamespace().list().getItems().stream()
+        .filter(e -> e.getRegarding() != null && o.getMetadata().getUid().equals(e.getRegarding().getUid()))
+        .filter(e -> reason == null || reason.equals(e.getReason())).toList();
+  }
+
+  // ------------------------------------------------------------------ tests
+
+  @Test
+  void dynamicSnapshotBecomesReadyAndARestoredClaimIsBoundWithTheSourceSize() throws Exception {
+    start();
+    snapshotClass("cinder-snap", "Delete");
+    PersistentVolumeClaim source = boundClaim("data", "2Gi");
+    String volumeId = Annotations.cinderVolumeId(h.pvOf(source));
+    assertThat(sim.volume(volumeId).status()).as("exported").isEqualTo("in-use");
+    GenericKubernetesResource created = snapshot("snap1", "data", "cinder-snap");
+
+    GenericKubernetesResource vs = awaitReady("snap1");
+    String uid = created.getMetadata().getUid();
+    String contentName = "snapcontent-" + uid;
+    assertThat(SnapshotApi.str(vs, "status", "boundVolumeSnapshotContentName")).isEqualTo(contentName);
+    assertThat(SnapshotApi.str(vs, "status", "restoreSize")).isEqualTo("2Gi");
+    assertThat(SnapshotApi.str(vs, "status", "creationTime")).isNotNull();
+    assertThat(SnapshotApi.at(vs, "status", "error")).isNull();
+    assertThat(vs.getMetadata().getFinalizers()).containsExactlyInAnyOrder(SnapshotApi.AS_SOURCE_FINALIZER,
+        SnapshotApi.BOUND_FINALIZER);
+    GenericKubernetesResource content = content(contentName);
+    assertThat(content.getMetadata().getFinalizers()).containsExactly(SnapshotApi.CONTENT_FINALIZER);
+    assertThat(SnapshotApi.str(content, "spec", "source", "volumeHandle")).isEqualTo(volumeId);
+    assertThat(SnapshotApi.str(content, "spec", "driver")).isEqualTo(h.settings.provisionerName());
+    assertThat(SnapshotApi.str(content, "spec", "volumeSnapshotRef", "uid")).isEqualTo(uid);
+    assertThat(((Number) SnapshotApi.at(content, "status", "restoreSize")).longValue()).isEqualTo(2 * GIB);
+    assertThat(SnapshotApi.at(content, "status", "readyToUse")).isEqualTo(true);
+    List<SimSnapshot> snaps = sim.snapshots();
+    assertThat(snaps).hasSize(1);
+    SimSnapshot snap = snaps.get(0);
+    assertThat(SnapshotApi.str(content, "status", "snapshotHandle")).isEqualTo(snap.id());
+    assertThat(((Number) SnapshotApi.at(content, "status", "creationTime")).longValue() / 1_000_000_000L)
+        .isEqualTo(snap.createdAt().getEpochSecond());
+    assertThat(snap.name()).isEqualTo("snapshot-" + uid);
+    assertThat(snap.volumeId()).isEqualTo(volumeId);
+    assertThat(snap.metadata()).containsEntry(SnapshotApi.META_SNAPSHOT_UID, uid)
+        .containsEntry(Annotations.META_CLUSTER, h.settings.clusterId())
+        .containsEntry(SnapshotApi.META_SNAPSHOT_NAMESPACE, ns).containsEntry(SnapshotApi.META_SNAPSHOT_NAME, "snap1");
+    assertThat(events(vs, "SnapshotReady")).hasSize(1);
+
+    // Restore: a claim smaller than the restoreSize is refused; one as large is a volume from the snapshot.
+    PersistentVolumeClaim small = h.claim(ns, "small", "iscsi", "1Gi", b -> b.editSpec().withDataSource(
+        new TypedLocalObjectReference(SnapshotApi.GROUP, "VolumeSnapshot", "snap1")).endSpec());
+    assertThat(h.awaitEvent(small, "ProvisioningFailed").getNote()).contains("must be at least its restoreSize 2Gi");
+    PersistentVolumeClaim restored = h.awaitBound(h.claim(ns, "restored", "iscsi", "2Gi", b -> b.editSpec()
+        .withDataSource(new TypedLocalObjectReference(SnapshotApi.GROUP, "VolumeSnapshot", "snap1")).endSpec()));
+    SimVolume restoredVolume = sim.volume(Annotations.cinderVolumeId(h.pvOf(restored)));
+    assertThat(restoredVolume.snapshotId()).isEqualTo(snap.id());
+    assertThat(restoredVolume.size()).isEqualTo(2);
+    assertThat(restoredVolume.status()).as("exported as usual").isEqualTo("in-use");
+    assertThat(h.pvOf(restored).getSpec().getIscsi()).isNotNull();
+  }
+
+  @Test
+  void deletionPolicyDeleteRemovesTheCinderSnapshotAndRetainKeepsIt() throws Exception {
+    start();
+    snapshotClass("del", "Delete");
+    snapshotClass("keep", "Retain");
+    boundClaim("data", "1Gi");
+    GenericKubernetesResource gone = snapshot("gone", "data", "del");
+    GenericKubernetesResource kept = snapshot("kept", "data", "keep");
+    awaitReady("gone");
+    awaitReady("kept");
+    assertThat(vs("kept").getMetadata().getFinalizers()).as("Retain: no bound finalizer")
+        .containsExactly(SnapshotApi.AS_SOURCE_FINALIZER);
+    String keptId = SnapshotApi.str(content("snapcontent-" + kept.getMetadata().getUid()), "status",
+        "snapshotHandle");
+    String goneId = SnapshotApi.str(content("snapcontent-" + gone.getMetadata().getUid()), "status",
+        "snapshotHandle");
+
+    deleteVs("gone");
+    deleteVs("kept");
+    await().atMost(Duration.ofSeconds(20)).until(() -> vs("gone") == null && vs("kept") == null
+        && content("snapcontent-" + gone.getMetadata().getUid()) == null);
+    await().atMost(Duration.ofSeconds(10)).until(() -> liveSnapshots().stream().noneMatch(s -> s.id().equals(goneId)));
+    GenericKubernetesResource keptContent = content("snapcontent-" + kept.getMetadata().getUid());
+    assertThat(keptContent).as("Retain keeps the content").isNotNull();
+    assertThat(SnapshotApi.annotation(keptContent, SnapshotApi.ANN_BEING_DELETED)).isNotNull();
+    assertThat(liveSnapshots()).extracting(SimSnapshot::id).containsExactly(keptId);
+
+    // Deleting the retained content itself leaves the Cinder snapshot too.
+    client.genericKubernetesResources(SnapshotApi.CONTENTS).withName(keptContent.getMetadata().getName()).delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> content(keptContent.getMetadata().getName()) == null);
+    assertThat(liveSnapshots()).extracting(SimSnapshot::id).containsExactly(keptId);
+  }
+
+  @Test
+  void preProvisionedContentBindsToAnExistingCinderSnapshot() throws Exception {
+    start();
+    PersistentVolumeClaim source = boundClaim("data", "1Gi");
+    String snapId = h.cinder.createSnapshot(Annotations.cinderVolumeId(h.pvOf(source)), "by-hand", Map.of(), true)
+        .id();
+    Map<String, Object> spec = new LinkedHashMap<>();
+    spec.put("driver", h.settings.provisionerName());
+    spec.put("deletionPolicy", "Retain");
+    spec.put("source", Map.of("snapshotHandle", snapId));
+    spec.put("volumeSnapshotRef", Map.of("name", "existing", "namespace", ns));
+    client.genericKubernetesResources(SnapshotApi.CONTENTS).resource(new GenericKubernetesResourceBuilder()
+        .withApiVersion(SnapshotApi.API_VERSION).withKind("VolumeSnapshotContent")
+        .withNewMetadata().withName("imported").endMetadata().addToAdditionalProperties("spec", spec).build())
+        .create();
+    GenericKubernetesResource created = client.genericKubernetesResources(SnapshotApi.SNAPSHOTS).inNamespace(ns)
+        .resource(new GenericKubernetesResourceBuilder().withApiVersion(SnapshotApi.API_VERSION)
+            .withKind("VolumeSnapshot").withNewMetadata().withName("existing").withNamespace(ns).endMetadata()
+            .addToAdditionalProperties("spec", Map.of("source", Map.of("volumeSnapshotContentName", "imported")))
+            .build()).create();
+    GenericKubernetesResource vs = awaitReady("existing");
+    assertThat(SnapshotApi.str(vs, "status", "boundVolumeSnapshotContentName")).isEqualTo("imported");
+    GenericKubernetesResource content = content("imported");
+    assertThat(SnapshotApi.str(content, "spec", "volumeSnapshotRef", "uid")).isEqualTo(created.getMetadata().getUid());
+    assertThat(SnapshotApi.str(content, "status", "snapshotHandle")).isEqualTo(snapId);
+    assertThat(content.getMetadata().getFinalizers()).containsExactly(SnapshotApi.CONTENT_FINALIZER);
+
+    // One naming a Cinder snapshot that does not exist: error status and an Event, retried.
+    client.genericKubernetesResources(SnapshotApi.CONTENTS).resource(new GenericKubernetesResourceBuilder()
+        .withApiVersion(SnapshotApi.API_VERSION).withKind("VolumeSnapshotContent")
+        .withNewMetadata().withName("unknown").endMetadata().addToAdditionalProperties("spec", Map.of(
+            "driver", h.settings.provisionerName(), "deletionPolicy", "Retain",
+            "source", Map.of("snapshotHandle", "00000000-0000-0000-0000-00000000dead"),
+            "volumeSnapshotRef", Map.of("name", "missing", "namespace", ns))).build()).create();
+    await().atMost(Duration.ofSeconds(10)).until(() -> SnapshotApi.str(content("unknown"), "status", "error",
+        "message") != null);
+    assertThat(SnapshotApi.str(content("unknown"), "status", "error", "message"))
+        .contains("Cinder snapshot 00000000-0000-0000-0000-00000000dead does not exist");
+  }
+
+  @Test
+  void aFailedCinderSnapshotIsAnErrorStatusAndEventThenRetried() throws Exception {
+    start();
+    snapshotClass("cinder-snap", "Delete");
+    boundClaim("data", "1Gi");
+    // Cinder's answer when the project's snapshot quota is used up; retried after the quota delay (10 s).
+    sim.faults().failNext(1, "POST", "/snapshots$", 413, "{\"overLimit\": {\"code\": 413, \"message\": "
+        + "\"SnapshotLimitExceeded: Maximum number of snapshots allowed (10) exceeded\"}}");
+    GenericKubernetesResource created = snapshot("snap1", "data", "cinder-snap");
+    String contentName = "snapcontent-" + created.getMetadata().getUid();
+    await().atMost(Duration.ofSeconds(10)).until(() -> content(contentName) != null
+        && SnapshotApi.str(content(contentName), "status", "error", "message") != null);
+    assertThat(SnapshotApi.str(content(contentName), "status", "error", "message")).contains("quota");
+    assertThat(SnapshotApi.at(vs("snap1"), "status", "readyToUse")).isNotEqualTo(true);
+    await().atMost(Duration.ofSeconds(30)).until(() -> vs("snap1") != null
+        && Boolean.TRUE.equals(SnapshotApi.at(vs("snap1"), "status", "readyToUse")));
+    GenericKubernetesResource vs = vs("snap1");
+    await().atMost(Duration.ofSeconds(5)).until(() -> events(content(contentName), "SnapshotContentFailed").size() == 1);
+    assertThat(SnapshotApi.at(vs, "status", "error")).as("cleared once ready").isNull();
+    assertThat(sim.snapshots()).hasSize(1);
+  }
+
+  @Test
+  void aCinderSnapshotInErrorIsDeletedAndMadeAgain() throws Exception {
+    start(Duration.ofSeconds(2));
+    snapshotClass("cinder-snap", "Delete");
+    boundClaim("data", "1Gi");
+    GenericKubernetesResource created = snapshot("snap1", "data", "cinder-snap");
+    String contentName = "snapcontent-" + created.getMetadata().getUid();
+    await().atMost(Duration.ofSeconds(10)).until(() -> content(contentName) != null
+        && SnapshotApi.str(content(contentName), "status", "snapshotHandle") != null);
+    String failed = SnapshotApi.str(content(contentName), "status", "snapshotHandle");
+    assertThat(SnapshotApi.at(content(contentName), "status", "readyToUse")).isEqualTo(false);
+    sim.faults().setSnapshotStatus(failed, "error");
+    await().atMost(Duration.ofSeconds(10)).until(() -> SnapshotApi.str(content(contentName), "status", "error",
+        "message") != null);
+    assertThat(SnapshotApi.str(content(contentName), "status", "error", "message"))
+        .isEqualTo("Cinder snapshot " + failed + " went to error");
+    awaitReady("snap1");
+    String made = SnapshotApi.str(content(contentName), "status", "snapshotHandle");
+    assertThat(made).isNotEqualTo(failed);
+    assertThat(liveSnapshots()).extracting(SimSnapshot::id).containsExactly(made);
+    assertThat(SnapshotApi.at(content(contentName), "status", "error")).isNull();
+  }
+
+  @Test
+  void aCrashAtEachStepMakesNoDuplicateAndLeaksNothing() throws Exception {
+    start();
+    snapshotClass("cinder-snap", "Delete");
+    PersistentVolumeClaim source = boundClaim("data", "1Gi");
+    String volumeId = Annotations.cinderVolumeId(h.pvOf(source));
+
+    // 1. Crash after the content (the intent) is saved, before Cinder made anything.
+    sim.faults().failNext(1000, "POST", "/snapshots$", 503);
+    GenericKubernetesResource first = snapshot("first", "data", "cinder-snap");
+    String firstContent = "snapcontent-" + first.getMetadata().getUid();
+    await().atMost(Duration.ofSeconds(10)).until(() -> content(firstContent) != null);
+    h.stopController();
+    sim.faults().reset();
+    assertThat(sim.snapshots()).isEmpty();
+    h.startController(h.cinder);
+    awaitReady("first");
+    assertThat(sim.snapshots()).hasSize(1);
+
+    // 2. Crash after Cinder made the snapshot, before its id was saved: the restart finds it by name and metadata.
+    sim.faults().failNext(1000, "POST", "/snapshots$", 503);
+    GenericKubernetesResource second = snapshot("second", "data", "cinder-snap");
+    String secondContent = "snapcontent-" + second.getMetadata().getUid();
+    await().atMost(Duration.ofSeconds(10)).until(() -> content(secondContent) != null);
+    h.stopController();
+    sim.faults().reset();
+    String uid = second.getMetadata().getUid();
+    String made = h.cinder.createSnapshot(volumeId, "snapshot-" + uid, Map.of(Annotations.META_CLUSTER,
+        h.settings.clusterId(), SnapshotApi.META_SNAPSHOT_UID, uid), true).id();
+    h.startController(h.cinder);
+    awaitReady("second");
+    assertThat(SnapshotApi.str(content(secondContent), "status", "snapshotHandle")).isEqualTo(made);
+    assertThat(sim.snapshots()).hasSize(2);
+
+    // 3. Crash while deleting: Cinder refuses the delete until the restart; then all of it goes.
+    sim.faults().failNext(1000, "DELETE", "/snapshots/.*", 503);
+    deleteVs("second");
+    await().atMost(Duration.ofSeconds(10)).until(() -> content(secondContent) != null
+        && content(secondContent).getMetadata().getDeletionTimestamp() != null);
+    h.stopController();
+    sim.faults().reset();
+    assertThat(liveSnapshots()).hasSize(2);
+    h.startController(h.cinder);
+    await().atMost(Duration.ofSeconds(20)).until(() -> vs("second") == null && content(secondContent) == null);
+    await().atMost(Duration.ofSeconds(10)).until(() -> liveSnapshots().size() == 1);
+    assertThat(liveSnapshots()).extracting(SimSnapshot::id)
+        .containsExactly(SnapshotApi.str(content(firstContent), "status", "snapshotHandle"));
+  }
+
+  @Test
+  void withTheSnapshotControllerFirstOneEventThenOursCompletesIt() throws Exception {
+    start();
+    snapshotClass("cinder-snap", "Delete");
+    PersistentVolumeClaim source = boundClaim("data", "1Gi");
+    h.stopController();
+    emulation = new SnapshotControllerEmulation(client).retryBase(Duration.ofMillis(50)).start();
+    GenericKubernetesResource created = snapshot("snap1", "data", "cinder-snap");
+    await().atMost(Duration.ofSeconds(10)).until(() -> emulation.failures("snapshot", ns + "/snap1") >= 4);
+    // As upstream: the PV is not CSI, so creating the content fails; the same error is not written or sent again.
+    assertThat(emulation.events()).extracting(SnapshotControllerEmulation.Event::reason)
+        .containsExactly("SnapshotContentCreationFailed");
+    assertThat(emulation.events().get(0).message()).contains("cannot find CSI PersistentVolumeSource for volume "
+        + h.pvOf(source).getMetadata().getName());
+    assertThat(SnapshotApi.str(vs("snap1"), "status", "error", "message")).contains("cannot find CSI");
+    assertThat(h.get(source).getMetadata().getFinalizers()).contains(SnapshotControllerEmulation.PVC_FINALIZER);
+
+    h.startController(h.cinder);
+    GenericKubernetesResource vs = awaitReady("snap1");
+    await().atMost(Duration.ofSeconds(10)).until(() -> SnapshotApi.at(vs("snap1"), "status", "error") == null);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !h.get(source).getMetadata().getFinalizers()
+        .contains(SnapshotControllerEmulation.PVC_FINALIZER));
+    assertThat(emulation.events()).extracting(SnapshotControllerEmulation.Event::reason)
+        .containsOnlyOnce("SnapshotContentCreationFailed").doesNotContain("SnapshotContentMismatch",
+            "SnapshotContentMisbound");
+    assertThat(SnapshotApi.str(vs, "status", "boundVolumeSnapshotContentName"))
+        .isEqualTo("snapcontent-" + created.getMetadata().getUid());
+    assertThat(events(vs, null).stream().filter(e -> "Warning".equals(e.getType()))).as("our Warnings").isEmpty();
+
+    // Deleted with both running: the Cinder snapshot, the content and the snapshot go.
+    deleteVs("snap1");
+    await().atMost(Duration.ofSeconds(20)).until(() -> vs("snap1") == null
+        && content("snapcontent-" + created.getMetadata().getUid()) == null);
+    await().atMost(Duration.ofSeconds(10)).until(() -> liveSnapshots().isEmpty());
+  }
+
+  @Test
+  void withOursFirstTheSnapshotControllerFindsNothingToChange() throws Exception {
+    start();
+    snapshotClass("cinder-snap", "Retain");
+    boundClaim("data", "1Gi");
+    snapshot("snap1", "data", "cinder-snap");
+    GenericKubernetesResource ready = awaitReady("snap1");
+    await().atMost(Duration.ofSeconds(5)).until(() -> h.controller.isIdle());
+    String version = vs("snap1").getMetadata().getResourceVersion();
+    String contentVersion = content(SnapshotApi.str(ready, "status", "boundVolumeSnapshotContentName"))
+        .getMetadata().getResourceVersion();
+
+    emulation = new SnapshotControllerEmulation(client).retryBase(Duration.ofMillis(50)).start();
+    String contentName = SnapshotApi.str(ready, "status", "boundVolumeSnapshotContentName");
+    // Its informers list both objects and sync them, content and snapshot.
+    await().atMost(Duration.ofSeconds(10)).until(() -> emulation.syncs("snapshot", ns + "/snap1") >= 1
+        && emulation.syncs("content", contentName) >= 1);
+    Thread.sleep(500); // and a snapshot sync the content's sync queued
+    assertThat(emulation.events()).isEmpty();
+    assertThat(emulation.failures("snapshot", ns + "/snap1")).isZero();
+    assertThat(vs("snap1").getMetadata().getResourceVersion()).as("the snapshot-controller wrote nothing")
+        .isEqualTo(version);
+    assertThat(content(SnapshotApi.str(ready, "status", "boundVolumeSnapshotContentName")).getMetadata()
+        .getResourceVersion()).isEqualTo(contentVersion);
+
+    // Retain with both running: the snapshot goes, the content and the Cinder snapshot stay.
+    deleteVs("snap1");
+    await().atMost(Duration.ofSeconds(20)).until(() -> vs("snap1") == null);
+    assertThat(content(SnapshotApi.str(ready, "status", "boundVolumeSnapshotContentName"))).isNotNull();
+    assertThat(liveSnapshots()).hasSize(1);
+  }
+}
