@@ -585,7 +585,17 @@ public final class SnapshotController implements AutoCloseable {
             str(content, "spec", "volumeSnapshotRef", "name"), refUid, key.name());
       } else {
         String id = handle;
-        snap = cinder.get(id).orElseThrow(() -> ProvisioningException.retryable("Cinder snapshot " + id
+        Optional<CinderSnapshot> found = cinder.get(id);
+        if (found.isEmpty() && volumeHandle != null) {
+          // A dynamic content not ready yet whose snapshot is gone (one that went to error and was deleted, the
+          // handle written back by a write from a stale copy): forget the handle, and the next attempt makes one.
+          GenericKubernetesResource fresh = contentsApi().withName(key.name()).get();
+          if (fresh != null) {
+            writeContentStatus(fresh, without(SnapshotApi.map(fresh, "status"), "snapshotHandle"));
+          }
+          throw ProvisioningException.retryable("Cinder snapshot " + id + " is gone; making a new one", null);
+        }
+        snap = found.orElseThrow(() -> ProvisioningException.retryable("Cinder snapshot " + id
             + " does not exist", null));
       }
       if ("error".equals(snap.status())) {
@@ -623,7 +633,10 @@ public final class SnapshotController implements AutoCloseable {
   }
 
   private void contentFailed(ContentKey key, GenericKubernetesResource content, ProvisioningException e) {
-    GenericKubernetesResource latest = content(key.name()) == null ? content : content(key.name());
+    // From the API server, not the cache: this attempt may have just written the status (a handle dropped), and a
+    // write from a stale copy would bring back what it removed.
+    GenericKubernetesResource fresh = contentsApi().withName(key.name()).get();
+    GenericKubernetesResource latest = fresh == null ? content : fresh;
     Map<String, Object> status = SnapshotStatus.withError(SnapshotApi.map(latest, "status"), e.getMessage(),
         clock.instant());
     if (status != null) {
