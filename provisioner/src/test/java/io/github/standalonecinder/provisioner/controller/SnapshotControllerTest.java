@@ -312,6 +312,30 @@ class SnapshotControllerTest {
   }
 
   @Test
+  void aSnapshotGoneBeforeItWasReadyIsMadeAgain() throws Exception {
+    // What a write from a stale copy leaves behind (the handle of a snapshot deleted after it went to error), made
+    // directly: the content names a Cinder snapshot that no longer exists, and it was never ready.
+    start(Duration.ofSeconds(2));
+    snapshotClass("cinder-snap", "Delete");
+    boundClaim("data", "1Gi");
+    GenericKubernetesResource created = snapshot("snap1", "data", "cinder-snap");
+    String contentName = "snapcontent-" + created.getMetadata().getUid();
+    await().atMost(Duration.ofSeconds(10)).until(() -> content(contentName) != null
+        && SnapshotApi.str(content(contentName), "status", "snapshotHandle") != null);
+    String gone = SnapshotApi.str(content(contentName), "status", "snapshotHandle");
+    h.stopController(); // so that it meets the state only when it starts again, as after a crash
+    sim.faults().setSnapshotStatus(gone, "error");
+    h.cinder.deleteSnapshot(gone);
+    await().atMost(Duration.ofSeconds(10)).until(() -> liveSnapshots().isEmpty());
+    assertThat(SnapshotApi.str(content(contentName), "status", "snapshotHandle")).isEqualTo(gone);
+    h.startController(h.cinder);
+    awaitReady("snap1");
+    String made = SnapshotApi.str(content(contentName), "status", "snapshotHandle");
+    assertThat(made).isNotEqualTo(gone);
+    assertThat(liveSnapshots()).extracting(SimSnapshot::id).containsExactly(made);
+  }
+
+  @Test
   void aCrashAtEachStepMakesNoDuplicateAndLeaksNothing() throws Exception {
     start();
     snapshotClass("cinder-snap", "Delete");
