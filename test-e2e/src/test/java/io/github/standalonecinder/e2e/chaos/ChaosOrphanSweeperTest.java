@@ -135,10 +135,15 @@ class ChaosOrphanSweeperTest {
 
   private static void removeClaim(KubernetesClient kube, String ns, String name) {
     var c = kube.persistentVolumeClaims().inNamespace(ns).withName(name);
-    c.edit(x -> {
-      x.getMetadata().setFinalizers(List.of());
-      return x;
-    });
+    // As removePv: a 409 (the binder or the controller wrote meanwhile) means read again.
+    await().atMost(Duration.ofSeconds(10)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class)
+        .until(() -> {
+          c.edit(x -> {
+            x.getMetadata().setFinalizers(List.of());
+            return x;
+          });
+          return true;
+        });
     c.delete();
     await().atMost(Duration.ofSeconds(10)).until(() -> c.get() == null);
   }
@@ -192,10 +197,14 @@ class ChaosOrphanSweeperTest {
       // removes PV and claim.
       PersistentVolumeClaim patched = bound(kube, "apps", "patched", "cinder");
       String patchedId = volumeOf(kube, patched);
-      kube.persistentVolumes().withName("pvc-" + patched.getMetadata().getUid()).edit(pv -> {
-        pv.getSpec().setPersistentVolumeReclaimPolicy("Retain");
-        return pv;
-      });
+      await().atMost(Duration.ofSeconds(10)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class)
+          .until(() -> {
+            kube.persistentVolumes().withName("pvc-" + patched.getMetadata().getUid()).edit(pv -> {
+              pv.getSpec().setPersistentVolumeReclaimPolicy("Retain");
+              return pv;
+            });
+            return true;
+          });
       await().atMost(Duration.ofSeconds(30)).until(() -> "Retain".equals(sim.volume(patchedId).metadata()
           .get("standalone-cinder.openstack.org/reclaim-policy")));
       removePv(kube, "pvc-" + patched.getMetadata().getUid());
