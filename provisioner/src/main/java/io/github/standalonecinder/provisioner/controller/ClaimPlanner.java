@@ -246,6 +246,11 @@ public final class ClaimPlanner {
             name -> cinder.findVolumes(name, Map.of())), adoptId);
   }
 
+  /** Whole GiB holding {@code bytes}, rounded up (Cinder sizes are whole GiB). */
+  static BigInteger ceilGiB(BigDecimal bytes) {
+    return bytes.setScale(0, RoundingMode.CEILING).toBigInteger().add(GIB).subtract(BigInteger.ONE).divide(GIB);
+  }
+
   private int sizeGiB(PersistentVolumeClaim claim) throws ProvisioningException {
     var resources = claim.getSpec().getResources();
     Quantity q = resources == null || resources.getRequests() == null ? null : resources.getRequests().get("storage");
@@ -261,8 +266,7 @@ public final class ClaimPlanner {
     if (bytes.signum() <= 0) {
       throw ProvisioningException.invalid("claim storage request must be positive, got \"" + q + "\"");
     }
-    BigInteger gib = bytes.setScale(0, RoundingMode.CEILING).toBigInteger().add(GIB).subtract(BigInteger.ONE)
-        .divide(GIB);
+    BigInteger gib = ceilGiB(bytes);
     if (gib.compareTo(BigInteger.valueOf(settings.maxSizeGiB())) > 0) {
       throw ProvisioningException.invalid("claim storage request \"" + q + "\" (" + gib + " GiB) exceeds the "
           + "provisioner's limit of " + settings.maxSizeGiB() + " GiB");

@@ -65,7 +65,6 @@ final class OrphanSweeper implements AutoCloseable {
 
   private final KubernetesClient kube;
   private final CinderGateway cinder;
-  private final CinderExporter exporter;
   private final VolumeRemoval removal;
   private final ProvisionerSettings settings;
   private final Supplier<List<PersistentVolumeClaim>> cachedClaims;
@@ -212,7 +211,6 @@ final class OrphanSweeper implements AutoCloseable {
       Supplier<List<PersistentVolume>> cachedPvs, Clock clock) {
     this.kube = kube;
     this.cinder = cinder;
-    this.exporter = exporter;
     this.settings = settings;
     this.removal = new VolumeRemoval(cinder, exporter, secrets, settings.namespace());
     this.cachedClaims = cachedClaims;

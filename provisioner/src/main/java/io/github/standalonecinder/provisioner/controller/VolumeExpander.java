@@ -13,9 +13,6 @@ import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderVolume;
 import io.github.standalonecinder.provisioner.cinder.Microversion;
 import io.github.standalonecinder.provisioner.kube.Updates;
-import java.math.BigDecimal;
-import java.math.BigInteger;
-import java.math.RoundingMode;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,7 +42,6 @@ final class VolumeExpander {
   static final Microversion IN_USE_EXTEND = new Microversion(3, 42);
   static final String FS_PENDING = "FileSystemResizePending";
   static final String RESIZING = "Resizing";
-  private static final BigInteger GIB = BigInteger.ONE.shiftLeft(30);
   private static final Duration POLL = Duration.ofSeconds(1);
 
   private final KubernetesClient kube;
@@ -64,9 +60,7 @@ final class VolumeExpander {
       return 0;
     }
     try {
-      BigDecimal bytes = Quantity.getAmountInBytes(q);
-      return bytes.setScale(0, RoundingMode.CEILING).toBigInteger().add(GIB).subtract(BigInteger.ONE).divide(GIB)
-          .intValueExact();
+      return ClaimPlanner.ceilGiB(Quantity.getAmountInBytes(q)).intValueExact();
     } catch (RuntimeException e) {
       return 0;
     }
