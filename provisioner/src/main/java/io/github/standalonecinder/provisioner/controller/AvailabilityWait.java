@@ -23,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class AvailabilityWait {
   /** The longest a new wait polls in the worker before the claim is parked. */
   static final Duration IN_WORKER = Duration.ofSeconds(5);
-  private static final Duration SHORTEST_PARK = Duration.ofMillis(500);
+  /** The shortest time a claim or PV waits in the queue for Cinder. */
+  static final Duration SHORTEST_PARK = Duration.ofMillis(500);
 
   private final CinderGateway cinder;
   private final CinderExporter exporter;

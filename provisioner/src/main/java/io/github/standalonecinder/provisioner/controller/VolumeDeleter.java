@@ -161,7 +161,7 @@ final class VolumeDeleter {
         Duration next = d.polls.untilNextRead();
         if (Instant.now().plus(next).isAfter(inWorkerUntil)) {
           throw ProvisioningException.waiting("Cinder volume " + volumeId + " is " + v.status(),
-              next.compareTo(Duration.ofMillis(500)) < 0 ? Duration.ofMillis(500) : next);
+              next.compareTo(AvailabilityWait.SHORTEST_PARK) < 0 ? AvailabilityWait.SHORTEST_PARK : next);
         }
         sleeper.sleep(next);
       }
