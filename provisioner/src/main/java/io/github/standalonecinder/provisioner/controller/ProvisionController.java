@@ -126,8 +126,12 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       CloudScope scope = new CloudScope(cloud, kube, mappers, settings, topology, metrics, events,
           workers.sideThreads(), this, snapshots::restoreSource);
       byName.put(cloud.name(), scope);
-      log.info("cloud {}: Cinder exports use the {}", cloud.name(),
-          scope.exporter.usesAttachments() ? "attachments API" : "legacy attach actions");
+      try {
+        log.info("cloud {}: Cinder exports use the {}", cloud.name(),
+            scope.exporter.usesAttachments() ? "attachments API" : "legacy attach actions");
+      } catch (io.github.standalonecinder.provisioner.cinder.CinderException e) {
+        log.info("cloud {}: the export API is chosen once its Cinder answers", cloud.name());
+      }
     }
     this.scopes = Map.copyOf(byName);
     this.anyDeleter = scopes.values().iterator().next().deleter;
@@ -600,7 +604,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     metrics.provisionFailed(sc.getMetadata().getName());
     failingSince.putIfAbsent(key, firstAttempt.getOrDefault(key, Instant.now()));
     events.warning(claim, "ProvisioningFailed", "Provision", "failed to provision volume with StorageClass \""
-        + sc.getMetadata().getName() + "\": " + e.getMessage());
+        + sc.getMetadata().getName() + "\"" + (scopes.size() > 1 ? " in cloud \"" + cloudOf(claim, sc) + "\"" : "")
+        + ": " + e.getMessage());
     if (e.permanent()) {
       log.warn("{} cannot be provisioned (not retried until it or its class changes): {}", key, e.getMessage());
       permanentFailures.failed(key.toString(), claim, sc);
