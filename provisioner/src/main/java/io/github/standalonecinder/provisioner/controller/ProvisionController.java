@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.github.standalonecinder.mappers.SecretStore;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.kube.LeanItemStore;
@@ -542,7 +541,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     CloudScope scope = scopes.get(Clouds.ofPv(pv));
     if (scope == null) {
       events.warning(claim, "CloudNotConfigured", VolumeExpander.mayNeed(claim) ? "Resize" : "Modify",
-          "the volume of PV " + pv.getMetadata().getName() + " lives in " + Clouds.notConfigured(Clouds.ofPv(pv)));
+          "cannot reach the volume of PV " + pv.getMetadata().getName() + ": " + Clouds.notConfigured(Clouds.ofPv(pv)));
       queue.addRateLimited(key, null);
       return;
     }
@@ -727,7 +726,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       // The cloud the PV records, not its class's (which may be gone or changed).
       CloudScope scope = scopes.get(Clouds.ofPv(pv));
       if (scope == null) {
-        throw ProvisioningException.retryable("the volume lives in " + Clouds.notConfigured(Clouds.ofPv(pv)), null);
+        throw ProvisioningException.retryable("cannot reach the volume: " + Clouds.notConfigured(Clouds.ofPv(pv)),
+            null);
       }
       scope.deleter.delete(pv);
       metrics.deleted(storageClass, Duration.between(started, Instant.now()));
