@@ -67,11 +67,11 @@ final class LabCluster implements AutoCloseable {
 
   /** A cloud.conf for the lab in {@code dir}, a Cinder client, the cluster, and `run` with {@code extraArgs}. */
   static LabCluster start(Lab lab, Path dir, String clusterIdPrefix, String... extraArgs) throws Exception {
-    return start(lab, dir, lab.cloudConf(true), clusterIdPrefix, extraArgs);
+    return startWith(lab, dir, lab.cloudConf(true), clusterIdPrefix, extraArgs);
   }
 
   /** As above with the given cloud.conf; {@link #cinder} talks to its default cloud. */
-  static LabCluster start(Lab lab, Path dir, String cloudConf, String clusterIdPrefix, String... extraArgs)
+  static LabCluster startWith(Lab lab, Path dir, String cloudConf, String clusterIdPrefix, String... extraArgs)
       throws Exception {
     Path conf = dir.resolve("cloud.conf");
     Files.writeString(conf, cloudConf);

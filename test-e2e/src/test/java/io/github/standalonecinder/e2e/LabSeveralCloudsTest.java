@@ -45,7 +45,7 @@ class LabSeveralCloudsTest {
     String conf = "[Global]\ncinder-endpoint = " + lab.get("CINDER_NOAUTH_SECOND_ENDPOINT") + "\ntenant-id = "
         + lab.get("CINDER_PROJECT_ID") + "\n\n" + keystoneSection
         + "connector-initiator = iqn.2004-10.com.example:e2e-node-b\nconnector-host = e2e-node-b\n";
-    try (LabCluster cluster = LabCluster.start(lab, dir, conf, "e2e-clouds-")) {
+    try (LabCluster cluster = LabCluster.startWith(lab, dir, conf, "e2e-clouds-")) {
       Path keystoneOnly = dir.resolve("keystone.conf");
       Files.writeString(keystoneOnly, lab.cloudConf(true));
       CinderGateway viaKeystone = CinderGateways.connect(CloudConfig.load(Optional.of(keystoneOnly), Map.of()),
@@ -74,8 +74,8 @@ class LabSeveralCloudsTest {
 
       for (PersistentVolume pv : new PersistentVolume[] {pvA, pvB}) {
         String lun = cluster.lun(pv);
-        assertThat(Tool.run("qemu-io", "-f", "raw", "-c", "write -P 0x5a 4096 4096", lun).exit()).isZero();
-        assertThat(Tool.run("qemu-io", "-f", "raw", "-c", "read -P 0x5a 4096 4096", lun).exit())
+        assertThat(LabCinderE2ETest.Tool.run("qemu-io", "-f", "raw", "-c", "write -P 0x5a 4096 4096", lun).exit()).isZero();
+        assertThat(LabCinderE2ETest.Tool.run("qemu-io", "-f", "raw", "-c", "read -P 0x5a 4096 4096", lun).exit())
             .as("data read back through " + pv.getMetadata().getName() + "'s own target and CHAP Secret").isZero();
       }
 
