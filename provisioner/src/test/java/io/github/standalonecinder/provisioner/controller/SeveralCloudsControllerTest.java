@@ -57,20 +57,7 @@ class SeveralCloudsControllerTest {
   @AfterEach
   void stop() {
     h.close();
-    for (var ctx : List.of(SnapshotApi.SNAPSHOTS, SnapshotApi.CONTENTS, SnapshotApi.CLASSES)) {
-      var all = ctx.isNamespaceScoped() ? client.genericKubernetesResources(ctx).inAnyNamespace().list()
-          : client.genericKubernetesResources(ctx).list();
-      for (GenericKubernetesResource r : all.getItems()) {
-        var api = ctx.isNamespaceScoped()
-            ? client.genericKubernetesResources(ctx).inNamespace(r.getMetadata().getNamespace())
-            : client.genericKubernetesResources(ctx);
-        api.withName(r.getMetadata().getName()).edit(x -> {
-          x.getMetadata().setFinalizers(List.of());
-          return x;
-        });
-        api.withName(r.getMetadata().getName()).delete();
-      }
-    }
+    SnapshotObjects.wipe(client);
     a.close();
     b.close();
   }
