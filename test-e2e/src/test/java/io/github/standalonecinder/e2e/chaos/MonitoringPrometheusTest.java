@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The operators' kit against a real Prometheus (Debian's package, started here on loopback with a 1 s scrape and
  * rule interval) scraping the running jar, with the Cinder simulator and the mock API server: a burst of claims,
  * deletions, Cinder faults (a 503 burst, 413 quota, 429, 403, a volume stuck in creating, failed deletes), an
- * orphan, a refused cloud configuration. Then every query of the dashboard returns data, every alert of
+ * orphan, a refused cloud configuration, a second cloud that never connects. Then every query of the dashboard returns data, every alert of
  * deploy/monitoring/ reaches {@code firing}, and, once the jar is stopped, so does the one for no provisioner.
  *
  * <p>The rule file is loaded as shipped but for its {@code for:} durations (15 min at most), cut to
@@ -75,7 +75,9 @@ class MonitoringPrometheusTest {
         PersistentVolumeBinder binder = new PersistentVolumeBinder(api.client).start()) {
       Chaos.storageClass(api.client, "cinder");
       Path conf = dir.resolve("cloud.conf");
-      Files.writeString(conf, "[Global]\ncinder-endpoint = " + sim.endpoint() + "\n");
+      // A second cloud that never connects: its claims would wait, the default cloud works (StandaloneCinderCloudDown).
+      Files.writeString(conf, "[Global]\ncinder-endpoint = " + sim.endpoint() + "\n[Global \"unreachable\"]\n"
+          + "cinder-endpoint = http://127.0.0.1:" + Chaos.freePort() + "/v3\n");
       ChaosProcess jar = ChaosProcess.start(logDir, "provisioner", List.of("run", "--kubeconfig",
           api.kubeconfig.toString(), "--cloud-config", conf.toString(), "--no-leader-elect", "--namespace",
           Chaos.NAMESPACE, "--metrics-address", "127.0.0.1:" + metricsPort, "--available-timeout", "3s",
