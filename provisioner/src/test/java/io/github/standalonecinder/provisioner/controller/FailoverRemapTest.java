@@ -1,0 +1,233 @@
+package io.github.standalonecinder.provisioner.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.simulator.CinderSimulator;
+import io.github.standalonecinder.simulator.SimAttachment;
+import io.github.standalonecinder.simulator.SimulatedBackend;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A Cinder replication failover and failback against the simulator, with the real controller running beside the
+ * re-mapper and the emulated PV binder: affected PVs rebuilt for the new site, claims Bound throughout, no volume
+ * deleted, a crash after every step of the swap converging on the rerun.
+ */
+@EnableKubernetesMockClient(crud = true)
+class FailoverRemapTest {
+  static KubernetesClient client;
+  static KubernetesMockServer server;
+  private static final AtomicInteger NS = new AtomicInteger();
+
+  private CinderSimulator sim;
+  private ControllerHarness h;
+  private final String ns = "failover" + NS.incrementAndGet();
+
+  private void start() throws Exception {
+    sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP).replication("secondary")
+        .volumeType("replicated", Map.of("replication_enabled", "<is> True"))
+        .volumeType("plain", Map.of()).start();
+    h = new ControllerHarness(client, sim, TestCinder.connect(sim), s -> s);
+    h.storageClass("rep-" + ns, Map.of("type", "replicated"), "Delete", "Immediate");
+    h.storageClass("plain-" + ns, Map.of("type", "plain"), "Delete", "Immediate");
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (h != null) {
+      h.close();
+    }
+    if (sim != null) {
+      sim.close();
+    }
+  }
+
+  private FailoverRemapper remapper(PvRemapper.StepHook hook) throws Exception {
+    return new FailoverRemapper(client, TestCinder.connect(sim), VolumeMapperRegistry.defaults(), h.settings,
+        new EventRecorder(client, h.settings.provisionerName(), "remap-test", Clock.systemUTC()), hook, d -> { });
+  }
+
+  private PersistentVolumeClaim bound(String name, String sc) {
+    return h.awaitBound(h.claim(ns, name, sc + "-" + ns, "1Gi", b -> b));
+  }
+
+  private String volumeOf(PersistentVolumeClaim claim) {
+    return Annotations.cinderVolumeId(h.pvOf(claim));
+  }
+
+  /** The admin's {@code cinder failover-host}: the real API, then until the volume shows the new state. */
+  private void failover(String backendId, String volumeId, String expected) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create(sim.endpoint() + "/os-services/failover_host"))
+        .header("X-Auth-Token", sim.noauthToken()).header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"host\": \"" + sim.serviceHost() + "\", \"backend_id\": \""
+            + backendId + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+    await().atMost(Duration.ofSeconds(10)).until(() -> expected.equals(sim.volume(volumeId).replicationStatus()));
+  }
+
+  private void podUsing(String podName, String claimName) {
+    client.pods().inNamespace(ns).resource(new PodBuilder().withNewMetadata().withName(podName).withNamespace(ns)
+        .endMetadata().withNewSpec().addNewContainer().withName("app").withImage("busybox").endContainer()
+        .addNewVolume().withName("data").withNewPersistentVolumeClaim().withClaimName(claimName)
+        .endPersistentVolumeClaim().endVolume().endSpec().withNewStatus().withPhase("Running").endStatus().build())
+        .create();
+  }
+
+  private String chapPassword(PersistentVolume pv) {
+    var ref = pv.getSpec().getIscsi().getSecretRef();
+    Secret s = client.secrets().inNamespace(ref.getNamespace()).withName(ref.getName()).get();
+    return new String(Base64.getDecoder().decode(s.getData().get("node.session.auth.password")),
+        StandardCharsets.UTF_8);
+  }
+
+  /** The connection info of the volume's one attachment, as Cinder handed it out. */
+  private Map<String, Object> attachmentInfo(String volumeId) {
+    List<SimAttachment> atts = sim.volume(volumeId).attachments();
+    assertThat(atts).as("exactly one attachment of " + volumeId).hasSize(1);
+    return atts.get(0).connectionInfo();
+  }
+
+  private void assertOnSecondary(PersistentVolumeClaim claim, String volumeId) {
+    PersistentVolume pv = h.pvOf(claim);
+    assertThat(pv.getSpec().getIscsi().getTargetPortal()).isEqualTo(SimulatedBackend.SECONDARY_ISCSI_PORTAL);
+    assertThat(pv.getSpec().getIscsi().getIqn()).isEqualTo(SimulatedBackend.secondaryIqnFor(volumeId));
+    assertThat(pv.getSpec().getPersistentVolumeReclaimPolicy()).isEqualTo("Delete");
+    assertThat(pv.getSpec().getClaimRef().getUid()).isEqualTo(claim.getMetadata().getUid());
+    assertThat(pv.getMetadata().getAnnotations()).containsEntry(RemapPlan.MAPPED_FOR, "failed-over")
+        .doesNotContainKey(RemapPlan.RECLAIM_WAS)
+        .containsEntry(ProvisionController.ATTACHMENT_ID, sim.volume(volumeId).attachments().get(0).id());
+    assertThat(chapPassword(pv)).as("the CHAP Secret holds the secondary's pair")
+        .isEqualTo(attachmentInfo(volumeId).get("auth_password"));
+    PersistentVolumeClaim now = h.get(claim);
+    assertThat(now.getStatus().getPhase()).isEqualTo("Bound");
+    assertThat(now.getSpec().getVolumeName()).isEqualTo(pv.getMetadata().getName());
+    assertThat(now.getMetadata().getAnnotations()).doesNotContainKeys(RemapPlan.JOURNAL, RemapPlan.REMAP_NOW);
+    await().atMost(Duration.ofSeconds(10)).until(() -> h.pvOf(claim).getStatus() != null
+        && "Bound".equals(h.pvOf(claim).getStatus().getPhase()));
+  }
+
+  @Test
+  void failoverRemapsIdlePvsWaitsForPodsThenFailsBack() throws Exception {
+    start();
+    PersistentVolumeClaim idle = bound("idle", "rep");
+    PersistentVolumeClaim busy = bound("busy", "rep");
+    PersistentVolumeClaim plain = bound("plain", "plain");
+    String idleVol = volumeOf(idle);
+    String busyVol = volumeOf(busy);
+    String plainVol = volumeOf(plain);
+    assertThat(h.pvOf(idle).getMetadata().getAnnotations()).containsEntry(RemapPlan.MAPPED_FOR, "enabled");
+    String primaryPassword = chapPassword(h.pvOf(idle));
+    podUsing("app", "busy");
+    FailoverRemapper remapper = remapper(step -> { });
+    assertThat(remapper.plan(false)).as("nothing failed over yet").isEmpty();
+
+    failover("secondary", idleVol, "failed-over");
+    List<RemapPlan.Decision> dry = remapper.plan(false);
+    assertThat(dry).extracting(RemapPlan.Decision::pvName, RemapPlan.Decision::action).containsExactlyInAnyOrder(
+        org.assertj.core.api.Assertions.tuple(h.pvOf(idle).getMetadata().getName(), RemapPlan.Action.REMAP),
+        org.assertj.core.api.Assertions.tuple(h.pvOf(busy).getMetadata().getName(), RemapPlan.Action.WAIT_IN_USE));
+    assertThat(h.pvOf(idle).getSpec().getIscsi().getTargetPortal()).as("a dry run changes nothing")
+        .isEqualTo(SimulatedBackend.ISCSI_PORTAL);
+
+    FailoverRemapper.Result r = remapper.run(false);
+    assertThat(r.remapped()).isEqualTo(1);
+    assertThat(r.waiting()).isEqualTo(1);
+    assertThat(r.failures()).isEmpty();
+    assertOnSecondary(idle, idleVol);
+    assertThat(chapPassword(h.pvOf(idle))).isNotEqualTo(primaryPassword);
+    assertThat(h.awaitEvent(idle, "VolumeRemapped").getNote()).contains(SimulatedBackend.SECONDARY_ISCSI_PORTAL)
+        .contains("Restart the pods");
+    assertThat(h.awaitEvent(busy, "VolumeRemapPending").getNote()).contains(RemapPlan.REMAP_NOW + "=now");
+    assertThat(h.pvOf(busy).getSpec().getIscsi().getTargetPortal()).isEqualTo(SimulatedBackend.ISCSI_PORTAL);
+    assertThat(h.pvOf(plain).getSpec().getIscsi().getTargetPortal()).as("not replicated: left alone")
+        .isEqualTo(SimulatedBackend.ISCSI_PORTAL);
+
+    // The admin asks for the busy claim at once.
+    h.editClaim(ns, "busy", c -> new PersistentVolumeClaimBuilder(c).editMetadata()
+        .addToAnnotations(RemapPlan.REMAP_NOW, RemapPlan.REMAP_NOW_VALUE).endMetadata().build());
+    assertThat(remapper.run(false).remapped()).isEqualTo(1);
+    assertOnSecondary(busy, busyVol);
+    assertThat(remapper.plan(false)).as("all settled").isEmpty();
+
+    // Failback: the same, the other way.
+    failover("default", idleVol, "enabled");
+    assertThat(remapper.plan(true)).hasSize(2);
+    assertThat(remapper.run(true).remapped()).isEqualTo(2);
+    for (PersistentVolumeClaim c : List.of(idle, busy)) {
+      PersistentVolume pv = h.pvOf(c);
+      String vol = Annotations.cinderVolumeId(pv);
+      assertThat(pv.getSpec().getIscsi().getTargetPortal()).isEqualTo(SimulatedBackend.ISCSI_PORTAL);
+      assertThat(pv.getSpec().getIscsi().getIqn()).isEqualTo(SimulatedBackend.iqnFor(vol));
+      assertThat(pv.getMetadata().getAnnotations()).containsEntry(RemapPlan.MAPPED_FOR, "enabled");
+      assertThat(chapPassword(pv)).isEqualTo(attachmentInfo(vol).get("auth_password"));
+      assertThat(h.get(c).getStatus().getPhase()).isEqualTo("Bound");
+    }
+    assertThat(chapPassword(h.pvOf(idle))).isEqualTo(primaryPassword);
+    for (String vol : List.of(idleVol, busyVol, plainVol)) {
+      assertThat(sim.statusHistory(vol)).as("no volume deleted").doesNotContain("deleting", "deleted");
+    }
+  }
+
+  static List<String> steps() {
+    return PvRemapper.STEPS;
+  }
+
+  @ParameterizedTest
+  @MethodSource("steps")
+  void aCrashAfterEachStepConvergesOnTheRerun(String crashAfter) throws Exception {
+    start();
+    PersistentVolumeClaim claim = bound("data", "rep");
+    String vol = volumeOf(claim);
+    String pvName = h.pvOf(claim).getMetadata().getName();
+    failover("secondary", vol, "failed-over");
+    FailoverRemapper crashing = remapper(step -> {
+      if (step.equals(crashAfter)) {
+        throw new IllegalStateException("simulated crash after " + step);
+      }
+    });
+    assertThatThrownBy(() -> crashing.run(false)).hasMessageContaining("simulated crash after " + crashAfter);
+    assertThat(sim.volume(vol)).as("the volume is never deleted").isNotNull();
+    assertThat(sim.statusHistory(vol)).doesNotContain("deleting");
+    PersistentVolume left = client.persistentVolumes().withName(pvName).get();
+    if (left == null) {
+      assertThat(h.get(claim).getMetadata().getAnnotations()).as("a PV gone mid-swap is in the claim's journal")
+          .containsKey(RemapPlan.JOURNAL);
+    } else if (!crashAfter.equals("create-pv") && !crashAfter.equals("done")) {
+      assertThat(left.getSpec().getPersistentVolumeReclaimPolicy()).as("never Delete during the swap")
+          .isIn("Retain", crashAfter.equals("journal") ? "Delete" : "Retain");
+    }
+    if (!crashAfter.equals("done")) {
+      assertThat(remapper(step -> { }).plan(false)).extracting(RemapPlan.Decision::pvName).containsExactly(pvName);
+    }
+    FailoverRemapper.Result again = remapper(step -> { }).run(false);
+    assertThat(again.failures()).isEmpty();
+    assertOnSecondary(claim, vol);
+    assertThat(remapper(step -> { }).plan(false)).isEmpty();
+    assertThat(sim.statusHistory(vol)).doesNotContain("deleting");
+  }
+}
