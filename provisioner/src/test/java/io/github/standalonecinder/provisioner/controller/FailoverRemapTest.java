@@ -143,6 +143,33 @@ class FailoverRemapTest {
     assertThat(h.pvOf(idle).getMetadata().getAnnotations()).containsEntry(RemapPlan.MAPPED_FOR, "enabled");
     String primaryPassword = chapPassword(h.pvOf(idle));
     podUsing("app", "busy");
+    // As the API server's admission does: a bound PV is held by pv-protection, which the swap must get past.
+    client.persistentVolumes().withName(h.pvOf(idle).getMetadata().getName()).edit(p -> new io.fabric8.kubernetes
+        .api.model.PersistentVolumeBuilder(p).editMetadata().addToFinalizers(PvFactory.PV_PROTECTION).endMetadata()
+        .build());
+    // Everything the API server shows of the claims and PVs meanwhile: claims never leave Bound, no PV is ever
+    // Released while its policy is Delete.
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var claimWatch = client.persistentVolumeClaims().inNamespace(ns).watch(new io.fabric8.kubernetes.client
+        .Watcher<PersistentVolumeClaim>() {
+      @Override
+      public void eventReceived(Action action, PersistentVolumeClaim c) {
+        seen.add("claim " + c.getMetadata().getName() + " " + action + " " + c.getStatus().getPhase());
+      }
+
+      @Override
+      public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {}
+    });
+    var pvWatch = client.persistentVolumes().watch(new io.fabric8.kubernetes.client.Watcher<PersistentVolume>() {
+      @Override
+      public void eventReceived(Action action, PersistentVolume pv) {
+        seen.add("pv " + action + " " + (pv.getStatus() == null ? null : pv.getStatus().getPhase()) + " "
+            + pv.getSpec().getPersistentVolumeReclaimPolicy());
+      }
+
+      @Override
+      public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {}
+    });
     FailoverRemapper remapper = remapper(step -> { });
     assertThat(remapper.plan(false)).as("nothing failed over yet").isEmpty();
 
@@ -191,6 +218,12 @@ class FailoverRemapTest {
     for (String vol : List.of(idleVol, busyVol, plainVol)) {
       assertThat(sim.statusHistory(vol)).as("no volume deleted").doesNotContain("deleting", "deleted");
     }
+    claimWatch.close();
+    pvWatch.close();
+    assertThat(seen).as("the watches saw the swaps").anyMatch(e -> e.startsWith("pv DELETED"))
+        .anyMatch(e -> e.startsWith("claim busy MODIFIED"));
+    assertThat(seen).filteredOn(e -> e.startsWith("claim ")).allMatch(e -> e.endsWith(" Bound"));
+    assertThat(seen).noneMatch(e -> e.contains("Released Delete"));
   }
 
   static List<String> steps() {
