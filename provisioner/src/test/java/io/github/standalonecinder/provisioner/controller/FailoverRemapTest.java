@@ -226,6 +226,49 @@ class FailoverRemapTest {
     assertThat(seen).noneMatch(e -> e.contains("Released Delete"));
   }
 
+  @Test
+  void aPvWaitsForItsPodsAFailureIsReportedAndRetriedAndAnUnchangedConnectionOnlyStamps() throws Exception {
+    start();
+    PersistentVolumeClaim busy = bound("busy", "rep");
+    PersistentVolumeClaim idle = bound("idle", "rep");
+    String busyVol = volumeOf(busy);
+    String idleVol = volumeOf(idle);
+    podUsing("app", "busy");
+    FailoverRemapper remapper = remapper(step -> { });
+
+    // The PV says failed-over while the volume is on the primary: the new export maps to the same source.
+    String pvName = h.pvOf(idle).getMetadata().getName();
+    client.persistentVolumes().withName(pvName).edit(p -> new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder(p)
+        .editMetadata().addToAnnotations(RemapPlan.MAPPED_FOR, "failed-over").endMetadata().build());
+    String uid = h.pvOf(idle).getMetadata().getUid();
+    FailoverRemapper.Result same = remapper.run(false);
+    assertThat(same.unchanged()).isEqualTo(1);
+    assertThat(h.pvOf(idle).getMetadata().getUid()).as("the same PV object, only stamped").isEqualTo(uid);
+    assertThat(h.pvOf(idle).getMetadata().getAnnotations()).containsEntry(RemapPlan.MAPPED_FOR, "enabled")
+        .doesNotContainKey(RemapPlan.RECLAIM_WAS);
+    assertThat(h.pvOf(idle).getSpec().getPersistentVolumeReclaimPolicy()).isEqualTo("Delete");
+    assertThat(h.events(idle, "VolumeRemapped")).isEmpty();
+
+    failover("secondary", busyVol, "failed-over");
+    sim.faults().failNext(1, "POST", ".*/attachments", 500);
+    FailoverRemapper.Result failed = remapper.run(false);
+    assertThat(failed.failures()).singleElement().asString().startsWith(pvName + ": ");
+    assertThat(h.awaitEvent(idle, "VolumeRemapFailed").getNote()).contains("it is tried again");
+    assertThat(h.pvOf(idle).getSpec().getPersistentVolumeReclaimPolicy()).as("guarded meanwhile")
+        .isEqualTo("Retain");
+    assertThat(failed.waiting()).isEqualTo(1);
+    assertThat(remapper.run(false).remapped()).isEqualTo(1);
+    assertOnSecondary(idle, idleVol);
+
+    assertThat(remapper.run(false).waiting()).isEqualTo(1);
+    client.pods().inNamespace(ns).withName("app").delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(ns).withName("app").get() == null);
+    assertThat(remapper.run(false).remapped()).as("its pods are gone").isEqualTo(1);
+    assertOnSecondary(busy, busyVol);
+    assertThat(sim.statusHistory(busyVol)).doesNotContain("deleting");
+    assertThat(sim.statusHistory(idleVol)).doesNotContain("deleting");
+  }
+
   static List<String> steps() {
     return PvRemapper.STEPS;
   }
