@@ -1709,8 +1709,8 @@ final class CinderState {
   /**
    * The volume manager's {@code failover}: to the secondary (its id, or null for the only one) or back
    * ({@code default}). Replicated volumes change {@code replication_status} and, with it, the connection info a
-   * new export answers; volumes that do not replicate go to {@code error}. A target that is not valid from the
-   * current state leaves the service as it was.
+   * new export answers; on failover, volumes that do not replicate go to {@code error} and {@code not-capable}. A
+   * target that is not valid from the current state leaves the service as it was.
    */
   private void failover(String backendId) {
     synchronized (replication) {
@@ -1727,10 +1727,12 @@ final class CinderState {
           if (v.gone) {
             continue;
           }
-          if (typeOf(v) != null && typeOf(v).replicated()) {
+          if (!"disabled".equals(v.replicationStatus) && !"not-capable".equals(v.replicationStatus)) {
             v.replicationStatus = back ? "enabled" : "failed-over";
             v.updatedAt = Instant.now();
-          } else if (!"error".equals(v.status)) {
+          } else if (!back) {
+            // As the manager does: a volume that does not replicate is lost with its site (left alone on failback).
+            v.replicationStatus = "not-capable";
             setStatus(v, "error");
           }
         }

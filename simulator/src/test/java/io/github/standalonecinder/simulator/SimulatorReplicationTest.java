@@ -73,6 +73,7 @@ class SimulatorReplicationTest {
       assertThat(volumeService(c).path("active_backend_id").asText()).isEqualTo("secondary");
       assertThat(sim.volume(rep).replicationStatus()).isEqualTo("failed-over");
       assertThat(c.status(plain)).as("a volume that does not replicate is lost with its site").isEqualTo("error");
+      assertThat(sim.volume(plain).replicationStatus()).isEqualTo("not-capable");
 
       // The old attachment keeps the old values; a new one answers the secondary's portal, IQN and CHAP pair.
       String oldId = before.path("id").asText();
