@@ -68,7 +68,8 @@ class BadInputTest {
 
   record Result(int exit, String out, String err) {}
 
-  private static Result execute(List<String> args) {
+  /** Runs the command line in this JVM with stdout and stderr captured (also for other command tests). */
+  static Result execute(List<String> args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream o = new ByteArrayOutputStream();

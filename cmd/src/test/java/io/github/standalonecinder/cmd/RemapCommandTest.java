@@ -22,13 +22,10 @@ import io.github.standalonecinder.simulator.CinderSimulator;
 import io.github.standalonecinder.simulator.SimulatedBackend;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,21 +44,8 @@ class RemapCommandTest {
   @TempDir
   Path dir;
 
-  record Result(int exit, String out, String err) {}
-
-  private static Result execute(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-    try {
-      return new Result(Main.execute(args), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+  private static BadInputTest.Result execute(String... args) {
+    return BadInputTest.execute(List.of(args));
   }
 
   private PersistentVolumeClaim claim(String name) {
@@ -106,7 +90,7 @@ class RemapCommandTest {
           """.formatted(client.getMasterUrl().toString().replaceAll("/$", "")));
       String[] base = {"--cloud-config", conf.toString(), "--kubeconfig", kubeconfig.toString()};
 
-      Result none = execute(concat("remap", "--dry-run", base));
+      BadInputTest.Result none = execute(concat("remap", "--dry-run", base));
       assertThat(none.exit()).as(none.err()).isZero();
       assertThat(none.out()).isEqualTo("0 affected PVs; nothing changed (dry run)\n");
 
@@ -119,7 +103,7 @@ class RemapCommandTest {
       String volA = pvOf(a).getMetadata().getAnnotations().get("cinderVolumeId");
       waitFor(Duration.ofSeconds(10), () -> "failed-over".equals(sim.volume(volA).replicationStatus()));
 
-      Result dry = execute(concat("remap", "--dry-run", base));
+      BadInputTest.Result dry = execute(concat("remap", "--dry-run", base));
       assertThat(dry.exit()).as(dry.err()).isZero();
       assertThat(dry.out().lines()).hasSize(3);
       assertThat(dry.out()).contains(pvOf(a).getMetadata().getName() + " apps/a volume " + volA
@@ -127,7 +111,7 @@ class RemapCommandTest {
           .endsWith("2 affected PVs; nothing changed (dry run)\n");
       assertThat(pvOf(a).getSpec().getIscsi().getTargetPortal()).isEqualTo(SimulatedBackend.ISCSI_PORTAL);
 
-      Result done = execute(concat("remap", null, base));
+      BadInputTest.Result done = execute(concat("remap", null, base));
       assertThat(done.exit()).as(done.out() + done.err()).isZero();
       assertThat(done.out()).endsWith("2 affected, 2 re-mapped, 0 unchanged, 0 waiting for their pods, 0 failed\n");
       for (PersistentVolumeClaim c : List.of(a, b)) {
@@ -139,12 +123,12 @@ class RemapCommandTest {
 
   @Test
   void badInputIsOneLineAndExitCode2() {
-    Result r = execute("remap", "--attach-mode", "sideways");
+    BadInputTest.Result r = execute("remap", "--attach-mode", "sideways");
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err().lines()).singleElement().asString()
         .contains("--attach-mode must be auto, attachments or legacy, got \"sideways\"")
         .contains("see 'standalone-cinder remap --help'");
-    Result flag = execute("remap", "--dry-runn");
+    BadInputTest.Result flag = execute("remap", "--dry-runn");
     assertThat(flag.exit()).isEqualTo(2);
     assertThat(flag.err().lines()).hasSize(1);
   }
