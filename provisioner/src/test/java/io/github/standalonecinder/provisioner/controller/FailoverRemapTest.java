@@ -269,6 +269,34 @@ class FailoverRemapTest {
     assertThat(sim.statusHistory(idleVol)).doesNotContain("deleting");
   }
 
+  @Test
+  void rbdFailoverRemapsToTheSecondaryMonitorsUserAndKey() throws Exception {
+    sim = CinderSimulator.builder().backend(SimulatedBackend.RBD_KEYRING).replication("secondary")
+        .volumeType("replicated", Map.of("replication_enabled", "<is> True")).start();
+    h = new ControllerHarness(client, sim, TestCinder.connect(sim), s -> s);
+    h.storageClass("rep-" + ns, Map.of("type", "replicated"), "Delete", "Immediate");
+    PersistentVolumeClaim claim = bound("data", "rep");
+    String vol = volumeOf(claim);
+    var before = h.pvOf(claim).getSpec().getRbd();
+    assertThat(before.getMonitors()).allMatch(m -> m.startsWith("10.0.0."));
+    String keyBefore = cephxKey(h.pvOf(claim));
+    failover("secondary", vol, "failed-over");
+    assertThat(remapper(step -> { }).run(false).remapped()).isEqualTo(1);
+    var after = h.pvOf(claim).getSpec().getRbd();
+    assertThat(after.getMonitors()).isNotEmpty().allMatch(m -> m.startsWith("10.0.1."));
+    assertThat(after.getUser()).isEqualTo(SimulatedBackend.SECONDARY_RBD_USER);
+    assertThat(after.getImage()).isEqualTo(before.getImage());
+    assertThat(cephxKey(h.pvOf(claim))).isNotEqualTo(keyBefore);
+    assertThat(h.get(claim).getStatus().getPhase()).isEqualTo("Bound");
+    assertThat(h.pvOf(claim).getSpec().getPersistentVolumeReclaimPolicy()).isEqualTo("Delete");
+    assertThat(sim.statusHistory(vol)).doesNotContain("deleting");
+  }
+
+  private String cephxKey(PersistentVolume pv) {
+    var ref = pv.getSpec().getRbd().getSecretRef();
+    return client.secrets().inNamespace(ref.getNamespace()).withName(ref.getName()).get().getData().get("key");
+  }
+
   static List<String> steps() {
     return PvRemapper.STEPS;
   }
