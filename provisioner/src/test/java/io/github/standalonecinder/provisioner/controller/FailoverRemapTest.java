@@ -48,10 +48,14 @@ class FailoverRemapTest {
   private final String ns = "failover" + NS.incrementAndGet();
 
   private void start() throws Exception {
+    start(s -> s);
+  }
+
+  private void start(java.util.function.UnaryOperator<ProvisionerSettings> tweak) throws Exception {
     sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP).replication("secondary")
         .volumeType("replicated", Map.of("replication_enabled", "<is> True"))
         .volumeType("plain", Map.of()).start();
-    h = new ControllerHarness(client, sim, TestCinder.connect(sim), s -> s);
+    h = new ControllerHarness(client, sim, TestCinder.connect(sim), tweak);
     h.storageClass("rep-" + ns, Map.of("type", "replicated"), "Delete", "Immediate");
     h.storageClass("plain-" + ns, Map.of("type", "plain"), "Delete", "Immediate");
   }
@@ -267,6 +271,23 @@ class FailoverRemapTest {
     assertOnSecondary(busy, busyVol);
     assertThat(sim.statusHistory(busyVol)).doesNotContain("deleting");
     assertThat(sim.statusHistory(idleVol)).doesNotContain("deleting");
+  }
+
+  @Test
+  void withTheLegacyAttachActionsThePvIsRebuiltToo() throws Exception {
+    start(s -> s.withAttachMode(ProvisionerSettings.AttachMode.LEGACY));
+    PersistentVolumeClaim claim = bound("data", "rep");
+    String vol = volumeOf(claim);
+    assertThat(h.pvOf(claim).getMetadata().getAnnotations()).doesNotContainKey(ProvisionController.ATTACHMENT_ID);
+    failover("secondary", vol, "failed-over");
+    assertThat(remapper(step -> { }).run(false).remapped()).isEqualTo(1);
+    PersistentVolume pv = h.pvOf(claim);
+    assertThat(pv.getSpec().getIscsi().getTargetPortal()).isEqualTo(SimulatedBackend.SECONDARY_ISCSI_PORTAL);
+    assertThat(pv.getSpec().getIscsi().getIqn()).isEqualTo(SimulatedBackend.secondaryIqnFor(vol));
+    assertThat(sim.volume(vol).status()).isEqualTo("in-use");
+    assertThat(sim.volume(vol).attachments()).hasSize(1);
+    assertThat(h.get(claim).getStatus().getPhase()).isEqualTo("Bound");
+    assertThat(sim.requestCount("POST /volumes/{id}/action os-initialize_connection")).isEqualTo(2);
   }
 
   @Test
