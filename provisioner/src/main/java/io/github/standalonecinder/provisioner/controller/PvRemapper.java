@@ -112,7 +112,8 @@ final class PvRemapper {
     String to = volume.replicationStatus();
     if (pv != null && RemapPlan.annotation(pv, RemapPlan.RECLAIM_WAS) == null
         && Objects.equals(RemapPlan.mappedFor(pv), to)) {
-      finish(claim, pv, null); // a re-map that saved its PV and stopped before dropping the journal
+      // A re-map that saved its PV and stopped before dropping the journal: finish it, Event included.
+      finish(claim, pv, RemapPlan.journal(claim) == null ? null : describe(pv.getSpec()));
       return Outcome.NOTHING_TO_DO;
     }
     String reclaim = originalPolicy(template);

@@ -352,6 +352,8 @@ class FailoverRemapTest {
     FailoverRemapper.Result again = remapper(step -> { }).run(false);
     assertThat(again.failures()).isEmpty();
     assertOnSecondary(claim, vol);
+    assertThat(h.awaitEvent(claim, "VolumeRemapped").getNote()).as("the claim is told, whatever the crash")
+        .contains(SimulatedBackend.SECONDARY_ISCSI_PORTAL);
     assertThat(remapper(step -> { }).plan(false)).isEmpty();
     assertThat(sim.statusHistory(vol)).doesNotContain("deleting");
   }
