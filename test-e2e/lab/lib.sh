@@ -7,6 +7,8 @@ LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB_STATE="${LAB_STATE:-/var/tmp/standalone-cinder-lab}"
 LAB_HOST=127.0.0.1
 CINDER_PORT="${LAB_CINDER_PORT:-8776}"
+# Keystone mode only: the second, noauth cinder-api.
+CINDER_NOAUTH_PORT="${LAB_CINDER_NOAUTH_PORT:-8786}"
 KEYSTONE_PORT="${LAB_KEYSTONE_PORT:-5000}"
 RABBIT_PORT="${LAB_RABBIT_PORT:-5672}"
 RABBIT_DIST_PORT="${LAB_RABBIT_DIST_PORT:-25672}"

@@ -36,6 +36,8 @@ public final class FailoverRemapper {
 
   private final KubernetesClient kube;
   private final CinderGateway cinder;
+  /** The cloud whose PVs this remapper looks at ({@link Clouds#ofPv}). */
+  private final String cloud;
   private final ProvisionerSettings settings;
   private final EventRecorder events;
   private final PvRemapper remapper;
@@ -44,15 +46,31 @@ public final class FailoverRemapper {
   public record Result(List<RemapPlan.Decision> decisions, int remapped, int unchanged, int waiting,
       List<String> failures) {}
 
+  /** For the PVs of the default cloud (every PV when there is one cloud), through {@code cinder}. */
   public FailoverRemapper(KubernetesClient kube, CinderGateway cinder, VolumeMapperRegistry mappers,
       ProvisionerSettings settings, EventRecorder events) {
     this(kube, cinder, mappers, settings, events, step -> { }, d -> TimeUnit.MILLISECONDS.sleep(d.toMillis()));
   }
 
+  /** One remapper per cloud, each for that cloud's PVs, through its gateway and with its connector. */
+  public static List<FailoverRemapper> forClouds(KubernetesClient kube, Clouds clouds, VolumeMapperRegistry mappers,
+      ProvisionerSettings settings, EventRecorder events) {
+    return clouds.all().stream().map(c -> new FailoverRemapper(kube, c.gateway(), c.name(), mappers,
+        settings.withConnector(c.connector()), events, step -> { }, d -> TimeUnit.MILLISECONDS.sleep(d.toMillis())))
+        .toList();
+  }
+
   FailoverRemapper(KubernetesClient kube, CinderGateway cinder, VolumeMapperRegistry mappers,
+      ProvisionerSettings settings, EventRecorder events, PvRemapper.StepHook hook, ClaimProvisioner.Sleeper sleeper) {
+    this(kube, cinder, io.github.standalonecinder.provisioner.config.CloudSet.DEFAULT, mappers, settings, events,
+        hook, sleeper);
+  }
+
+  private FailoverRemapper(KubernetesClient kube, CinderGateway cinder, String cloud, VolumeMapperRegistry mappers,
       ProvisionerSettings settings, EventRecorder events, PvRemapper.StepHook hook, ClaimProvisioner.Sleeper sleeper) {
     this.kube = kube;
     this.cinder = cinder;
+    this.cloud = cloud;
     this.settings = settings;
     this.events = events;
     this.remapper = new PvRemapper(kube, cinder, new CinderExporter(cinder, settings.connector(),
@@ -144,7 +162,7 @@ public final class FailoverRemapper {
     for (PersistentVolume pv : kube.persistentVolumes().list().getItems()) {
       pvNames.add(pv.getMetadata().getName());
       var ref = pv.getSpec().getClaimRef();
-      if (ref == null || !VolumeDeleter.isOurs(pv, settings)) {
+      if (ref == null || !VolumeDeleter.isOurs(pv, settings) || !cloud.equals(Clouds.ofPv(pv))) {
         continue;
       }
       String key = ref.getNamespace() + "/" + ref.getName();
@@ -164,11 +182,17 @@ public final class FailoverRemapper {
     }
     for (var e : claims.entrySet()) {
       PersistentVolumeClaim c = e.getValue();
-      if (RemapPlan.journal(c) != null && !pvNames.contains(c.getSpec().getVolumeName())) {
+      if (RemapPlan.journal(c) != null && !pvNames.contains(c.getSpec().getVolumeName())
+          && cloud.equals(Annotations.cloudOf(journalPv(c), Annotations.CLOUD))) {
         out.add(new RemapPlan.Candidate(null, c, null, inUse.contains(e.getKey())));
       }
     }
     return out;
+  }
+
+  /** The PV a claim's re-map journal holds (its annotations name its cloud). */
+  private PersistentVolume journalPv(PersistentVolumeClaim claim) {
+    return kube.getKubernetesSerialization().unmarshal(RemapPlan.journal(claim), PersistentVolume.class);
   }
 
   /** Claims ({@code namespace/name}) that pods not yet finished use. */
