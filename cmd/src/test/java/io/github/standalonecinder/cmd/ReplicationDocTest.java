@@ -36,7 +36,9 @@ class ReplicationDocTest {
         + Files.readString(ROOT.resolve(
             "provisioner/src/main/java/io/github/standalonecinder/provisioner/controller/PvRemapper.java"))
         + Files.readString(ROOT.resolve(
-            "provisioner/src/main/java/io/github/standalonecinder/provisioner/controller/RemapPlan.java"));
+            "provisioner/src/main/java/io/github/standalonecinder/provisioner/controller/RemapPlan.java"))
+        + Files.readString(ROOT.resolve(
+            "provisioner/src/main/java/io/github/standalonecinder/provisioner/controller/Annotations.java"));
     Matcher reasons = Pattern.compile("`(VolumeRemap\\w*)`").matcher(doc);
     while (reasons.find()) {
       assertThat(code).contains("\"" + reasons.group(1) + "\"");

@@ -274,6 +274,29 @@ class FailoverRemapTest {
   }
 
   @Test
+  void eachCloudsRemapperLooksAtThatCloudsPvsOnly() throws Exception {
+    start();
+    PersistentVolumeClaim claim = bound("data", "rep");
+    String vol = volumeOf(claim);
+    failover("secondary", vol, "failed-over");
+    String pvName = h.pvOf(claim).getMetadata().getName();
+    client.persistentVolumes().withName(pvName).edit(p -> new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder(p)
+        .editMetadata().addToAnnotations(Annotations.CLOUD, "other").endMetadata().build());
+    assertThat(remapper(step -> { }).plan(false)).as("the default cloud's remapper").isEmpty();
+    Clouds clouds = Clouds.of(List.of(new Clouds.Cloud("default", TestCinder.connect(sim), h.settings.connector()),
+        new Clouds.Cloud("other", TestCinder.connect(sim), h.settings.connector())));
+    List<FailoverRemapper> perCloud = FailoverRemapper.forClouds(client, clouds, VolumeMapperRegistry.defaults(),
+        h.settings, new EventRecorder(client, h.settings.provisionerName(), "remap-test", Clock.systemUTC()));
+    int remapped = 0;
+    for (FailoverRemapper r : perCloud) {
+      remapped += r.run(false).remapped();
+    }
+    assertThat(remapped).isEqualTo(1);
+    assertThat(h.pvOf(claim).getSpec().getIscsi().getTargetPortal()).isEqualTo(SimulatedBackend.SECONDARY_ISCSI_PORTAL);
+    assertThat(h.pvOf(claim).getMetadata().getAnnotations()).containsEntry(Annotations.CLOUD, "other");
+  }
+
+  @Test
   void withTheLegacyAttachActionsThePvIsRebuiltToo() throws Exception {
     start(s -> s.withAttachMode(ProvisionerSettings.AttachMode.LEGACY));
     PersistentVolumeClaim claim = bound("data", "rep");
