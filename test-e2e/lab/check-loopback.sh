@@ -1,6 +1,6 @@
 #!/bin/bash
 # Fail if any lab process (or epmd) listens on anything but loopback
-# (127.0.0.1, or ::1 which epmd adds by itself).
+# (127.0.0.0/8, or ::1 which epmd adds by itself).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 pids=()
@@ -19,7 +19,7 @@ for p in "${pids[@]}"; do
     [ -n "$line" ] || continue
     addr="$(awk '{print $5}' <<<"$line")"
     case "$addr" in
-      127.0.0.1:*|'[::1]:'*) ;;   # epmd always adds ::1 too; that is loopback
+      127.*:*|'[::1]:'*) ;;   # 127.0.0.0/8 (LAB_REPLICATION's second portal 127.0.0.2); epmd adds ::1
       *) echo "NOT LOOPBACK (pid $p): $line" >&2; bad=1 ;;
     esac
   done < <(grep -E "pid=$p," <<<"$listing" || true)

@@ -21,7 +21,7 @@ trap 'rc=$?; if [ $rc -ne 0 ]; then log "up.sh FAILED (exit $rc)"; dump_logs; fi
 # ---------------------------------------------------------------- install
 t=$(now)
 LAB_INSTALL_LOG="$LAB_STATE/log/install.log"
-mkdir -p "$LAB_STATE"/{log,run,etc,cinder,volumes,volumes-z2,tgt,lock,rabbitmq,keystone}
+mkdir -p "$LAB_STATE"/{log,run,etc,cinder,volumes,volumes-z2,volumes-rep,tgt,lock,rabbitmq,keystone}
 export LAB_INSTALL_LOG
 "$LAB_DIR/install.sh" "$MODE"
 if [ "${LAB_CEPH:-0}" = 1 ]; then "$LAB_DIR/install.sh" ceph; fi
@@ -156,11 +156,15 @@ fi
 # lab-zone-2; both answer to volume_backend_name "lab", so the lab-iscsi type
 # reaches either and the AZ picks the backend.
 BACKENDS=lab,lab-z2
+# LAB_REPLICATION=1 adds "lab-rep": the lab driver replicating to a secondary
+# site (same files, another IQN prefix, portal 127.0.0.2:3260, new CHAP pairs),
+# for failover-host tests. Off by default: nothing changes for other tests.
+if [ "${LAB_REPLICATION:-0}" = 1 ]; then BACKENDS=lab,lab-z2,lab-rep; fi
 RBD_AVAILABLE=0
 RBD_REASON="not requested (set LAB_CEPH=1)"
 if [ "${LAB_CEPH:-0}" = 1 ]; then
   if "$LAB_DIR/ceph.sh" up >>"$LAB_STATE/log/ceph-up.log" 2>&1; then
-    BACKENDS=lab,lab-z2,lab-rbd; RBD_AVAILABLE=1; RBD_REASON=ok
+    BACKENDS="$BACKENDS,lab-rbd"; RBD_AVAILABLE=1; RBD_REASON=ok
   else
     RBD_REASON="ceph.sh up failed: $(grep ERROR "$LAB_STATE/log/ceph-up.log" | tail -n 1)"
     log "WARNING: Ceph/RBD unavailable, continuing with iSCSI only: $RBD_REASON (log: $LAB_STATE/log/ceph-up.log)"
@@ -235,6 +239,22 @@ target_port = 3260
 volumes_dir = $LAB_STATE/tgt
 use_chap_auth = True
 EOF
+if [ "${LAB_REPLICATION:-0}" = 1 ]; then
+cat <<EOF
+
+[lab-rep]
+volume_driver = standalone_cinder_lab.LabReplicatedISCSIDriver
+volume_backend_name = lab-rep
+lab_volumes_dir = $LAB_STATE/volumes-rep
+target_helper = tgtadm
+target_protocol = iscsi
+target_ip_address = 127.0.0.1
+target_port = 3260
+volumes_dir = $LAB_STATE/tgt
+use_chap_auth = True
+replication_device = backend_id:secondary,portal_ip:127.0.0.2
+EOF
+fi
 if [ "$MODE" = keystone ]; then "$LAB_DIR/keystone.sh" authtoken-section; fi
 if [ "$RBD_AVAILABLE" = 1 ]; then cat "$LAB_STATE/ceph/cinder-backend.conf"; fi
 } > "$CONF"
@@ -314,6 +334,15 @@ sys.exit(0 if any(x["state"]=="up" and x["host"].startswith("lab@lab-rbd") for x
   }
   wait_for "cinder-volume lab@lab-rbd to report up" 120 rbd_up
 fi
+if [ "${LAB_REPLICATION:-0}" = 1 ]; then
+  rep_up() {
+    api GET /os-services?binary=cinder-volume | $PY -c '
+import json,sys
+s=json.load(sys.stdin)["services"]
+sys.exit(0 if any(x["state"]=="up" and x["host"]=="lab@lab-rep" for x in s) else 1)'
+  }
+  wait_for "cinder-volume lab@lab-rep to report up" 120 rep_up
+fi
 # The scheduler needs one stats report from cinder-volume before it can place
 # a volume; wait for it (get-pools lists the backend once it has reported).
 pools_ready() {
@@ -341,6 +370,10 @@ GOLD_TYPE_ID=$(ensure_type lab-iscsi-gold '{"volume_backend_name": "lab"}')
 # The DB migration seeds the "default" quota class (10 volumes, 10 snapshots,
 # 1000 GiB), which wins over the quota_* options above: lift it too.
 api PUT /os-quota-class-sets/default '{"quota_class_set": {"volumes": -1, "snapshots": -1, "gigabytes": -1, "backups": -1, "backup_gigabytes": -1, "groups": -1, "per_volume_gigabytes": -1}}' >/dev/null
+REP_TYPE_ID=""
+if [ "${LAB_REPLICATION:-0}" = 1 ]; then
+  REP_TYPE_ID=$(ensure_type lab-iscsi-replicated '{"volume_backend_name": "lab-rep", "replication_enabled": "<is> True"}')
+fi
 RBD_TYPE_ID=""
 if [ "$RBD_AVAILABLE" = 1 ]; then
   RBD_TYPE_ID=$(ensure_type lab-rbd '{"volume_backend_name": "lab-rbd"}')
@@ -374,6 +407,12 @@ ENVF="$LAB_STATE/lab.env"
   echo "CINDER_AVAILABILITY_ZONE_2=lab-zone-2"
   echo "CINDER_MAX_MICROVERSION=3.70"
   echo "ISCSI_PORTAL=127.0.0.1:3260"
+  if [ -n "$REP_TYPE_ID" ]; then
+    echo "CINDER_REPLICATED_VOLUME_TYPE=lab-iscsi-replicated"
+    echo "CINDER_REPLICATION_HOST=lab@lab-rep"
+    echo "CINDER_REPLICATION_TARGET=secondary"
+    echo "ISCSI_SECONDARY_PORTAL=127.0.0.2:3260"
+  fi
   echo "CINDER_RBD_AVAILABLE=$RBD_AVAILABLE"
   echo "# RBD: $RBD_REASON"
   if [ "$RBD_AVAILABLE" = 1 ]; then

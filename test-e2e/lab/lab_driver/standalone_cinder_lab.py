@@ -21,7 +21,9 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import importutils
 
+from cinder import exception
 from cinder.volume import driver
+from cinder.volume import volume_utils
 
 LOG = logging.getLogger(__name__)
 
@@ -196,3 +198,126 @@ class LabFileISCSIDriver(driver.VolumeDriver):
                     image_service):
         return None, False
 
+
+
+class _SiteConfiguration(object):
+    """The backend's configuration as one replication site sees it: a few
+    target options (portal address, IQN prefix) replaced, the rest shared."""
+
+    def __init__(self, base, overrides):
+        self._base = base
+        self._overrides = overrides
+
+    def __getattr__(self, name):
+        if name in self._overrides:
+            return self._overrides[name]
+        return getattr(self._base, name)
+
+    def safe_get(self, name):
+        if name in self._overrides:
+            return self._overrides[name]
+        return self._base.safe_get(name)
+
+    def get(self, name, default=None):
+        if name in self._overrides:
+            return self._overrides[name]
+        return self._base.get(name, default)
+
+
+class LabReplicatedISCSIDriver(LabFileISCSIDriver):
+    """LabFileISCSIDriver that "replicates" to a secondary site (LAB_REPLICATION=1).
+
+    The secondary site is the same sparse file exported by the same tgtd under
+    another IQN prefix (``iqn.2010-10.org.openstack.secondary:``), on a second
+    portal (``portal_ip`` of ``replication_device``, e.g. 127.0.0.2, same port) and
+    with a new CHAP pair per volume. ``failover_host`` removes the active site's
+    targets and hands Cinder the new CHAP pair; the next export (a new
+    attachment) creates the other site's target, as Cinder's replication guide
+    says: existing attachments keep the old connection. Failback
+    (``backend_id`` "default") does the same the other way.
+    """
+
+    SECONDARY_PREFIX = 'iqn.2010-10.org.openstack.secondary:'
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        devices = self.configuration.safe_get('replication_device') or []
+        device = devices[0] if devices else {}
+        self.secondary_id = device.get('backend_id', 'secondary')
+        ip = device.get('portal_ip', '127.0.0.2')
+        port = self.configuration.safe_get('target_port') or 3260
+        self.secondary_portal = (ip, int(port))
+        self.primary_target = self.target_driver
+        self.secondary_target = importutils.import_object(
+            self.target_mapping[self.configuration.safe_get('target_helper')],
+            configuration=_SiteConfiguration(self.configuration, {
+                'target_ip_address': ip,
+                'target_port': int(port),
+                'target_prefix': self.SECONDARY_PREFIX,
+            }),
+            executor=self._execute)
+        self.active_backend_id = kwargs.get('active_backend_id') or None
+        if self.active_backend_id not in (None, 'default'):
+            self.target_driver = self.secondary_target
+
+    def do_setup(self, context):
+        super().do_setup(context)
+        if self.target_driver is self.secondary_target:
+            self._secondary_portal(True)
+
+    def _secondary_portal(self, present):
+        ip, port = self.secondary_portal
+        op = 'new' if present else 'delete'
+        # tgtd takes and drops a portal at run time; loopback only.
+        rc = subprocess.call(['tgtadm', '--lld', 'iscsi', '--op', op, '--mode',
+                              'portal', '--param', 'portal=%s:%d' % (ip, port)])
+        LOG.info('lab: tgtd portal %s:%d %s (rc %s)', ip, port, op, rc)
+
+    def create_volume(self, volume):
+        super().create_volume(volume)
+        return {'replication_status': 'enabled'}
+
+    def _update_volume_stats(self):
+        super()._update_volume_stats()
+        self._stats['replication_enabled'] = True
+        self._stats['replication_targets'] = [self.secondary_id]
+        self._stats['replication_count'] = 1
+        self._stats['pools'][0]['replication_enabled'] = True
+
+    def failover_host(self, context, volumes, secondary_id=None, groups=None):
+        back = secondary_id == 'default'
+        if back:
+            if self.target_driver is self.primary_target:
+                raise exception.InvalidReplicationTarget(
+                    reason='not failed over')
+            old, new, status = (self.secondary_target, self.primary_target,
+                                'enabled')
+        else:
+            if secondary_id not in (None, self.secondary_id):
+                raise exception.InvalidReplicationTarget(
+                    reason='unknown target %s' % secondary_id)
+            if self.target_driver is self.secondary_target:
+                raise exception.InvalidReplicationTarget(
+                    reason='already failed over')
+            old, new, status = (self.primary_target, self.secondary_target,
+                                'failed-over')
+            self._secondary_portal(True)
+        updates = []
+        for volume in volumes:
+            # The old site's target goes (a PV naming it fails to log in, as
+            # after a site loss); the new site exports with a CHAP pair of its
+            # own on the next attachment.
+            old.remove_export(context, volume)
+            auth = 'CHAP %s %s' % (volume_utils.generate_username(),
+                                   volume_utils.generate_password())
+            updates.append({'volume_id': volume['id'],
+                            'updates': {'provider_location': None,
+                                        'provider_auth': auth,
+                                        'replication_status': status}})
+        self.target_driver = new
+        if back:
+            self._secondary_portal(False)
+        self.active_backend_id = None if back else self.secondary_id
+        LOG.info('lab: failed %s to %s (%d volumes)',
+                 'back' if back else 'over', secondary_id, len(updates))
+        return (self.active_backend_id or 'default'), updates, []

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
         RunCommand.class,
         CheckCommand.class,
+        RemapCommand.class,
         DemoCommand.class,
         SimulatorCommand.class,
         VersionCommand.class,

@@ -12,6 +12,7 @@ import io.github.standalonecinder.provisioner.controller.Clouds;
 import io.github.standalonecinder.provisioner.metrics.CloudStates;
 import io.github.standalonecinder.provisioner.controller.ClusterIdentity;
 import io.github.standalonecinder.provisioner.controller.EventRecorder;
+import io.github.standalonecinder.provisioner.controller.FailoverRemapper;
 import io.github.standalonecinder.provisioner.controller.ProvisionerEvents;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.kube.CompactSerialization;
@@ -152,6 +153,15 @@ final class RunCommand implements Runnable {
   @Mixin
   ConnectorOptions connector;
 
+  @Option(names = "--remap-after-failover", defaultValue = "${env:REMAP_AFTER_FAILOVER:-false}",
+      description = "Every --remap-interval, rebuild the PVs a Cinder replication failover or failback moved to "
+          + "the other site, as the remap command does (env REMAP_AFTER_FAILOVER). Default: ${DEFAULT-VALUE}.")
+  boolean remapAfterFailover;
+
+  @Option(names = "--remap-interval", defaultValue = "1m", converter = DurationConverter.class,
+      description = "How often --remap-after-failover looks. Default: ${DEFAULT-VALUE}.")
+  Duration remapInterval;
+
   @Mixin
   TopologyOptions topology;
 
@@ -217,6 +227,11 @@ final class RunCommand implements Runnable {
   }
 
   private Config kubeConfig() {
+    return kubeConfig(kubeconfig);
+  }
+
+  /** The kubeconfig file's configuration, or the in-cluster one without a file; a bad file is a UserError. */
+  static Config kubeConfig(Path kubeconfig) {
     if (kubeconfig != null) {
       String text = CloudOptions.readable("--kubeconfig", kubeconfig);
       try {
@@ -263,6 +278,7 @@ final class RunCommand implements Runnable {
   @Override
   public void run() {
     ProvisionerSettings flags = settings();
+    positive("--remap-interval", remapInterval);
     Topology zones = topology.toTopology();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // jvm_threads_*: a thread count that grows with the request rate is a bug operators should be able to see.
@@ -297,6 +313,13 @@ final class RunCommand implements Runnable {
         ? Replica.elected(controller, leadership,
             listener -> new LeaseElector(electionClient(kubeConfig, lease), lease, leadership, listener), halt)
         : Replica.alone(controller, halt);
+    if (remapAfterFailover) { // only the leading replica re-maps; its writes pass the fence like the controller's
+      EventRecorder remapEvents = new EventRecorder(kube, settings.provisionerName(), identity, Clock.systemUTC());
+      for (FailoverRemapper remapper : FailoverRemapper.forClouds(kube, cinder, VolumeMapperRegistry.defaults(),
+          settings, remapEvents)) {
+        remapper.every(remapInterval, false, replica::leading);
+      }
+    }
     // standalone_cinder_leader: summed over the replicas, 1 when one of them works; the alert on "none" reads it.
     ControllerMetrics.leader(registry, replica::leading);
     StatusServer status = null;

@@ -68,7 +68,8 @@ class BadInputTest {
 
   record Result(int exit, String out, String err) {}
 
-  private static Result execute(List<String> args) {
+  /** Runs the command line in this JVM with stdout and stderr captured (also for other command tests). */
+  static Result execute(List<String> args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream o = new ByteArrayOutputStream();
@@ -116,6 +117,9 @@ class BadInputTest {
     rows.put(run("--max-size-gib", "0"), "--max-size-gib must be positive, got 0");
     rows.put(run("--provisioner-name", "bad name"), "--provisioner-name \"bad name\" is not a valid provisioner name");
     rows.put(run("--attach-mode", "sideways"), "--attach-mode must be auto, attachments or legacy");
+    rows.put(run("--remap-interval", "0s"), "--remap-interval must be positive");
+    rows.put(List.of("remap", "--kubeconfig", kubeconfig.toString(), "--cloud-config", okConf.toString(),
+        "--attach-mode", "sideways"), "--attach-mode must be auto, attachments or legacy");
     rows.put(run("--topology", "racks"), "--topology must be off or zones, got \"racks\"");
     rows.put(run("--topology-zone", "az-a=r1"), "--topology-zone needs --topology=zones");
     rows.put(run("--topology", "zones", "--topology-zone", "az-a"), "--topology-zone: \"az-a\" is not "
@@ -165,7 +169,7 @@ class BadInputTest {
         "--cinder-read-timeout must be positive");
     for (var row : rows.entrySet()) {
       Result r = execute(row.getKey());
-      String command = row.getKey().get(0).equals("check") ? "check" : row.getKey().get(0).equals("run") ? "run"
+      String command = List.of("check", "run", "remap").contains(row.getKey().get(0)) ? row.getKey().get(0)
           : null;
       String hint = command == null ? "see 'standalone-cinder --help'" : "see 'standalone-cinder " + command
           + " --help'";

@@ -84,7 +84,8 @@ public final class CinderSimulator implements AutoCloseable {
   static final String API_VERSION_HEADER = "OpenStack-API-Version";
   static final String LEGACY_VERSION_HEADER = "OpenStack-Volume-microversion";
   static final Set<String> RESOURCES = Set.of("volumes", "attachments", "snapshots", "types",
-      "os-availability-zone", "limits", "extensions", "os-quota-sets", "types_extra_specs", "messages");
+      "os-availability-zone", "limits", "extensions", "os-quota-sets", "types_extra_specs", "messages",
+      "os-services");
 
   static {
     // Without TCP_NODELAY the JDK server's small responses hit Nagle + delayed ACK (~40 ms per request).
@@ -179,6 +180,11 @@ public final class CinderSimulator implements AutoCloseable {
 
   public SimulatorFaults faults() {
     return faults;
+  }
+
+  /** The cinder-volume service's host ({@code simulator@<backend>}), as {@code failover_host} names it. */
+  public String serviceHost() {
+    return state.serviceHost();
   }
 
   /** Snapshot of all volumes (every project), newest first. */
@@ -576,6 +582,14 @@ public final class CinderSimulator implements AutoCloseable {
           return state.listMessages(req);
         }
       }
+      case "os-services" -> {
+        if (n == 1 && m.equals("GET")) {
+          return state.listServices();
+        }
+        if (n == 2 && m.equals("PUT")) {
+          return state.updateService(req, r.get(1));
+        }
+      }
       case "limits" -> {
         if (n == 1 && m.equals("GET")) {
           return state.limits(req);
@@ -757,6 +771,7 @@ public final class CinderSimulator implements AutoCloseable {
     String projectName;
     SimulatorAuth auth = SimulatorAuth.NOAUTH;
     SimulatedBackend backend = SimulatedBackend.ISCSI_CHAP;
+    String replicationTarget;
     Duration apiLatency = Duration.ZERO;
     Duration createDelay = Duration.ZERO;
     Duration deleteDelay = Duration.ZERO;
@@ -813,6 +828,18 @@ public final class CinderSimulator implements AutoCloseable {
 
     public Builder backend(SimulatedBackend value) {
       this.backend = Objects.requireNonNull(value);
+      return this;
+    }
+
+    /**
+     * Makes the backend replicate to a secondary site with this {@code backend_id}: volumes of types with
+     * {@code replication_enabled='<is> True'} are {@code replication_status} {@code enabled} (others
+     * {@code disabled}), and the admin API {@code PUT /os-services/failover_host} fails the backend over (new exports
+     * then answer the secondary's portal, IQN and CHAP pair, or monitors, cluster and user) and back
+     * ({@code backend_id} {@code default}). The service's host is {@link CinderSimulator#serviceHost()}.
+     */
+    public Builder replication(String secondaryBackendId) {
+      this.replicationTarget = Objects.requireNonNull(secondaryBackendId);
       return this;
     }
 

@@ -52,6 +52,11 @@ final class CinderState {
   final Map<String, VolType> types = new LinkedHashMap<>();
   final String cephSecretUuid;
   final String keyring;
+  /** The secondary site's cephx secret and keyring (a replicated backend's volumes after failover). */
+  final String secondaryCephSecretUuid;
+  final String secondaryKeyring;
+  /** The cinder-volume service's replication state ({@link CinderSimulator.Builder#replication}). */
+  final Replication replication;
 
   CinderState(CinderSimulator.Builder cfg, ScheduledExecutorService scheduler, SimulatorFaults faults,
       ObjectMapper mapper) {
@@ -71,6 +76,16 @@ final class CinderState {
     random.nextBytes(key);
     this.keyring = "[client." + SimulatedBackend.RBD_USER + "]\n\tkey = "
         + java.util.Base64.getEncoder().encodeToString(key) + "\n";
+    this.secondaryCephSecretUuid = newId();
+    random.nextBytes(key);
+    this.secondaryKeyring = "[client." + SimulatedBackend.SECONDARY_RBD_USER + "]\n\tkey = "
+        + java.util.Base64.getEncoder().encodeToString(key) + "\n";
+    this.replication = new Replication(serviceHost(), cfg.replicationTarget);
+  }
+
+  /** The cinder-volume service's host, as {@code os-services} lists it and {@code failover_host} names it. */
+  String serviceHost() {
+    return "simulator@" + cfg.backend.name().toLowerCase(java.util.Locale.ROOT);
   }
 
   // ------------------------------------------------------------------ model
@@ -89,7 +104,16 @@ final class CinderState {
     }
 
     boolean multiattach() {
-      String v = extraSpecs.get("multiattach");
+      return isTrue("multiattach");
+    }
+
+    /** {@code replication_enabled='<is> True'}: volumes of this type are replicated to the secondary site. */
+    boolean replicated() {
+      return isTrue("replication_enabled");
+    }
+
+    private boolean isTrue(String spec) {
+      String v = extraSpecs.get(spec);
       return v != null && v.replace("<is>", "").trim().equalsIgnoreCase("true");
     }
   }
@@ -119,6 +143,11 @@ final class CinderState {
     final String chapUser;
     final String chapPassword;
     boolean gone;
+    /** Cinder's replication_status; null on a simulator without replication. */
+    String replicationStatus;
+    /** The CHAP pair the secondary site exports this volume with. */
+    String secondaryChapUser;
+    String secondaryChapPassword;
 
     Vol(String id, long seq, String projectId, String userId, String az, String typeId, String snapshotId,
         String sourceVolid, boolean multiattach, String chapUser, String chapPassword) {
@@ -302,7 +331,7 @@ final class CinderState {
     m.put("user_id", v.userId);
     m.put("bootable", String.valueOf(v.bootable));
     m.put("encrypted", false);
-    m.put("replication_status", null);
+    m.put("replication_status", v.replicationStatus);
     m.put("consistencygroup_id", null);
     m.put("multiattach", v.multiattach);
     List<Map<String, Object>> atts = new ArrayList<>();
@@ -425,7 +454,7 @@ final class CinderState {
       return new SimVolume(v.id, v.projectId, v.name, v.description, v.status, v.attachStatus, v.size, v.az,
           t == null ? null : t.name, Map.copyOf(v.metadata), atts, v.multiattach, v.bootable, v.snapshotId,
           v.sourceVolid, v.connector == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(v.connector)),
-          v.createdAt, v.updatedAt, v.schedulerHints);
+          v.createdAt, v.updatedAt, v.schedulerHints, v.replicationStatus);
     }
   }
 
@@ -528,6 +557,12 @@ final class CinderState {
     vol.size = size;
     vol.metadata.putAll(metadata);
     vol.schedulerHints = hints;
+    if (replication.configured()) {
+      // As a replicating driver's create_volume answers: enabled for a replicated type, disabled otherwise.
+      vol.replicationStatus = type.replicated() ? "enabled" : "disabled";
+      vol.secondaryChapUser = randomString(20);
+      vol.secondaryChapPassword = randomString(16);
+    }
     vol.status = "creating";
     SimulatorFaults.VolumeFate fate = faults.fateFor(name);
     if (fate != null && fate.stay) {
@@ -1007,9 +1042,13 @@ final class CinderState {
 
   private SimulatedBackend.ConnectionSecrets secrets(Vol v) {
     // Some drivers issue new CHAP credentials with every export (initialize_connection / attachment update).
+    boolean secondary = "failed-over".equals(v.replicationStatus);
     String password = faults.chapPerExport() ? java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 16)
-        : v.chapPassword;
-    return new SimulatedBackend.ConnectionSecrets(v.chapUser, password, cephSecretUuid, keyring);
+        : secondary ? v.secondaryChapPassword : v.chapPassword;
+    return secondary
+        ? new SimulatedBackend.ConnectionSecrets(v.secondaryChapUser, password, secondaryCephSecretUuid,
+            secondaryKeyring, true)
+        : new SimulatedBackend.ConnectionSecrets(v.chapUser, password, cephSecretUuid, keyring, false);
   }
 
   private void terminateConnection(Vol v, JsonNode args) {
@@ -1600,6 +1639,107 @@ final class CinderState {
     abs.put("totalBackupsUsed", 0);
     abs.put("totalGigabytesUsed", gigabytes);
     return new Resp(200, Map.of("limits", Map.of("rate", List.of(), "absolute", abs)));
+  }
+
+  // ------------------------------------------------------------------ services and replication (admin)
+
+  /** {@code GET /os-services}: the scheduler and the volume service, with the latter's replication fields. */
+  Resp listServices() {
+    Map<String, Object> scheduler = new LinkedHashMap<>();
+    scheduler.put("binary", "cinder-scheduler");
+    scheduler.put("host", "simulator");
+    scheduler.put("zone", cfg.availabilityZones.get(0));
+    scheduler.put("status", "enabled");
+    scheduler.put("state", "up");
+    scheduler.put("updated_at", time(Instant.now()));
+    scheduler.put("disabled_reason", null);
+    Map<String, Object> volume = new LinkedHashMap<>(scheduler);
+    volume.put("binary", "cinder-volume");
+    volume.put("host", replication.host);
+    synchronized (replication) {
+      volume.put("replication_status", replication.status);
+      volume.put("active_backend_id", replication.activeBackendId);
+    }
+    volume.put("frozen", false);
+    return new Resp(200, Map.of("services", List.of(scheduler, volume)));
+  }
+
+  /**
+   * {@code PUT /os-services/failover_host} (and {@code failover} from 3.26), as {@code cinder/api/contrib/services.py}
+   * and {@code volume/api.py} check it: body {@code {"host": ..., "backend_id": ...}}, the service's
+   * {@code replication_status} must be {@code enabled} or {@code failed-over}; 202, then the volume manager's work
+   * happens in the background (the service is {@code failing-over} meanwhile). Other service actions (enable,
+   * disable, freeze, thaw, log levels) are not simulated.
+   */
+  Resp updateService(Req req, String action) {
+    if (!"failover_host".equals(action) && !("failover".equals(action) && req.atLeast(3, 26))) {
+      throw ApiException.invalidInput("Unknown action");
+    }
+    JsonNode body = req.json(mapper);
+    if (body == null || !body.isObject()) {
+      throw ApiException.badRequest("Invalid input for field/attribute body. Value: " + body
+          + ". " + body + " is not of type 'object'");
+    }
+    Iterator<String> names = body.fieldNames();
+    while (names.hasNext()) {
+      String name = names.next();
+      if (!name.equals("host") && !name.equals("backend_id") && !name.equals("cluster")) {
+        throw ApiException.badRequest("Additional properties are not allowed ('" + name + "' was unexpected)");
+      }
+    }
+    String host = text(body, "host");
+    if (host == null || host.isBlank()) {
+      throw ApiException.invalidInput("Missing host or cluster.");
+    }
+    if (!host.equals(replication.host)) {
+      throw ApiException.invalidInput("Service " + host + " could not be found.");
+    }
+    String backendId = text(body, "backend_id");
+    synchronized (replication) {
+      if (!"enabled".equals(replication.status) && !"failed-over".equals(replication.status)) {
+        throw ApiException.invalidInput("No service could be changed: replication_status in ['" + host
+            + "'] must be enabled or failed-over and must be up to failover.");
+      }
+      replication.status = "failing-over";
+    }
+    schedule(() -> failover(backendId), cfg.createDelay);
+    return new Resp(202, null);
+  }
+
+  /**
+   * The volume manager's {@code failover}: to the secondary (its id, or null for the only one) or back
+   * ({@code default}). Replicated volumes change {@code replication_status} and, with it, the connection info a
+   * new export answers; on failover, volumes that do not replicate go to {@code error} and {@code not-capable}. A
+   * target that is not valid from the current state leaves the service as it was.
+   */
+  private void failover(String backendId) {
+    synchronized (replication) {
+      boolean back = Replication.DEFAULT.equals(backendId);
+      boolean valid = back ? replication.activeBackendId != null
+          : replication.activeBackendId == null && (backendId == null || backendId.equals(replication.target));
+      if (!valid) {
+        CinderSimulator.LOG.warn("failover_host to {}: invalid replication target", backendId);
+        replication.status = replication.activeBackendId == null ? "enabled" : "failed-over";
+        return;
+      }
+      for (Vol v : volumes.values()) {
+        synchronized (v) {
+          if (v.gone) {
+            continue;
+          }
+          if (!"disabled".equals(v.replicationStatus) && !"not-capable".equals(v.replicationStatus)) {
+            v.replicationStatus = back ? "enabled" : "failed-over";
+            v.updatedAt = Instant.now();
+          } else if (!back) {
+            // As the manager does: a volume that does not replicate is lost with its site (left alone on failback).
+            v.replicationStatus = "not-capable";
+            setStatus(v, "error");
+          }
+        }
+      }
+      replication.activeBackendId = back ? null : replication.target;
+      replication.status = back ? "enabled" : "failed-over";
+    }
   }
 
   Set<String> volumeIds() {

@@ -12,6 +12,8 @@ import java.util.Map;
  *     {@code os-terminate_connection}), or null
  * @param schedulerHints the {@code OS-SCH-HNT:scheduler_hints} of its create ({@code same_host},
  *     {@code different_host}: volume ids); empty: none
+ * @param replicationStatus Cinder's {@code replication_status}: {@code enabled}, {@code failed-over},
+ *     {@code disabled}, or null on a simulator without replication
  */
 public record SimVolume(
     String id,
@@ -32,4 +34,5 @@ public record SimVolume(
     Map<String, Object> connector,
     Instant createdAt,
     Instant updatedAt,
-    Map<String, List<String>> schedulerHints) {}
+    Map<String, List<String>> schedulerHints,
+    String replicationStatus) {}

@@ -37,6 +37,12 @@ public enum SimulatedBackend {
   public static final String RBD_USER = "cinder";
   public static final List<String> FC_TARGET_WWNS = List.of("500a098280feeba5", "500a098290feeba5");
   public static final int FC_LUN = 1;
+  /** The secondary site of a replicated backend ({@link CinderSimulator.Builder#replication}): its iSCSI portal. */
+  public static final String SECONDARY_ISCSI_PORTAL = "127.0.0.3:3260";
+  public static final List<String> SECONDARY_RBD_HOSTS = List.of("10.0.1.1", "10.0.1.2", "10.0.1.3");
+  public static final String SECONDARY_RBD_CLUSTER = "ceph-secondary";
+  public static final String SECONDARY_RBD_USER = "cinder-secondary";
+  public static final List<String> SECONDARY_FC_TARGET_WWNS = List.of("500a098280feebb5", "500a098290feebb5");
 
   private final String driverVolumeType;
 
@@ -54,6 +60,11 @@ public enum SimulatedBackend {
     return "iqn.2010-10.org.openstack:volume-" + volumeId;
   }
 
+  /** The IQN the secondary site exports a failed-over volume under. */
+  public static String secondaryIqnFor(String volumeId) {
+    return "iqn.2010-10.org.openstack.secondary:volume-" + volumeId;
+  }
+
   /** Whether {@code connection_info.data} carries CHAP credentials. */
   public boolean usesChap() {
     return this == ISCSI_CHAP || this == ISCSI_MULTIPATH;
@@ -68,15 +79,16 @@ public enum SimulatedBackend {
     Map<String, Object> data = new LinkedHashMap<>();
     switch (this) {
       case ISCSI, ISCSI_CHAP, ISCSI_MULTIPATH -> {
-        String iqn = iqnFor(volumeId);
+        String iqn = secrets.secondary() ? secondaryIqnFor(volumeId) : iqnFor(volumeId);
+        String portal = secrets.secondary() ? SECONDARY_ISCSI_PORTAL : ISCSI_PORTAL;
         boolean multipath = this == ISCSI_MULTIPATH && connector != null && truthy(connector.get("multipath"));
         data.put("target_discovered", false);
         if (multipath) {
-          data.put("target_portals", List.of(ISCSI_PORTAL, ISCSI_PORTAL_2));
+          data.put("target_portals", List.of(portal, ISCSI_PORTAL_2));
           data.put("target_iqns", List.of(iqn, iqn));
           data.put("target_luns", List.of(ISCSI_LUN, ISCSI_LUN));
         }
-        data.put("target_portal", ISCSI_PORTAL);
+        data.put("target_portal", portal);
         data.put("target_iqn", iqn);
         data.put("target_lun", ISCSI_LUN);
         data.put("volume_id", volumeId);
@@ -89,11 +101,11 @@ public enum SimulatedBackend {
       }
       case RBD, RBD_KEYRING -> {
         data.put("name", RBD_POOL + "/volume-" + volumeId);
-        data.put("hosts", RBD_HOSTS);
+        data.put("hosts", secrets.secondary() ? SECONDARY_RBD_HOSTS : RBD_HOSTS);
         data.put("ports", RBD_PORTS);
-        data.put("cluster_name", "ceph");
+        data.put("cluster_name", secrets.secondary() ? SECONDARY_RBD_CLUSTER : "ceph");
         data.put("auth_enabled", true);
-        data.put("auth_username", RBD_USER);
+        data.put("auth_username", secrets.secondary() ? SECONDARY_RBD_USER : RBD_USER);
         data.put("secret_type", "ceph");
         data.put("secret_uuid", secrets.cephSecretUuid());
         data.put("volume_id", volumeId);
@@ -108,12 +120,13 @@ public enum SimulatedBackend {
           throw ApiException.invalidInput("Connector doesn't have required information: wwpns");
         }
         Map<String, Object> itMap = new LinkedHashMap<>();
+        List<String> wwns = secrets.secondary() ? SECONDARY_FC_TARGET_WWNS : FC_TARGET_WWNS;
         for (Object initiator : list) {
-          itMap.put(String.valueOf(initiator), FC_TARGET_WWNS);
+          itMap.put(String.valueOf(initiator), wwns);
         }
         data.put("target_discovered", false);
         data.put("target_lun", FC_LUN);
-        data.put("target_wwn", new ArrayList<>(FC_TARGET_WWNS));
+        data.put("target_wwn", new ArrayList<>(wwns));
         data.put("initiator_target_map", itMap);
         data.put("volume_id", volumeId);
         data.put("discard", false);
@@ -136,6 +149,10 @@ public enum SimulatedBackend {
     return value != null && ("true".equalsIgnoreCase(value.toString()) || "1".equals(value.toString()));
   }
 
-  /** The per-volume / per-simulator secrets handed out in connection info. */
-  record ConnectionSecrets(String chapUser, String chapPassword, String cephSecretUuid, String keyring) {}
+  /**
+   * The per-volume / per-simulator secrets handed out in connection info, and which site answers: the primary, or
+   * the secondary of a failed-over replicated volume (its own portal, IQN, monitors, cluster, user and secrets).
+   */
+  record ConnectionSecrets(String chapUser, String chapPassword, String cephSecretUuid, String keyring,
+      boolean secondary) {}
 }

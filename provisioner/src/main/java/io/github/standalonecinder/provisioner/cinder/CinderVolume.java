@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * A Cinder volume as the provisioner needs it. {@code status} is Cinder's raw string (e.g. {@code reserved},
- * {@code error_extending}): OpenStack4j's enum loses several of them.
+ * {@code error_extending}): OpenStack4j's enum loses several of them. {@code replicationStatus} is Cinder's
+ * {@code replication_status} ({@code enabled}, {@code failed-over}, {@code disabled}, …), null when Cinder says none.
  */
 public record CinderVolume(
     String id,
@@ -17,7 +18,15 @@ public record CinderVolume(
     Map<String, String> metadata,
     boolean multiattach,
     List<Attachment> attachments,
-    java.time.Instant createdAt) {
+    java.time.Instant createdAt,
+    String replicationStatus) {
+
+  /** A volume Cinder reports no {@code replication_status} for. */
+  public CinderVolume(String id, String name, String status, int sizeGiB, String volumeType, String availabilityZone,
+      Map<String, String> metadata, boolean multiattach, List<Attachment> attachments, java.time.Instant createdAt) {
+    this(id, name, status, sizeGiB, volumeType, availabilityZone, metadata, multiattach, attachments, createdAt,
+        null);
+  }
 
   public CinderVolume {
     metadata = metadata == null ? Map.of() : Map.copyOf(metadata);

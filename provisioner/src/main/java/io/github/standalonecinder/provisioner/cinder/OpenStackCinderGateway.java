@@ -469,7 +469,8 @@ public final class OpenStackCinderGateway implements CinderGateway {
     String name = v.hasNonNull("name") ? v.get("name").asText() : v.path("display_name").asText(null);
     return new CinderVolume(v.get("id").asText(), name, v.path("status").asText(null), v.path("size").asInt(),
         v.path("volume_type").asText(null), v.path("availability_zone").asText(null), stringMap(v.path("metadata")),
-        v.path("multiattach").asBoolean(false), attachments, instant(v.path("created_at").asText(null)));
+        v.path("multiattach").asBoolean(false), attachments, instant(v.path("created_at").asText(null)),
+        v.path("replication_status").asText(null));
   }
 
   /** Cinder writes {@code 2026-11-23T10:00:00.000000} (UTC, no zone) or with an offset. */

@@ -58,6 +58,39 @@ final class PvFactory {
     if ("Delete".equals(plan.reclaimPolicy())) {
       b.editMetadata().addToFinalizers(Annotations.PV_FINALIZER).endMetadata();
     }
+    if (RemapPlan.replicated(volume.replicationStatus())) {
+      // Which site this PV's connection is of: a failover or failback to the other makes it a re-map candidate.
+      b.editMetadata().addToAnnotations(RemapPlan.MAPPED_FOR, volume.replicationStatus()).endMetadata();
+    }
     return b.build();
+  }
+
+  /** The finalizer the API server's admission adds to every PV; it comes back by itself on create. */
+  static final String PV_PROTECTION = "kubernetes.io/pv-protection";
+
+  /**
+   * The PV that replaces {@code template} after a failover: the same name, claim binding, capacity, modes, class,
+   * node affinity, labels and annotations, the given reclaim policy, and the volume source of the new export, which
+   * it records (attachment id, the replication state it was mapped in).
+   */
+  static PersistentVolume remapped(PersistentVolume template, MappedVolume mapped, CinderExporter.Export export,
+      String replicationStatus, String reclaimPolicy) {
+    var spec = new io.fabric8.kubernetes.api.model.PersistentVolumeSpecBuilder(template.getSpec())
+        .withIscsi(mapped.source().getIscsi()).withRbd(mapped.source().getRbd()).withFc(mapped.source().getFc())
+        .withCsi(mapped.source().getCsi()).withPersistentVolumeReclaimPolicy(reclaimPolicy).build();
+    var meta = new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+        .withName(template.getMetadata().getName())
+        .withLabels(template.getMetadata().getLabels())
+        .withAnnotations(new java.util.LinkedHashMap<>(template.getMetadata().getAnnotations()))
+        .withFinalizers(template.getMetadata().getFinalizers() == null ? null : template.getMetadata().getFinalizers()
+            .stream().filter(f -> !f.equals(PV_PROTECTION)).toList())
+        .build();
+    meta.getAnnotations().remove(RemapPlan.RECLAIM_WAS);
+    meta.getAnnotations().remove(ProvisionController.ATTACHMENT_ID);
+    if (export.attachmentId() != null) {
+      meta.getAnnotations().put(ProvisionController.ATTACHMENT_ID, export.attachmentId());
+    }
+    meta.getAnnotations().put(RemapPlan.MAPPED_FOR, replicationStatus);
+    return new PersistentVolumeBuilder().withMetadata(meta).withSpec(spec).build();
   }
 }

@@ -61,6 +61,11 @@ final class VolumeDeleter {
   }
 
   boolean isOurs(PersistentVolume pv) {
+    return isOurs(pv, settings);
+  }
+
+  /** Whether this provisioner identity made the PV (we, or the Go original with the same identity). */
+  static boolean isOurs(PersistentVolume pv, ProvisionerSettings settings) {
     Map<String, String> a = pv.getMetadata().getAnnotations();
     if (a == null || !a.containsKey(Annotations.CINDER_VOLUME_ID)) {
       return false;

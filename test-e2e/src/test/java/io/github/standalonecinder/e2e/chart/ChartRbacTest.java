@@ -174,6 +174,12 @@ class ChartRbacTest {
     withTopology.addAll(TOPOLOGY_CALLS);
     assertThat(new TreeSet<>(Rbac.of(ChartFixture.objects(ChartFixture.render("topology-zones.yaml"))).grants()))
         .containsExactlyElementsOf(withTopology);
+    // With remapAfterFailover: FailoverRemapper's pod list and its StorageClass get (docs/replication.md).
+    Set<Grant> withRemap = new TreeSet<>(CODE_CALLS);
+    withRemap.add(new Grant("", "pods", "list", true));
+    withRemap.add(new Grant("storage.k8s.io", "storageclasses", "get", true));
+    assertThat(new TreeSet<>(Rbac.of(ChartFixture.objects(ChartFixture.render("remap-after-failover.yaml")))
+        .grants())).containsExactlyElementsOf(withRemap);
   }
 
   @Test

@@ -212,6 +212,13 @@ class ChartTest {
   }
 
   @Test
+  void remapAfterFailoverBecomesFlagsAndIsOffByDefault() {
+    assertThat(container(objects(render("remap-after-failover.yaml"))).getArgs()).contains("--remap-after-failover",
+        "--remap-interval=30s");
+    assertThat(container(objects(render("defaults.yaml"))).getArgs()).doesNotContain("--remap-after-failover");
+  }
+
+  @Test
   void topologyZonesBecomeFlagsAndOffAddsNone() {
     assertThat(container(objects(render("topology-zones.yaml"))).getArgs()).contains("--topology=zones",
         "--topology-node-label=example.com/rack-zone", "--topology-zone=az-a=rack-1,rack-2",
