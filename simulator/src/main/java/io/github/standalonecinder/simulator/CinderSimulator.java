@@ -84,7 +84,8 @@ public final class CinderSimulator implements AutoCloseable {
   static final String API_VERSION_HEADER = "OpenStack-API-Version";
   static final String LEGACY_VERSION_HEADER = "OpenStack-Volume-microversion";
   static final Set<String> RESOURCES = Set.of("volumes", "attachments", "snapshots", "types",
-      "os-availability-zone", "limits", "extensions", "os-quota-sets", "types_extra_specs", "messages");
+      "os-availability-zone", "limits", "extensions", "os-quota-sets", "types_extra_specs", "messages", "backups",
+      "os-services");
 
   static {
     // Without TCP_NODELAY the JDK server's small responses hit Nagle + delayed ACK (~40 ms per request).
@@ -207,6 +208,26 @@ public final class CinderSimulator implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /** Snapshot of all Cinder backups. */
+  public List<SimBackup> backups() {
+    List<SimBackup> out = new ArrayList<>();
+    for (BackupState.Backup b : state.backups.backups.values()) {
+      synchronized (b) {
+        out.add(new SimBackup(b.id, b.volumeId, b.snapshotId, b.name, b.status, b.size, Map.copyOf(b.metadata),
+            b.failReason));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Starts or stops the cinder-backup service (initially {@link Builder#backupService}); backups created meanwhile
+   * end as they would with or without it.
+   */
+  public void backupService(boolean running) {
+    state.backups.serviceUp(running);
   }
 
   /** Statuses the volume went through, in order; ends with "deleted" once gone. Empty for unknown ids. */
@@ -558,6 +579,28 @@ public final class CinderSimulator implements AutoCloseable {
           return state.deleteSnapshot(r.get(1));
         }
       }
+      case "backups" -> {
+        if (n == 1 && m.equals("POST")) {
+          return state.backups.create(req, req.json(mapper));
+        }
+        if (n == 1 && m.equals("GET")) {
+          return state.backups.list(req, false);
+        }
+        if (n == 2 && r.get(1).equals("detail") && m.equals("GET")) {
+          return state.backups.list(req, true);
+        }
+        if (n == 2 && m.equals("GET")) {
+          return state.backups.get(r.get(1));
+        }
+        if (n == 2 && m.equals("DELETE")) {
+          return state.backups.delete(r.get(1));
+        }
+      }
+      case "os-services" -> {
+        if (n == 1 && m.equals("GET")) {
+          return state.backups.services(req);
+        }
+      }
       case "types" -> {
         if (n == 1 && m.equals("GET")) {
           return state.listTypes(req);
@@ -766,6 +809,7 @@ public final class CinderSimulator implements AutoCloseable {
     int maxVolumes = -1;
     int maxGigabytes = -1;
     long backendCapacityGiB = -1;
+    boolean backupService = true;
     boolean schedulerHintFilters;
     int maxLimit = 1000;
     final Map<String, Map<String, String>> volumeTypes = new LinkedHashMap<>();
@@ -878,6 +922,15 @@ public final class CinderSimulator implements AutoCloseable {
      */
     public Builder schedulerHintFilters(boolean value) {
       this.schedulerHintFilters = value;
+      return this;
+    }
+
+    /**
+     * Whether a cinder-backup service runs (default true). Without one, backups end as on a Cinder without it:
+     * {@code error} with "Service not found for creating backup.", deletes answered 404 (see {@link BackupState}).
+     */
+    public Builder backupService(boolean value) {
+      this.backupService = value;
       return this;
     }
 

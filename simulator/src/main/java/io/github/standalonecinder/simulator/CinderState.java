@@ -46,6 +46,7 @@ final class CinderState {
   private final Object quotaLock = new Object();
   final Map<String, Vol> volumes = new ConcurrentHashMap<>();
   final Map<String, Snap> snapshots = new ConcurrentHashMap<>();
+  final BackupState backups;
   final Map<String, Att> attachments = new ConcurrentHashMap<>();
   final Map<String, List<String>> histories = new ConcurrentHashMap<>();
   /** Volume types by id, in configuration order. */
@@ -60,6 +61,7 @@ final class CinderState {
     this.faults = faults;
     this.mapper = mapper;
     this.random = cfg.seed == null ? new Random() : new Random(cfg.seed);
+    this.backups = new BackupState(this, cfg);
     VolType def = new VolType(newId(), DEFAULT_TYPE, "Default Volume Type", Map.of());
     types.put(def.id, def);
     cfg.volumeTypes.forEach((name, specs) -> {
@@ -209,7 +211,7 @@ final class CinderState {
     return t == null ? null : CINDER_TIME.format(t);
   }
 
-  private void setStatus(Vol v, String status) {
+  void setStatus(Vol v, String status) {
     v.status = status;
     v.updatedAt = Instant.now();
     List<String> h = histories.get(v.id);
@@ -226,7 +228,7 @@ final class CinderState {
     return v;
   }
 
-  private static JsonNode object(JsonNode body, String key) {
+  static JsonNode object(JsonNode body, String key) {
     JsonNode n = body == null ? null : body.get(key);
     if (n == null || !n.isObject()) {
       throw ApiException.badRequest("Missing required element '" + key + "' in request body.");
@@ -234,12 +236,12 @@ final class CinderState {
     return n;
   }
 
-  private static String text(JsonNode n, String key) {
+  static String text(JsonNode n, String key) {
     JsonNode v = n == null ? null : n.get(key);
     return v == null || v.isNull() ? null : v.asText();
   }
 
-  private Map<String, String> stringMap(JsonNode n, String what) {
+  Map<String, String> stringMap(JsonNode n, String what) {
     if (n == null || n.isNull()) {
       return new LinkedHashMap<>();
     }
@@ -253,7 +255,7 @@ final class CinderState {
     return out;
   }
 
-  private void schedule(Runnable r, Duration delay) {
+  void schedule(Runnable r, Duration delay) {
     scheduler.schedule(() -> {
       try {
         r.run();
@@ -514,6 +516,17 @@ final class CinderState {
             + srcSize + "GB. They must be >= original volume size.");
       }
     }
+    String backupId = !req.v2 && req.atLeast(3, 47) ? text(v, "backup_id") : null;
+    if (backupId != null) {
+      int backupSize = backups.restorableSize(backupId);
+      minSize = backupSize;
+      if (size == null) {
+        size = backupSize;
+      } else if (size < backupSize) {
+        throw ApiException.invalidInput("Volume size " + size + "GB cannot be smaller than the backup size "
+            + backupSize + "GB. It must be >= backup size.");
+      }
+    }
     if (size == null || size <= 0 || size < minSize) {
       throw ApiException.invalidInput("Volume size '" + size + "' must be an integer and greater than 0");
     }
@@ -717,7 +730,7 @@ final class CinderState {
     return new Resp(200, body);
   }
 
-  private Map<String, String> parseMetadataFilter(String raw) {
+  Map<String, String> parseMetadataFilter(String raw) {
     try {
       return mapper.readValue(raw, new TypeReference<LinkedHashMap<String, String>>() {});
     } catch (Exception e) {
@@ -759,7 +772,7 @@ final class CinderState {
     return result.thenComparing(Comparator.comparingLong((Vol v) -> v.seq).reversed());
   }
 
-  private <T> List<T> page(Req req, List<T> sorted, Comparator<T> order, java.util.function.Function<String, T> find,
+  <T> List<T> page(Req req, List<T> sorted, Comparator<T> order, java.util.function.Function<String, T> find,
       String what) {
     int limit = parseLimit(req.query.get("limit"));
     String marker = req.query.get("marker");
@@ -809,7 +822,7 @@ final class CinderState {
   }
 
   /** Cinder's rule: a next link when the page is as long as the (effective) limit and not empty. */
-  private List<Map<String, String>> nextLinks(Req req, String lastId, int pageSize, String collection) {
+  List<Map<String, String>> nextLinks(Req req, String lastId, int pageSize, String collection) {
     int limit = parseLimit(req.query.get("limit"));
     if (lastId == null || pageSize < limit) {
       return List.of();
@@ -1538,7 +1551,7 @@ final class CinderState {
   static final String NO_VALID_BACKEND = "schedule allocate volume:Could not find any available weighted backend.";
   private final List<Map<String, Object>> messages = Collections.synchronizedList(new ArrayList<>());
 
-  private void addMessage(String projectId, String resourceId, String text) {
+  void addMessage(String projectId, String resourceId, String text) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", newId());
     m.put("project_id", projectId);
