@@ -114,6 +114,8 @@ final class CinderState {
     Map<String, List<String>> schedulerHints = Map.of();
     final String snapshotId;
     final String sourceVolid;
+    /** The backup it was made from ({@code backup_id}), or null. */
+    String backupId;
     final boolean multiattach;
     boolean bootable;
     final List<Att> atts = new ArrayList<>();
@@ -427,7 +429,7 @@ final class CinderState {
       return new SimVolume(v.id, v.projectId, v.name, v.description, v.status, v.attachStatus, v.size, v.az,
           t == null ? null : t.name, Map.copyOf(v.metadata), atts, v.multiattach, v.bootable, v.snapshotId,
           v.sourceVolid, v.connector == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(v.connector)),
-          v.createdAt, v.updatedAt, v.schedulerHints);
+          v.createdAt, v.updatedAt, v.schedulerHints, v.backupId);
     }
   }
 
@@ -541,6 +543,7 @@ final class CinderState {
     vol.size = size;
     vol.metadata.putAll(metadata);
     vol.schedulerHints = hints;
+    vol.backupId = backupId;
     vol.status = "creating";
     SimulatorFaults.VolumeFate fate = faults.fateFor(name);
     if (fate != null && fate.stay) {

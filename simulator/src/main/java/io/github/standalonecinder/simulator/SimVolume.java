@@ -12,6 +12,7 @@ import java.util.Map;
  *     {@code os-terminate_connection}), or null
  * @param schedulerHints the {@code OS-SCH-HNT:scheduler_hints} of its create ({@code same_host},
  *     {@code different_host}: volume ids); empty: none
+ * @param backupId the Cinder backup it was made from ({@code backup_id}), or null
  */
 public record SimVolume(
     String id,
@@ -32,4 +33,5 @@ public record SimVolume(
     Map<String, Object> connector,
     Instant createdAt,
     Instant updatedAt,
-    Map<String, List<String>> schedulerHints) {}
+    Map<String, List<String>> schedulerHints,
+    String backupId) {}

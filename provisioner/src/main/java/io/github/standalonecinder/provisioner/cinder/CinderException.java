@@ -82,7 +82,11 @@ public class CinderException extends RuntimeException {
    * backup." Classified {@link Kind#SERVER_ERROR}: retried, as the service may be started.
    */
   public boolean noBackupService() {
-    return kind == Kind.SERVER_ERROR && getMessage() != null && CinderErrors.NO_BACKUP_SERVICE.matcher(getMessage())
-        .find();
+    return kind == Kind.SERVER_ERROR && noBackupService(getMessage());
+  }
+
+  /** Whether Cinder's text (an answer, a backup's {@code fail_reason}) says no cinder-backup service runs. */
+  public static boolean noBackupService(String text) {
+    return text != null && CinderErrors.NO_BACKUP_SERVICE.matcher(text).find();
   }
 }

@@ -37,6 +37,16 @@ final class CinderSnapshots {
     return Map.of(Annotations.META_CLUSTER, settings.clusterId(), SnapshotApi.META_SNAPSHOT_UID, snapshotUid);
   }
 
+  /** The metadata of our Cinder snapshots and backups of this VolumeSnapshot. */
+  Map<String, String> metadata(String namespace, String name, String snapshotUid, String contentName) {
+    Map<String, String> metadata = new LinkedHashMap<>(identity(snapshotUid));
+    metadata.put(Annotations.META_PROVISIONER, settings.provisionerName());
+    metadata.put(SnapshotApi.META_SNAPSHOT_NAMESPACE, namespace);
+    metadata.put(SnapshotApi.META_SNAPSHOT_NAME, name);
+    metadata.put(SnapshotApi.META_CONTENT_NAME, contentName);
+    return metadata;
+  }
+
   /** Our Cinder snapshots of this VolumeSnapshot, oldest first. */
   List<CinderSnapshot> find(String snapshotUid) throws ProvisioningException {
     try {
@@ -60,13 +70,9 @@ final class CinderSnapshots {
     if (!found.isEmpty()) {
       return found.get(0);
     }
-    Map<String, String> metadata = new LinkedHashMap<>(identity(snapshotUid));
-    metadata.put(Annotations.META_PROVISIONER, settings.provisionerName());
-    metadata.put(SnapshotApi.META_SNAPSHOT_NAMESPACE, namespace);
-    metadata.put(SnapshotApi.META_SNAPSHOT_NAME, name);
-    metadata.put(SnapshotApi.META_CONTENT_NAME, contentName);
     try {
-      CinderSnapshot created = cinder.createSnapshot(volumeId, name(snapshotUid), metadata, true);
+      CinderSnapshot created = cinder.createSnapshot(volumeId, name(snapshotUid),
+          metadata(namespace, name, snapshotUid, contentName), true);
       log.info("created Cinder snapshot {} of volume {} for VolumeSnapshot {}/{}", created.id(), volumeId,
           namespace, name);
       return created;

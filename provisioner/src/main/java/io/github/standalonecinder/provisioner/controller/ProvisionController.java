@@ -114,7 +114,9 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     CinderExporter exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());
     SecretStore secretStore = new SecretStore(kube);
     ClaimProvisioner.Sleeper sleeper = d -> TimeUnit.MILLISECONDS.sleep(d.toMillis());
-    this.snapshots = new SnapshotController(kube, new CinderSnapshots(cinder, settings), settings, events,
+    CinderSnapshots cinderSnapshots = new CinderSnapshots(cinder, settings);
+    this.snapshots = new SnapshotController(kube, cinderSnapshots, new CinderBackups(cinder, cinderSnapshots),
+        settings, events,
         this::cachedClaim, this::cachedPv, () -> claims.getStore().list());
     this.planner = new ClaimPlanner(settings, mappers, cinder, this::cachedPv, this::cachedClaim, topology,
         this::cachedNode, snapshots::restoreSource);
