@@ -17,8 +17,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>With the service: creating → available after createDelay; the volume is {@code backing-up} meanwhile (the
  * snapshot, for a backup of a snapshot), then back. Without it, as Cinder's scheduler does: the create is accepted
  * (202), the backup goes to {@code error} with {@code fail_reason} "Service not found for creating backup." and a
- * user message, and a source snapshot stays {@code backing-up} (Cinder puts back only the volume's status); a
- * delete is answered 404 "Service cinder-backup could not be found."
+ * user message; a source snapshot stays {@code backing-up}, and the volume's status becomes its
+ * {@code previous_status}, empty (null) for a volume never backed up, migrated or retyped, even an {@code in-use}
+ * one (the scheduler's {@code create_backup} puts back only the volume's status, which it never changed): seen on
+ * the lab's Cinder 21. A delete is answered 404 "Service cinder-backup could not be found."
  */
 final class BackupState {
   static final String NO_SERVICE_FAIL_REASON = "Service not found for creating backup.";
@@ -139,6 +141,13 @@ final class BackupState {
         if (up && "backing-up".equals(snap.status)) {
           snap.status = "available"; // without the service Cinder leaves the snapshot backing-up
           snap.updatedAt = Instant.now();
+        }
+      }
+      if (!up) {
+        synchronized (v) {
+          if (!v.gone) {
+            state.setStatus(v, null); // volume_update(status=previous_status): none here
+          }
         }
       }
     } else {

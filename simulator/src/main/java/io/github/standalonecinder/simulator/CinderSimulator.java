@@ -578,6 +578,13 @@ public final class CinderSimulator implements AutoCloseable {
         if (n == 2 && m.equals("DELETE")) {
           return state.deleteSnapshot(r.get(1));
         }
+        if (n == 3 && r.get(2).equals("action") && m.equals("POST")) {
+          JsonNode body = req.json(mapper);
+          if (!"os-reset_status".equals(CinderState.actionName(body))) {
+            throw ApiException.badRequest("There is no such action: " + CinderState.actionName(body));
+          }
+          return state.resetSnapshotStatus(r.get(1), body.path("os-reset_status").path("status").asText(null));
+        }
       }
       case "backups" -> {
         if (n == 1 && m.equals("POST")) {

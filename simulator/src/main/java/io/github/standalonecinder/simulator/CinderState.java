@@ -1506,6 +1506,19 @@ final class CinderState {
     return new Resp(200, body);
   }
 
+  /** Admin {@code os-reset_status} on a snapshot: the status, unchecked. */
+  Resp resetSnapshotStatus(String id, String status) {
+    if (status == null) {
+      throw ApiException.badRequest("Must specify 'status'");
+    }
+    Snap s = snap(id);
+    synchronized (s) {
+      s.status = status;
+      s.updatedAt = Instant.now();
+    }
+    return new Resp(202, null);
+  }
+
   Resp deleteSnapshot(String id) {
     Snap s = snap(id);
     synchronized (s) {

@@ -581,7 +581,7 @@ class SnapshotControllerTest {
     start(CinderSimulator.builder().createDelay(Duration.ofMillis(100)).backupService(false));
     sim.faults().failNext(100_000, "GET", ".*/os-services.*", 403);
     snapshotClass("backups", "Delete", BACKUP);
-    boundClaim("data", "1Gi");
+    String volumeId = Annotations.cinderVolumeId(h.pvOf(boundClaim("data", "1Gi")));
     GenericKubernetesResource created = snapshot("bk1", "data", "backups");
     await().atMost(Duration.ofSeconds(10)).until(() -> SnapshotApi.str(vs("bk1"), "status", "error", "message")
         != null && SnapshotApi.str(vs("bk1"), "status", "error", "message").contains("delete"));
@@ -592,6 +592,7 @@ class SnapshotControllerTest {
     assertThat(sim.backups().get(0).status()).isEqualTo("error");
     assertThat(sim.backups().get(0).failReason()).isEqualTo("Service not found for creating backup.");
     assertThat(sim.snapshots()).extracting(SimSnapshot::status).containsExactly("backing-up");
+    assertThat(sim.volume(volumeId).status()).as("what Cinder 21 does to the volume: why we ask first").isNull();
     assertThat(content("snapcontent-" + created.getMetadata().getUid())).isNotNull();
   }
 
