@@ -271,8 +271,9 @@ if [ "${LAB_BACKUP:-0}" = 1 ]; then
   CINDER_SERVICES="$CINDER_SERVICES backup"
 elif pid_alive cinder-backup; then
   # left from a LAB_BACKUP=1 run: stop it and drop its service record, so that Cinder has no backup service at
-  # once (not only after service_down_time)
-  stop_pids cinder-backup
+  # once (not only after service_down_time); the scheduler too, which keeps the backup hosts it heard of and would
+  # send a backup to the stopped one (it would stay "creating")
+  stop_pids cinder-backup cinder-scheduler
   cinder-manage --config-file "$CONF" service remove cinder-backup lab >/dev/null 2>&1 \
     || log "WARNING: could not remove the cinder-backup service record"
 fi

@@ -632,6 +632,65 @@ class SnapshotControllerTest {
     assertThat(liveSnapshots()).isEmpty();
   }
 
+  @Test
+  void aFailedBackupIsDeletedAndMadeAgainAndOneStillBeingMadeIsDeletedOnceMade() throws Exception {
+    start(Duration.ofSeconds(2));
+    snapshotClass("backups", "Delete", BACKUP);
+    boundClaim("data", "1Gi");
+    GenericKubernetesResource created = snapshot("bk1", "data", "backups");
+    String contentName = "snapcontent-" + created.getMetadata().getUid();
+    await().atMost(Duration.ofSeconds(20)).until(() -> content(contentName) != null
+        && SnapshotApi.str(content(contentName), "status", "snapshotHandle") != null);
+    String failed = SnapshotApi.str(content(contentName), "status", "snapshotHandle").substring("backup:".length());
+    sim.faults().failBackup(failed, "the backup store is full");
+    await().atMost(Duration.ofSeconds(10)).until(() -> SnapshotApi.str(content(contentName), "status", "error",
+        "message") != null);
+    assertThat(SnapshotApi.str(content(contentName), "status", "error", "message"))
+        .isEqualTo("Cinder backup " + failed + " went to error: the backup store is full");
+    GenericKubernetesResource ready = awaitReady("bk1");
+    assertThat(backupHandle(ready)).isNotEqualTo("backup:" + failed);
+    assertThat(liveBackups()).extracting(b -> "backup:" + b.id()).containsExactly(backupHandle(ready));
+    assertThat(liveSnapshots()).isEmpty();
+
+    // Deleted while its backup is still being made: it goes once Cinder has made it.
+    GenericKubernetesResource second = snapshot("bk2", "data", "backups");
+    await().atMost(Duration.ofSeconds(20)).until(() -> sim.backups().stream().anyMatch(b -> b.name().equals(
+        "backup-" + second.getMetadata().getUid()) && "creating".equals(b.status())));
+    deleteVs("bk2");
+    await().atMost(Duration.ofSeconds(30)).until(() -> vs("bk2") == null
+        && content("snapcontent-" + second.getMetadata().getUid()) == null);
+    await().atMost(Duration.ofSeconds(10)).until(() -> liveBackups().size() == 1 && liveSnapshots().isEmpty());
+  }
+
+  @Test
+  void aPreProvisionedContentMayNameABackup() throws Exception {
+    start();
+    PersistentVolumeClaim source = boundClaim("data", "1Gi");
+    String backupId = h.cinder.createBackup(Annotations.cinderVolumeId(h.pvOf(source)), null, "by-hand", Map.of(),
+        true).id();
+    client.genericKubernetesResources(SnapshotApi.CONTENTS).resource(new GenericKubernetesResourceBuilder()
+        .withApiVersion(SnapshotApi.API_VERSION).withKind("VolumeSnapshotContent")
+        .withNewMetadata().withName("imported-backup").endMetadata().addToAdditionalProperties("spec", Map.of(
+            "driver", h.settings.provisionerName(), "deletionPolicy", "Delete",
+            "source", Map.of("snapshotHandle", "backup:" + backupId),
+            "volumeSnapshotRef", Map.of("name", "existing", "namespace", ns))).build()).create();
+    client.genericKubernetesResources(SnapshotApi.SNAPSHOTS).inNamespace(ns).resource(
+        new GenericKubernetesResourceBuilder().withApiVersion(SnapshotApi.API_VERSION).withKind("VolumeSnapshot")
+            .withNewMetadata().withName("existing").withNamespace(ns).endMetadata()
+            .addToAdditionalProperties("spec", Map.of("source", Map.of("volumeSnapshotContentName",
+                "imported-backup"))).build()).create();
+    awaitReady("existing");
+    assertThat(SnapshotApi.str(content("imported-backup"), "status", "snapshotHandle"))
+        .isEqualTo("backup:" + backupId);
+    PersistentVolumeClaim restored = h.awaitBound(h.claim(ns, "restored", "iscsi", "1Gi", b -> b.editSpec()
+        .withDataSource(new TypedLocalObjectReference(SnapshotApi.GROUP, "VolumeSnapshot", "existing")).endSpec()));
+    assertThat(sim.volume(Annotations.cinderVolumeId(h.pvOf(restored))).backupId()).isEqualTo(backupId);
+
+    deleteVs("existing");
+    await().atMost(Duration.ofSeconds(20)).until(() -> content("imported-backup") == null);
+    await().atMost(Duration.ofSeconds(10)).until(() -> liveBackups().isEmpty());
+  }
+
   private String backupContent(String vsName) {
     return client.genericKubernetesResources(SnapshotApi.CONTENTS).list().getItems().stream()
         .filter(c -> vsName.equals(SnapshotApi.str(c, "spec", "volumeSnapshotRef", "name")))
