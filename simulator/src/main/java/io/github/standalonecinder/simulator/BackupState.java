@@ -240,6 +240,15 @@ final class BackupState {
     }
   }
 
+  /** The size of a volume made from a backup of {@code backupSize}: as asked, at least the backup's. */
+  static int sizeOfRestore(Integer asked, int backupSize) {
+    if (asked != null && asked < backupSize) {
+      throw ApiException.invalidInput("Volume size " + asked + "GB cannot be smaller than the backup size "
+          + backupSize + "GB. It must be >= backup size.");
+    }
+    return asked == null ? backupSize : asked;
+  }
+
   /** {@code GET /os-services}: the scheduler and volume services, and cinder-backup while it runs. */
   CinderState.Resp services(Req req) {
     List<Map<String, Object>> out = new ArrayList<>();

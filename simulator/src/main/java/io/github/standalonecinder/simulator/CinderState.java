@@ -520,14 +520,8 @@ final class CinderState {
     }
     String backupId = !req.v2 && req.atLeast(3, 47) ? text(v, "backup_id") : null;
     if (backupId != null) {
-      int backupSize = backups.restorableSize(backupId);
-      minSize = backupSize;
-      if (size == null) {
-        size = backupSize;
-      } else if (size < backupSize) {
-        throw ApiException.invalidInput("Volume size " + size + "GB cannot be smaller than the backup size "
-            + backupSize + "GB. It must be >= backup size.");
-      }
+      minSize = backups.restorableSize(backupId);
+      size = backups.sizeOfRestore(size, minSize);
     }
     if (size == null || size <= 0 || size < minSize) {
       throw ApiException.invalidInput("Volume size '" + size + "' must be an integer and greater than 0");

@@ -60,18 +60,27 @@ class CinderContractTest {
     }
   }
 
-  @Test
-  void realCinderFollowsTheContract() throws Exception {
+  /** The lab in noauth mode (the test is skipped without one) and the real gateway to it. */
+  private Lab noauthLab() {
     Optional<Lab> lab = Lab.find();
     org.junit.jupiter.api.Assumptions.assumeTrue(lab.isPresent() && !lab.get().keystone(),
         "needs the real-Cinder lab in noauth mode: " + Lab.whyMissing());
+    return lab.get();
+  }
+
+  private CinderGateway connect(Lab lab) throws Exception {
     Path conf = dir.resolve("cloud.conf");
-    Files.writeString(conf, lab.get().cloudConf(true));
-    CinderGateway g = CinderGateways.connect(CloudConfig.load(Optional.of(conf), Map.of()),
-        GatewayOptions.defaults());
-    assertThat(scenario(g, lab.get().get("CINDER_VOLUME_TYPE"), lab.get().get("CINDER_VOLUME_TYPE_2"),
-        lab.get().get("CINDER_ENDPOINT_WITH_PROJECT"),
-        lab.get().get("CINDER_NOAUTH_TOKEN"))).containsExactlyElementsOf(EXPECTED);
+    Files.writeString(conf, lab.cloudConf(true));
+    return CinderGateways.connect(CloudConfig.load(Optional.of(conf), Map.of()), GatewayOptions.defaults());
+  }
+
+  @Test
+  void realCinderFollowsTheContract() throws Exception {
+    Lab lab = noauthLab();
+    CinderGateway g = connect(lab);
+    assertThat(scenario(g, lab.get("CINDER_VOLUME_TYPE"), lab.get("CINDER_VOLUME_TYPE_2"),
+        lab.get("CINDER_ENDPOINT_WITH_PROJECT"),
+        lab.get("CINDER_NOAUTH_TOKEN"))).containsExactlyElementsOf(EXPECTED);
   }
 
   @Test
@@ -91,16 +100,11 @@ class CinderContractTest {
   /** The lab runs cinder-backup only with LAB_BACKUP=1: the contract of whichever it is. */
   @Test
   void realCinderFollowsTheBackupContract() throws Exception {
-    Optional<Lab> lab = Lab.find();
-    org.junit.jupiter.api.Assumptions.assumeTrue(lab.isPresent() && !lab.get().keystone(),
-        "needs the real-Cinder lab in noauth mode: " + Lab.whyMissing());
-    Path conf = dir.resolve("cloud.conf");
-    Files.writeString(conf, lab.get().cloudConf(true));
-    CinderGateway g = CinderGateways.connect(CloudConfig.load(Optional.of(conf), Map.of()),
-        GatewayOptions.defaults());
-    boolean service = "1".equals(lab.get().env().get("CINDER_BACKUP_AVAILABLE"));
-    assertThat(backupScenario(g, lab.get().get("CINDER_VOLUME_TYPE"), lab.get().get("CINDER_ENDPOINT_WITH_PROJECT"),
-        lab.get().get("CINDER_NOAUTH_TOKEN")))
+    Lab lab = noauthLab();
+    CinderGateway g = connect(lab);
+    boolean service = "1".equals(lab.env().get("CINDER_BACKUP_AVAILABLE"));
+    assertThat(backupScenario(g, lab.get("CINDER_VOLUME_TYPE"), lab.get("CINDER_ENDPOINT_WITH_PROJECT"),
+        lab.get("CINDER_NOAUTH_TOKEN")))
         .containsExactlyElementsOf(service ? EXPECTED_BACKUPS : EXPECTED_NO_BACKUP_SERVICE);
   }
 

@@ -3,7 +3,6 @@ package io.github.standalonecinder.provisioner.controller;
 import io.github.standalonecinder.provisioner.cinder.CinderBackup;
 import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,9 +36,7 @@ final class CinderBackups {
   List<CinderBackup> find(String snapshotUid) throws ProvisioningException {
     try {
       return cinder.findBackups(name(snapshotUid), snapshots.identity(snapshotUid)).stream()
-          .sorted(Comparator.comparing((CinderBackup b) -> b.createdAt() == null ? java.time.Instant.MAX
-              : b.createdAt()).thenComparing(CinderBackup::id))
-          .toList();
+          .sorted(CinderSnapshots.oldestFirst(CinderBackup::createdAt, CinderBackup::id)).toList();
     } catch (CinderException e) {
       throw failure("list Cinder backups of VolumeSnapshot " + snapshotUid, e, false);
     }

@@ -37,6 +37,13 @@ final class CinderSnapshots {
     return Map.of(Annotations.META_CLUSTER, settings.clusterId(), SnapshotApi.META_SNAPSHOT_UID, snapshotUid);
   }
 
+  /** Oldest first (unknown creation times last), then by id: the one of several to keep using. */
+  static <T> Comparator<T> oldestFirst(java.util.function.Function<T, java.time.Instant> createdAt,
+      java.util.function.Function<T, String> id) {
+    return Comparator.comparing((T t) -> createdAt.apply(t) == null ? java.time.Instant.MAX : createdAt.apply(t))
+        .thenComparing(id);
+  }
+
   /** The metadata of our Cinder snapshots and backups of this VolumeSnapshot. */
   Map<String, String> metadata(String namespace, String name, String snapshotUid, String contentName) {
     Map<String, String> metadata = new LinkedHashMap<>(identity(snapshotUid));
@@ -52,9 +59,7 @@ final class CinderSnapshots {
     try {
       return cinder.listSnapshots(identity(snapshotUid)).stream()
           .filter(s -> name(snapshotUid).equals(s.name()))
-          .sorted(Comparator.comparing((CinderSnapshot s) -> s.createdAt() == null ? java.time.Instant.MAX
-              : s.createdAt()).thenComparing(CinderSnapshot::id))
-          .toList();
+          .sorted(oldestFirst(CinderSnapshot::createdAt, CinderSnapshot::id)).toList();
     } catch (CinderException e) {
       throw CinderFailures.of("list Cinder snapshots of VolumeSnapshot " + snapshotUid, e);
     }
