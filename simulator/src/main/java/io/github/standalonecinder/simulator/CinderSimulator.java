@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * {@link Builder#volumeType}, {@link Builder#defaultVolumeType}, {@link Builder#availabilityZones} ("nova"),
  * {@link Builder#users}, {@link Builder#applicationCredential}, {@link Builder#tokenLifetime} (1 h),
  * {@link Builder#region} ("RegionOne"), {@link Builder#seed} (deterministic ids and CHAP secrets),
- * {@link Builder#httpThreads} (32).
+ * {@link Builder#httpThreads} (32), {@link Builder#backupService} (true: backups, see {@link BackupState}).
  *
  * <h2>URLs</h2> {@code /} (300, versions document), {@code /v3/} (v3 version document), {@code /v3/{project}/...}
  * and {@code /v3/...} (same project), {@code /v2/{project}/...} when v2 is enabled, {@code /identity/v3} and
