@@ -23,8 +23,9 @@ final class CinderBackups {
   private final CinderGateway cinder;
   private final CinderSnapshots snapshots;
 
-  CinderBackups(CinderGateway cinder, CinderSnapshots snapshots) {
-    this.cinder = cinder;
+  /** The backups of the Cinder (and cluster) whose snapshots {@code snapshots} are. */
+  CinderBackups(CinderSnapshots snapshots) {
+    this.cinder = snapshots.gateway();
     this.snapshots = snapshots;
   }
 

@@ -28,6 +28,10 @@ final class CinderSnapshots {
     this.settings = settings;
   }
 
+  CinderGateway gateway() {
+    return cinder;
+  }
+
   static String name(String snapshotUid) {
     return "snapshot-" + snapshotUid;
   }

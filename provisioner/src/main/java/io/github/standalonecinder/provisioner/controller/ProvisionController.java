@@ -114,9 +114,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     CinderExporter exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());
     SecretStore secretStore = new SecretStore(kube);
     ClaimProvisioner.Sleeper sleeper = d -> TimeUnit.MILLISECONDS.sleep(d.toMillis());
-    CinderSnapshots cinderSnapshots = new CinderSnapshots(cinder, settings);
-    this.snapshots = new SnapshotController(kube, cinderSnapshots, new CinderBackups(cinder, cinderSnapshots),
-        settings, events,
+    this.snapshots = new SnapshotController(kube, new CinderSnapshots(cinder, settings), settings, events,
         this::cachedClaim, this::cachedPv, () -> claims.getStore().list());
     this.planner = new ClaimPlanner(settings, mappers, cinder, this::cachedPv, this::cachedClaim, topology,
         this::cachedNode, snapshots::restoreSource);

@@ -77,7 +77,6 @@ public final class SnapshotController implements AutoCloseable {
   private final ProvisionerSettings settings;
   private final EventRecorder events;
   private final CinderSnapshots cinder;
-  private final CinderBackups backups;
   private final Function<String, PersistentVolumeClaim> claimLookup;
   private final Function<String, PersistentVolume> pvLookup;
   private final Supplier<List<PersistentVolumeClaim>> allClaims;
@@ -89,13 +88,11 @@ public final class SnapshotController implements AutoCloseable {
   private volatile boolean enabled;
   private Thread worker;
 
-  SnapshotController(KubernetesClient kube, CinderSnapshots cinder, CinderBackups backups,
-      ProvisionerSettings settings,
+  SnapshotController(KubernetesClient kube, CinderSnapshots cinder, ProvisionerSettings settings,
       EventRecorder events, Function<String, PersistentVolumeClaim> claimLookup,
       Function<String, PersistentVolume> pvLookup, Supplier<List<PersistentVolumeClaim>> allClaims) {
     this.kube = kube;
     this.cinder = cinder;
-    this.backups = backups;
     this.settings = settings;
     this.events = events;
     this.claimLookup = claimLookup;
@@ -593,7 +590,7 @@ public final class SnapshotController implements AutoCloseable {
       }
       if (SnapshotStore.ofContent(SnapshotApi.annotation(content, SnapshotStore.ANNOTATION), handle)
           == SnapshotStore.BACKUP) {
-        syncBackup(key, content, status, volumeHandle, handle, refUid);
+        syncBackup(cinder, key, content, status, volumeHandle, handle, refUid);
         return;
       }
       CinderSnapshot snap;
@@ -643,8 +640,9 @@ public final class SnapshotController implements AutoCloseable {
    * {@code available} the snapshot deleted; only then is the content ready. Every step is found again after a
    * restart: the backup by its name and metadata, the snapshot by its.
    */
-  private void syncBackup(ContentKey key, GenericKubernetesResource content, Map<String, Object> status,
-      String volumeHandle, String handle, String refUid) throws ProvisioningException {
+  private void syncBackup(CinderSnapshots cinder, ContentKey key, GenericKubernetesResource content,
+      Map<String, Object> status, String volumeHandle, String handle, String refUid) throws ProvisioningException {
+    CinderBackups backups = new CinderBackups(cinder);
     boolean dynamic = volumeHandle != null;
     CinderBackup backup;
     if (handle != null) {
@@ -688,7 +686,7 @@ public final class SnapshotController implements AutoCloseable {
       throw CinderBackups.wentToError(backup);
     }
     boolean available = "available".equals(backup.status());
-    boolean intermediateGone = !available || !dynamic || deleteSnapshotsOf(refUid);
+    boolean intermediateGone = !available || !dynamic || deleteSnapshotsOf(cinder, refUid);
     writeContentStatus(content, SnapshotStatus.ofBackup(status, backup, available && intermediateGone));
     if (available && intermediateGone) {
       queue.forget(key);
@@ -701,7 +699,7 @@ public final class SnapshotController implements AutoCloseable {
    * Deletes our Cinder snapshots of this VolumeSnapshot (the intermediate ones of a backup); false while one cannot
    * be deleted yet (still {@code creating}, or {@code backing-up}: Cinder refuses to delete it then).
    */
-  private boolean deleteSnapshotsOf(String snapshotUid) throws ProvisioningException {
+  private static boolean deleteSnapshotsOf(CinderSnapshots cinder, String snapshotUid) throws ProvisioningException {
     boolean gone = true;
     for (CinderSnapshot s : cinder.find(snapshotUid)) {
       if ("creating".equals(s.status()) || "backing-up".equals(s.status())) {
@@ -768,11 +766,12 @@ public final class SnapshotController implements AutoCloseable {
     boolean delete = "Delete".equals(str(content, "spec", "deletionPolicy"));
     if (SnapshotStore.ofContent(SnapshotApi.annotation(content, SnapshotStore.ANNOTATION),
         statusHandle != null ? statusHandle : sourceHandle) == SnapshotStore.BACKUP) {
-      if (delete && !deleteBackups(key, statusHandle, sourceHandle, dynamic ? refUid : null)) {
+      if (delete && !deleteBackups(new CinderBackups(cinder), key, statusHandle, sourceHandle,
+          dynamic ? refUid : null)) {
         return;
       }
       // The intermediate snapshot is never the store: it goes whatever the policy.
-      if (dynamic && !deleteSnapshotsOf(refUid)) {
+      if (dynamic && !deleteSnapshotsOf(cinder, refUid)) {
         queue.addNotBefore(key, POLL);
         return;
       }
@@ -810,8 +809,8 @@ public final class SnapshotController implements AutoCloseable {
    * Deletes the content's Cinder backups: its handle's, and for a dynamic content those found by name and metadata
    * (one made just before a crash). False while one is still being made or restored (Cinder refuses to delete it).
    */
-  private boolean deleteBackups(ContentKey key, String statusHandle, String sourceHandle, String snapshotUid)
-      throws ProvisioningException {
+  private boolean deleteBackups(CinderBackups backups, ContentKey key, String statusHandle, String sourceHandle,
+      String snapshotUid) throws ProvisioningException {
     List<String> ids = new ArrayList<>();
     Optional.ofNullable(SnapshotStore.backupId(statusHandle)).ifPresent(ids::add);
     Optional.ofNullable(SnapshotStore.backupId(sourceHandle)).ifPresent(ids::add);
