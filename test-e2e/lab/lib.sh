@@ -1,9 +1,14 @@
 # Shared helpers for the standalone-cinder lab scripts (sourced, not run).
 # shellcheck shell=bash
+# A caller's open descriptors beyond stdio (such as the lock fd of `flock LOCK up.sh`) are closed here, so the
+# daemons the scripts start never inherit them: a daemon holding the caller's lock would hold it for good.
+exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB_STATE="${LAB_STATE:-/var/tmp/standalone-cinder-lab}"
 LAB_HOST=127.0.0.1
 CINDER_PORT="${LAB_CINDER_PORT:-8776}"
+# Keystone mode only: the second, noauth cinder-api.
+CINDER_NOAUTH_PORT="${LAB_CINDER_NOAUTH_PORT:-8786}"
 KEYSTONE_PORT="${LAB_KEYSTONE_PORT:-5000}"
 RABBIT_PORT="${LAB_RABBIT_PORT:-5672}"
 RABBIT_DIST_PORT="${LAB_RABBIT_DIST_PORT:-25672}"

@@ -31,7 +31,7 @@ T_INSTALL=$(since "$t")
 # If a lab in the other mode is running, restart the Cinder services.
 if [ -f "$LAB_STATE/run/mode" ] && [ "$(cat "$LAB_STATE/run/mode")" != "$MODE" ]; then
   log "switching lab mode $(cat "$LAB_STATE/run/mode") -> $MODE: restarting cinder services"
-  stop_pids cinder-backup cinder-volume cinder-scheduler cinder-api keystone
+  stop_pids cinder-backup cinder-volume cinder-scheduler cinder-api cinder-api-noauth keystone
 fi
 
 t_start=$(now)
@@ -281,11 +281,26 @@ for s in $CINDER_SERVICES; do
   start_bg "cinder-$s" "$LAB_STATE/log/cinder-$s.out" \
     env PYTHONPATH="$DRIVER_DIR" "/usr/bin/cinder-$s" --config-file "$CONF"
 done
+# Keystone mode also serves the same Cinder without Keystone on a second port, so one provisioner can use the
+# lab's noauth API and its Keystone API as two clouds at once.
+if [ "$MODE" = keystone ]; then
+  sed -e "s/^auth_strategy = .*/auth_strategy = noauth/" \
+      -e "s/^osapi_volume_listen_port = .*/osapi_volume_listen_port = $CINDER_NOAUTH_PORT/" \
+      "$CONF" > "$LAB_STATE/etc/cinder-noauth.conf"
+  require_port_free cinder-api-noauth "$CINDER_NOAUTH_PORT"
+  start_bg cinder-api-noauth "$LAB_STATE/log/cinder-api-noauth.out" \
+    env PYTHONPATH="$DRIVER_DIR" /usr/bin/cinder-api --config-file "$LAB_STATE/etc/cinder-noauth.conf"
+fi
 echo "$MODE" > "$LAB_STATE/run/mode"
 
 # ---------------------------------------------------------------- wait + setup
 wait_port cinder-api "$CINDER_PORT" 120
 wait_for "cinder-api healthcheck" 60 curl -sf -o /dev/null "http://$LAB_HOST:$CINDER_PORT/healthcheck"
+if [ "$MODE" = keystone ]; then
+  wait_port cinder-api-noauth "$CINDER_NOAUTH_PORT" 120
+  wait_for "cinder-api-noauth healthcheck" 60 curl -sf -o /dev/null \
+    "http://$LAB_HOST:$CINDER_NOAUTH_PORT/healthcheck"
+fi
 
 if [ "$MODE" = keystone ]; then
   # shellcheck disable=SC1091
@@ -403,6 +418,9 @@ ENVF="$LAB_STATE/lab.env"
     echo "CINDER_NOAUTH_TOKEN=admin:$PROJECT_ID"
   else
     cat "$LAB_STATE/keystone.env"
+    echo "# the same Cinder without Keystone (a second cinder-api): send X-Auth-Token: <user>:<project>"
+    echo "CINDER_NOAUTH_SECOND_ENDPOINT=http://$LAB_HOST:$CINDER_NOAUTH_PORT/v3"
+    echo "CINDER_NOAUTH_SECOND_TOKEN=admin:$PROJECT_ID"
   fi
 } > "$ENVF.tmp"
 mv "$ENVF.tmp" "$ENVF"

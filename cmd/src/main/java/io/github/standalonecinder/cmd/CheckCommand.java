@@ -6,6 +6,7 @@ import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.VolumeType;
 import io.github.standalonecinder.provisioner.config.CloudConfig;
+import io.github.standalonecinder.provisioner.config.CloudSet;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Option;
 @Command(name = "check", mixinStandardHelpOptions = true,
     description = "Authenticate, reach Cinder, and print its API version, microversion range, volume types and "
         + "availability zones; with --topology=zones, the AZ <- node zone map and (with --kubeconfig) the zones "
-        + "the nodes are in. Exits 0 only when all of that worked.")
+        + "the nodes are in. Exits 0 only when all of that worked. With several clouds ([Global \"name\"] "
+        + "sections), checks every cloud and prints one line each; exits non-zero if any fails.")
 final class CheckCommand implements Runnable {
   @Mixin
   CloudOptions cloud;
@@ -39,7 +41,12 @@ final class CheckCommand implements Runnable {
     Topology zonesMap = topology.toTopology();
     String kubeconfigText = zonesMap.enabled() && kubeconfig != null ? CloudOptions.readable("--kubeconfig",
         kubeconfig) : null;
-    CloudConfig config = cloud.load();
+    CloudSet clouds = cloud.loadAll();
+    if (clouds.named()) {
+      checkEach(clouds);
+      return;
+    }
+    CloudConfig config = clouds.members().get(0).config().orElseThrow();
     System.out.println("Configuration: " + config);
     System.out.println("Authentication: " + config.describeAuth());
     CinderGateway cinder = CloudOptions.connect(config, cloud.options());
@@ -66,6 +73,32 @@ final class CheckCommand implements Runnable {
     } catch (CinderException e) {
       throw new UserError("Cinder answered, but " + e.getMessage());
     }
+  }
+
+  /** One line per cloud: what it is and what its Cinder answered, or why it failed; fails if any failed. */
+  private void checkEach(CloudSet clouds) {
+    int failed = 0;
+    for (CloudSet.Member m : clouds.members()) {
+      String line;
+      try {
+        CloudConfig config = m.config().orElseThrow(() -> new UserError(m.problem()));
+        CinderGateway cinder = CloudOptions.connect(config, cloud.options());
+        ApiVersion v = cinder.apiVersion();
+        int types = cinder.listVolumeTypes().size();
+        int zones = cinder.listAvailabilityZones().size();
+        line = "OK: " + config.describeAuth() + "; v" + v.major() + (v.usedMicroversion() == null ? ""
+            : " microversion " + v.usedMicroversion()) + ", " + types + " volume type" + (types == 1 ? "" : "s")
+            + ", " + zones + " availability zone" + (zones == 1 ? "" : "s");
+      } catch (UserError | CinderException e) {
+        failed++;
+        line = "FAILED: " + e.getMessage();
+      }
+      System.out.println("cloud " + m.name() + ": " + line);
+    }
+    if (failed > 0) {
+      throw new UserError(failed + " of " + clouds.members().size() + " clouds failed the check");
+    }
+    System.out.println("OK");
   }
 
   /** Node count per zone label value ("" for nodes without it), in zone order. */

@@ -4,6 +4,7 @@ import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.config.CinderGateways;
 import io.github.standalonecinder.provisioner.config.CloudConfig;
+import io.github.standalonecinder.provisioner.config.CloudSet;
 import io.github.standalonecinder.provisioner.config.ConfigException;
 import io.github.standalonecinder.provisioner.config.GatewayOptions;
 import java.io.IOException;
@@ -51,8 +52,32 @@ final class CloudOptions {
 
   /** As {@link #load()}, for a reload while running: a problem is a ConfigException, not an exit. */
   CloudConfig reload() throws ConfigException {
-    return CloudConfig.load(Optional.ofNullable(cloudConfig), System.getenv(), "", osCloud,
-        CloudConfig.standardCloudsYamlDirs());
+    return reload(CloudSet.DEFAULT);
+  }
+
+  /** Every cloud of the configuration ({@link CloudSet}); the one-cloud configuration's problems are errors. */
+  CloudSet loadAll() {
+    validateFlags();
+    if (cloudConfig != null) {
+      readable("--cloud-config", cloudConfig);
+    }
+    try {
+      return CloudSet.load(Optional.ofNullable(cloudConfig), System.getenv(), osCloud,
+          CloudConfig.standardCloudsYamlDirs());
+    } catch (ConfigException e) {
+      throw UserError.input(e.getMessage());
+    }
+  }
+
+  /** The cloud.conf file, when one is given: watched for a cloud that could not be read at start. */
+  java.util.List<Path> files() {
+    return cloudConfig == null ? java.util.List.of() : java.util.List.of(cloudConfig);
+  }
+
+  /** One cloud of {@link #loadAll()}, read afresh (credential rotation). */
+  CloudConfig reload(String cloudName) throws ConfigException {
+    return CloudSet.loadOne(Optional.ofNullable(cloudConfig), System.getenv(), osCloud,
+        CloudConfig.standardCloudsYamlDirs(), cloudName);
   }
 
   void validateFlags() {

@@ -1,13 +1,15 @@
 package io.github.standalonecinder.cmd;
 
 import io.github.standalonecinder.mappers.Connector;
-import io.github.standalonecinder.mappers.KubernetesIscsiNames;
+import io.github.standalonecinder.provisioner.config.ConfigException;
+import io.github.standalonecinder.provisioner.config.ConnectorConfig;
 import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
  * The connector sent to Cinder. Backends export a volume only to the initiators it names, so it must describe the
- * cluster's nodes (an initiator IQN configured on every node, or the nodes' FC WWPNs).
+ * cluster's nodes (an initiator IQN configured on every node, or the nodes' FC WWPNs). One of several clouds may
+ * override them with its section's {@code connector-*} keys.
  */
 final class ConnectorOptions {
   @Option(names = "--connector-host", defaultValue = "${env:CONNECTOR_HOST:-standalone-cinder.k8s.io}",
@@ -32,28 +34,10 @@ final class ConnectorOptions {
   boolean multipath;
 
   Connector toConnector() {
-    for (String w : wwpns == null ? List.<String>of() : wwpns) {
-      if (!w.matches("(?i)(0x)?[0-9a-f]{16}|([0-9a-f]{2}:){7}[0-9a-f]{2}")) {
-        throw UserError.input("--connector-wwpns: \"" + w + "\" is not a WWPN (16 hex digits)");
-      }
+    try {
+      return ConnectorConfig.of(host, ip, initiator, wwpns, multipath, "--connector-");
+    } catch (ConfigException e) {
+      throw UserError.input(e.getMessage());
     }
-    if (initiator != null && !initiator.isBlank() && !initiator.startsWith("iqn.") && !initiator.startsWith("eui.")
-        && !initiator.startsWith("naa.")) {
-      throw UserError.input("--connector-initiator: \"" + initiator + "\" is not an iSCSI name (iqn.…, eui.… or naa.…)");
-    }
-    if (initiator != null && !initiator.isBlank()) {
-      var problem = KubernetesIscsiNames.problem(initiator);
-      if (problem.isPresent()) {
-        throw UserError.input("--connector-initiator: \"" + initiator + "\" is refused by Kubernetes as a PV's "
-            + "initiatorName: it " + problem.get());
-      }
-    }
-    List<String> normalized = wwpns == null ? List.of()
-        : wwpns.stream().map(w -> w.toLowerCase().replace(":", "").replaceFirst("^0x", "")).toList();
-    return new Connector(host, ip, blankToNull(initiator), normalized, List.of(), multipath, "x86_64", "linux2");
-  }
-
-  private static String blankToNull(String s) {
-    return s == null || s.isBlank() ? null : s;
   }
 }

@@ -18,13 +18,20 @@ import io.fabric8.mockwebserver.MockWebServer;
 import io.github.standalonecinder.mappers.Connector;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.config.CloudConfig;
+import io.github.standalonecinder.provisioner.config.ConfigException;
+import io.github.standalonecinder.provisioner.config.GatewayOptions;
+import io.github.standalonecinder.provisioner.controller.Annotations;
+import io.github.standalonecinder.provisioner.controller.Clouds;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
+import io.github.standalonecinder.provisioner.controller.Topology;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
 import io.github.standalonecinder.provisioner.kube.CompactSerialization;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import io.github.standalonecinder.simulator.CinderSimulator;
 import io.github.standalonecinder.simulator.SimVolume;
 import io.github.standalonecinder.simulator.SimulatedBackend;
+import io.github.standalonecinder.simulator.SimulatorAuth;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
 import io.github.standalonecinder.simulator.emulation.SnapshotCrds;
 import io.github.standalonecinder.simulator.SimSnapshot;
@@ -41,6 +48,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import picocli.CommandLine.Command;
@@ -59,6 +67,10 @@ final class DemoCommand implements Runnable {
   /** Then: a snapshot of the claim "data", and a claim restored from it. */
   static final List<String> SNAPSHOT_EXAMPLES = List.of("volumesnapshotclass.yaml", "volumesnapshot.yaml");
   static final String RESTORE_EXAMPLE = "claim-restore.yaml";
+  /** A class and a claim of a second cloud, served by a second simulator behind its Keystone. */
+  static final List<String> SECOND_CLOUD_EXAMPLES = List.of("storageclass-second-cloud.yaml",
+      "claim-second-cloud.yaml");
+  static final String SECOND_CLOUD = "region-two";
 
   @Option(names = "--create-delay", defaultValue = "1s", converter = DurationConverter.class,
       description = "How long the simulated Cinder takes from creating to available. Default: ${DEFAULT-VALUE}.")
@@ -90,17 +102,31 @@ final class DemoCommand implements Runnable {
             .backend(SimulatedBackend.ISCSI_CHAP)
             .volumeType("iscsi", Map.of())
             .createDelay(createDelay)
+            .start();
+        CinderSimulator secondSim = CinderSimulator.builder()
+            .auth(SimulatorAuth.KEYSTONE).users(Map.of("demo", "demo-password")).projectName("demo")
+            .backend(SimulatedBackend.ISCSI_CHAP)
+            .volumeType("iscsi", Map.of())
+            .createDelay(createDelay)
             .start()) {
-      step("Embedded Kubernetes API at " + kube.getMasterUrl() + ", Cinder simulator at " + cinderSim.endpoint());
+      step("Embedded Kubernetes API at " + kube.getMasterUrl() + ", Cinder simulator at " + cinderSim.endpoint()
+          + " (the default cloud, noauth) and a second one behind its Keystone at " + secondSim.keystoneUrl()
+          + " (cloud " + SECOND_CLOUD + ")");
       CinderGateway cinder = CloudOptions.connectNoauth(cinderSim.endpoint(), "admin", cinderSim.projectId());
+      CinderGateway second = CloudOptions.connect(config(Map.of("OS_AUTH_URL", secondSim.keystoneUrl(),
+          "OS_USERNAME", "demo", "OS_PASSWORD", "demo-password", "OS_USER_DOMAIN_NAME", "Default",
+          "OS_PROJECT_NAME", "demo", "OS_PROJECT_DOMAIN_NAME", "Default")), GatewayOptions.defaults());
       ProvisionerSettings settings = ProvisionerSettings.defaults("kube-system", new Connector("demo-node",
           "127.0.0.1", "iqn.2004-10.org.example:demo-node", List.of(), List.of(), false, "x86_64", "linux2"));
       SnapshotCrds.install(kube); // as a cluster with the snapshot CRDs; no snapshot-controller runs here
       try (PersistentVolumeBinder binder = new PersistentVolumeBinder(kube).start();
-          ProvisionController controller = new ProvisionController(kube, cinder, VolumeMapperRegistry.defaults(),
-              settings, new ControllerMetrics(new SimpleMeterRegistry()), "demo")) {
+          ProvisionController controller = new ProvisionController(kube, Clouds.of(List.of(
+              new Clouds.Cloud("default", cinder, settings.connector()),
+              new Clouds.Cloud(SECOND_CLOUD, second, SECOND_CONNECTOR))), VolumeMapperRegistry.defaults(),
+              settings, Topology.OFF, new ControllerMetrics(new SimpleMeterRegistry()), "demo")) {
         controller.start();
         List<PersistentVolumeClaim> claims = apply(kube, EXAMPLES);
+        claims.addAll(apply(kube, SECOND_CLOUD_EXAMPLES));
         if (claims.isEmpty()) {
           throw new UserError("the bundled examples held no PersistentVolumeClaim");
         }
@@ -117,8 +143,11 @@ final class DemoCommand implements Runnable {
           out.printf("  %s/%s  type=%s  keys=%s%n", s.getMetadata().getNamespace(), s.getMetadata().getName(),
               s.getType(), new TreeMap<>(s.getData()).keySet());
         }
-        step("Cinder volumes:");
+        step("Cinder volumes (default cloud):");
         printVolumes(cinderSim.volumes());
+        step("Cinder volumes (cloud " + SECOND_CLOUD + ", its PV annotated " + Annotations.CLOUD + "="
+            + SECOND_CLOUD + ", exported to " + SECOND_CONNECTOR.initiator() + "):");
+        printVolumes(secondSim.volumes());
 
         apply(kube, SNAPSHOT_EXAMPLES);
         var snapshots = kube.genericKubernetesResources(SnapshotApi.SNAPSHOTS).inNamespace("default");
@@ -150,19 +179,22 @@ final class DemoCommand implements Runnable {
         grow(kube, claims);
         step("Cinder volumes after the resize:");
         printVolumes(cinderSim.volumes());
+        printVolumes(secondSim.volumes());
 
         step("Deleting the claims");
         for (PersistentVolumeClaim c : claims) {
           kube.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace())
               .withName(c.getMetadata().getName()).delete();
         }
-        awaitOrFail("volumes deleted", () -> cinderSim.volumes().isEmpty()
+        awaitOrFail("volumes deleted", () -> cinderSim.volumes().isEmpty() && secondSim.volumes().isEmpty()
             && kube.persistentVolumes().list().getItems().isEmpty());
         step("Cinder volumes after delete:");
         printVolumes(cinderSim.volumes());
+        printVolumes(secondSim.volumes());
         out.printf("  PersistentVolumes: %d, Secrets in %s: %d%n", kube.persistentVolumes().list().getItems().size(),
             settings.namespace(), kube.secrets().inNamespace(settings.namespace()).list().getItems().size());
-        step("Demo finished: provisioned and deleted " + claims.size() + " volumes, one restored from a snapshot.");
+        step("Demo finished: provisioned and deleted " + claims.size() + " volumes in 2 clouds, one restored from a "
+            + "snapshot.");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -201,6 +233,17 @@ final class DemoCommand implements Runnable {
         latest.getStatus().getConditions().forEach(k -> out.printf("    condition %s: %s%n", k.getType(),
             k.getMessage()));
       }
+    }
+  }
+
+  private static final Connector SECOND_CONNECTOR = new Connector("demo-node", "127.0.0.1",
+      "iqn.2004-10.org.example:demo-node-storage-two", List.of(), List.of(), false, "x86_64", "linux2");
+
+  private static CloudConfig config(Map<String, String> env) {
+    try {
+      return CloudConfig.load(Optional.empty(), env);
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
     }
   }
 

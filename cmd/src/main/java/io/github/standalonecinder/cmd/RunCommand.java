@@ -5,17 +5,17 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
-import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.OkHttpConnector;
 import io.github.standalonecinder.provisioner.config.ConfigException;
-import io.github.standalonecinder.provisioner.config.ReloadingCinderGateway;
+import io.github.standalonecinder.provisioner.config.CloudSet;
+import io.github.standalonecinder.provisioner.controller.Clouds;
+import io.github.standalonecinder.provisioner.metrics.CloudStates;
 import io.github.standalonecinder.provisioner.controller.ClusterIdentity;
 import io.github.standalonecinder.provisioner.controller.EventRecorder;
 import io.github.standalonecinder.provisioner.controller.ProvisionerEvents;
 import io.github.standalonecinder.provisioner.controller.ProvisionController;
 import io.github.standalonecinder.provisioner.kube.CompactSerialization;
 import io.github.standalonecinder.provisioner.leader.Fence;
-import io.github.standalonecinder.provisioner.leader.FencedCinderGateway;
 import io.github.standalonecinder.provisioner.leader.FencingInterceptor;
 import io.github.standalonecinder.provisioner.leader.LeaseElector;
 import io.github.standalonecinder.provisioner.leader.Leadership;
@@ -24,7 +24,6 @@ import io.github.standalonecinder.provisioner.kube.RequestRateLimiter;
 import io.github.standalonecinder.provisioner.controller.ProvisionerSettings;
 import io.github.standalonecinder.provisioner.controller.Topology;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
-import io.github.standalonecinder.provisioner.metrics.MeteredCinderGateway;
 import io.github.standalonecinder.provisioner.metrics.StatusServer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -279,18 +278,16 @@ final class RunCommand implements Runnable {
     OkHttpConnector.setWriteGuard(what -> fence.check("Cinder " + what));
     // Every local input is checked before the first request to Cinder, Keystone or Kubernetes.
     Config kubeConfig = kubeConfig();
-    io.github.standalonecinder.provisioner.config.CloudConfig cloudConfig = cloud.load();
+    CloudSet clouds = cloud.loadAll();
     // Rotated credentials: the files are read again every interval and a valid change replaces the gateway; a
     // refused one is also an Event on our Pod (or Lease). Its own client: a standby, fenced off, reports it too.
     ProvisionerEvents ownEvents = new ProvisionerEvents(new EventRecorder(new KubernetesClientBuilder()
         .withConfig(kubeConfig).build(), flags.provisionerName(), identity, Clock.systemUTC()),
         ProvisionerEvents.target(System.getenv(), flags.namespace(), leaderElect
             ? Optional.of(new ProvisionerEvents.LeaseName(lease.namespace(), lease.name())) : Optional.empty()));
-    ReloadingCinderGateway reloading = ReloadingCinderGateway.start(
-        CloudOptions.connect(cloudConfig, cloud.options()), cloud::reload, cloud.options(), cloudConfig.sources(),
-        registry, cloudConfigReloadInterval, ownEvents);
-    CinderGateway cinder = FencedCinderGateway.wrap(MeteredCinderGateway.wrap(reloading.gateway(), registry),
-        fence);
+    CloudStates cloudStates = new CloudStates(registry);
+    Clouds cinder = CloudConnections.connect(clouds, cloud, flags.connector(), registry, cloudConfigReloadInterval,
+        ownEvents, fence, cloudStates);
     KubernetesClient kube = kubernetes(kubeConfig, fence);
     ProvisionerSettings settings = withClusterId(flags, kube);
     ProvisionController controller = new ProvisionController(kube, cinder, VolumeMapperRegistry.defaults(),
@@ -306,7 +303,7 @@ final class RunCommand implements Runnable {
     if (metricsAddress != null && !metricsAddress.isBlank()) {
       try {
         status = new StatusServer(StatusServer.parseAddress(metricsAddress), registry, replica::ready,
-            replica::failure);
+            replica::failure, cloudStates::lines);
       } catch (IOException | IllegalArgumentException e) {
         throw new UserError("--metrics-address " + metricsAddress + ": " + e.getMessage());
       }

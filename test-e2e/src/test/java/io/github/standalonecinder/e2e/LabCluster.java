@@ -67,8 +67,14 @@ final class LabCluster implements AutoCloseable {
 
   /** A cloud.conf for the lab in {@code dir}, a Cinder client, the cluster, and `run` with {@code extraArgs}. */
   static LabCluster start(Lab lab, Path dir, String clusterIdPrefix, String... extraArgs) throws Exception {
+    return startWith(lab, dir, lab.cloudConf(true), clusterIdPrefix, extraArgs);
+  }
+
+  /** As above with the given cloud.conf; {@link #cinder} talks to its default cloud. */
+  static LabCluster startWith(Lab lab, Path dir, String cloudConf, String clusterIdPrefix, String... extraArgs)
+      throws Exception {
     Path conf = dir.resolve("cloud.conf");
-    Files.writeString(conf, lab.cloudConf(true));
+    Files.writeString(conf, cloudConf);
     CinderGateway cinder = CinderGateways.connect(CloudConfig.load(Optional.of(conf), Map.of()),
         GatewayOptions.defaults());
     MockApiServer api = new MockApiServer(dir);

@@ -34,13 +34,15 @@ class ProvisionerJarTest {
     var result = ProvisionerProcess.run(dir, Map.of(), Duration.ofSeconds(120), "demo", "--create-delay", "200ms");
     assertThat(result.exitCode()).as(result.output()).isZero();
     assertThat(result.output())
-        .contains("All 2 claims are Bound")
+        .contains("All 3 claims are Bound")
+        .contains("==> Cinder volumes (cloud region-two, its PV annotated standalone-cinder.openstack.org/cloud="
+            + "region-two, exported to iqn.2004-10.org.example:demo-node-storage-two):\n  ")
         .contains("kubernetes.io/iscsi-chap")
         .containsPattern("raw \\(Block\\): PV 2Gi, claim status capacity 2Gi")
         .containsPattern("data \\(Filesystem\\): PV 2Gi, claim status capacity 1Gi")
         .containsPattern("data-restored \\(Filesystem\\): PV 2Gi, claim status capacity 1Gi")
         .contains("condition FileSystemResizePending: Cinder volume and PV grown to 2Gi")
-        .contains("Demo finished: provisioned and deleted 3 volumes, one restored from a snapshot.");
+        .contains("Demo finished: provisioned and deleted 4 volumes in 2 clouds, one restored from a snapshot.");
     assertThat(result.output()).doesNotContainPattern("node\\.session\\.auth\\.password:\\s*\\S");
   }
 

@@ -45,8 +45,15 @@ public final class CloudConfig {
       "project-name", "tenant-domain-id", "project-domain-id", "tenant-domain-name", "project-domain-name");
   private static final Set<String> SECRETS = Set.of("password", "application-credential-secret", "token");
   /** Keys other providers accept that we read and deliberately ignore (said once, not as "unknown"). */
-  private static final Set<String> IGNORED = Set.of("use-clouds", "clouds-file", "cloud",
-      "trustee-id", "trustee-password", "bs-version");
+  private static final Set<String> IGNORED = Set.of("trustee-id", "trustee-password", "bs-version");
+  /** cinder-csi's keys that take a section's credentials from a clouds.yaml entry. */
+  static final Set<String> CLOUDS_YAML_KEYS = Set.of("use-clouds", "clouds-file", "cloud");
+  /**
+   * The connector of one cloud's exports, overriding the {@code --connector-*} flags key by key: the nodes of one
+   * storage network often differ from another's (their initiator IQN, WWPNs, host).
+   */
+  public static final Set<String> CONNECTOR_KEYS = Set.of("connector-host", "connector-ip", "connector-initiator",
+      "connector-wwpns", "connector-multipath");
   /** Keys of cloud-provider-openstack's {@code [BlockStorage]} (and older in-tree ones), accepted, not used. */
   private static final Set<String> BLOCK_STORAGE = Set.of("node-volume-attach-limit", "rescan-on-resize",
       "ignore-volume-az", "ignore-volume-microversion", "bs-version", "trust-device-path");
@@ -57,7 +64,7 @@ public final class CloudConfig {
       "ignore-volume-microversion", "trust-device-path");
   /** Sections this program checks, by lower-case name, with the keys allowed in them. */
   private static final Map<String, Set<String>> SECTIONS = Map.of(
-      "global", union(KEYS, ALIASES.keySet(), IGNORED),
+      "global", union(KEYS, ALIASES.keySet(), IGNORED, CLOUDS_YAML_KEYS, CONNECTOR_KEYS),
       "blockstorage", BLOCK_STORAGE,
       "metadata", METADATA);
   /** Sections of the OpenStack cloud controller manager, which shares the file: skipped without a word. */
@@ -105,17 +112,25 @@ public final class CloudConfig {
   }
 
   private final Map<String, String> values;
+  private final Map<String, String> connector;
   private final Map<String, String> origins;
   private final List<Path> sources;
   private final List<String> namedClouds;
   private final Map<String, String> blockStorage;
   private final Map<String, String> metadata;
   private final AuthMode mode;
+  private final String sectionName;
   private final Optional<ClientCertificate> clientCertificate;
 
   private CloudConfig(Map<String, String> values, Map<String, String> origins, Optional<CloudConfFile> file,
-      List<Path> sources) throws ConfigException {
-    this.values = Map.copyOf(values);
+      List<Path> sources, String sectionName) throws ConfigException {
+    this.sectionName = sectionName;
+    Map<String, String> auth = new TreeMap<>(values);
+    auth.keySet().removeAll(CONNECTOR_KEYS);
+    Map<String, String> connector = new TreeMap<>(values);
+    connector.keySet().retainAll(CONNECTOR_KEYS);
+    this.values = Map.copyOf(auth);
+    this.connector = Map.copyOf(connector);
     this.origins = Map.copyOf(origins);
     this.namedClouds = file.map(f -> f.subsections("global")).orElse(List.of());
     this.blockStorage = file.map(f -> section(f, "blockstorage")).map(Map::copyOf).orElse(Map.of());
@@ -165,35 +180,69 @@ public final class CloudConfig {
    * Everything: the {@code OS_*} environment, then the cloud {@code osCloud} of a clouds.yaml (null: the one
    * {@code OS_CLOUD} names, if any) found in {@code cloudsYamlDirs} or through {@code OS_CLIENT_CONFIG_FILE}, then
    * the cloud.conf {@code file}; key by key, each later source wins.
+   *
+   * <p>A named cloud ({@code [Global "cloud"]}) takes nothing from the environment or {@code osCloud}: those
+   * describe the default cloud. Either kind of section may take its credentials from a clouds.yaml entry as
+   * cinder-csi does ({@code use-clouds = true}, {@code cloud = <entry>}, optionally {@code clouds-file}); keys
+   * given in the section win over the entry's.
    */
   public static CloudConfig load(Optional<Path> file, Map<String, String> env, String cloud, String osCloud,
       List<Path> cloudsYamlDirs) throws ConfigException {
+    Optional<CloudConfFile> parsed = file.isPresent() ? Optional.of(CloudConfFile.read(file.get()))
+        : Optional.empty();
+    return load(file, parsed, env, cloud, osCloud, cloudsYamlDirs);
+  }
+
+  /** As above, with the file already read ({@code parsed}), as {@link CloudSet} reads it once for every cloud. */
+  static CloudConfig load(Optional<Path> file, Optional<CloudConfFile> parsed, Map<String, String> env,
+      String cloud, String osCloud, List<Path> cloudsYamlDirs) throws ConfigException {
+    boolean named = !cloud.isEmpty();
+    Map<String, String> section = parsed.isPresent() ? global(parsed.get(), cloud) : Map.of();
+    String sectionName = new CloudConfFile.Section("Global", cloud).toString();
     Map<String, String> values = new TreeMap<>();
     Map<String, String> origins = new TreeMap<>();
-    for (var e : ENV.entrySet()) {
-      String v = env.get(e.getKey());
-      if (v != null && !v.isBlank() && !values.containsKey(e.getValue())) {
-        values.put(e.getValue(), v.trim());
-        origins.put(e.getValue(), e.getKey());
+    if (!named) {
+      for (var e : ENV.entrySet()) {
+        String v = env.get(e.getKey());
+        if (v != null && !v.isBlank() && !values.containsKey(e.getValue())) {
+          values.put(e.getValue(), v.trim());
+          origins.put(e.getValue(), e.getKey());
+        }
       }
     }
     List<Path> sources = new java.util.ArrayList<>();
-    String yamlCloud = osCloud != null && !osCloud.isBlank() ? osCloud.trim() : env.get("OS_CLOUD");
+    String yamlCloud = named ? null : osCloud != null && !osCloud.isBlank() ? osCloud.trim() : env.get("OS_CLOUD");
+    Map<String, String> yamlEnv = env;
+    if (isTrue(section.get("use-clouds"))) {
+      yamlCloud = section.get("cloud");
+      if (yamlCloud == null) {
+        throw new ConfigException("cloud config: " + sectionName + " use-clouds = true needs cloud = <the name of "
+            + "a clouds.yaml cloud>");
+      }
+      if (section.containsKey("clouds-file")) {
+        yamlEnv = new java.util.HashMap<>(env);
+        yamlEnv.put("OS_CLIENT_CONFIG_FILE", section.get("clouds-file"));
+      }
+    } else if (section.containsKey("cloud") || section.containsKey("clouds-file")) {
+      throw new ConfigException("cloud config: " + sectionName + " " + (section.containsKey("cloud") ? "cloud"
+          : "clouds-file") + " is set without use-clouds = true (cinder-csi reads a clouds.yaml only with it)");
+    }
     if (yamlCloud != null && !yamlCloud.isBlank()) {
-      values.putAll(CloudsYaml.load(yamlCloud.trim(), env, cloudsYamlDirs, origins));
-      sources.addAll(CloudsYaml.files(env, cloudsYamlDirs));
+      values.putAll(CloudsYaml.load(yamlCloud.trim(), yamlEnv, cloudsYamlDirs, origins));
+      sources.addAll(CloudsYaml.files(yamlEnv, cloudsYamlDirs));
     }
     file.ifPresent(sources::add);
-    Optional<CloudConfFile> parsed = Optional.empty();
-    if (file.isPresent()) {
-      parsed = Optional.of(CloudConfFile.read(file.get()));
-      String section = new CloudConfFile.Section("Global", cloud).toString();
-      for (var e : global(parsed.get(), cloud).entrySet()) {
+    for (var e : section.entrySet()) {
+      if (!CLOUDS_YAML_KEYS.contains(e.getKey())) {
         values.put(e.getKey(), e.getValue());
-        origins.put(e.getKey(), section + " " + e.getKey());
+        origins.put(e.getKey(), sectionName + " " + e.getKey());
       }
     }
-    return new CloudConfig(values, origins, parsed, sources);
+    return new CloudConfig(values, origins, parsed, sources, sectionName);
+  }
+
+  private static boolean isTrue(String v) {
+    return v != null && Set.of("true", "1", "yes").contains(v.toLowerCase(Locale.ROOT));
   }
 
   /** Where clouds.yaml and secure.yaml are looked for: ., ~/.config/openstack, /etc/openstack. */
@@ -213,6 +262,9 @@ public final class CloudConfig {
    */
   static Map<String, String> global(CloudConfFile file, String cloud) throws ConfigException {
     for (CloudConfFile.Section s : file.sections()) {
+      if (s.name().equals("global") && !s.subsection().equals(cloud)) {
+        continue; // another cloud's: checked when that cloud is read, so its mistakes are its own
+      }
       Set<String> known = SECTIONS.get(s.name());
       if (known == null) {
         if (!OTHER_COMPONENTS.contains(s.name())) {
@@ -238,8 +290,8 @@ public final class CloudConfig {
     if (!file.sections().contains(wanted)) {
       List<String> named = file.subsections("global");
       throw new ConfigException("cloud config " + file.source() + ": no " + wanted + " section"
-          + (cloud.isEmpty() && !named.isEmpty() ? " (it has " + String.join(", ", named.stream()
-              .map(n -> "[Global \"" + n + "\"]").toList()) + "; choosing a named cloud is not supported yet)" : ""));
+          + (!named.isEmpty() ? " (it has " + String.join(", ", named.stream()
+              .map(n -> "[Global \"" + n + "\"]").toList()) + ")" : ""));
     }
     Map<String, String> out = new LinkedHashMap<>();
     for (CloudConfFile.Entry e : file.entries(wanted)) {
@@ -302,7 +354,8 @@ public final class CloudConfig {
         throw bad("auth-url", "is missing: auth-strategy = keystone needs Keystone's URL");
       }
       throw new ConfigException("cloud config: no Cinder to talk to: set auth-url (Keystone) or cinder-endpoint "
-          + "(noauth), in [Global] or as OS_AUTH_URL / OS_CINDER_ENDPOINT");
+          + "(noauth), in " + sectionName + (sectionName.equals("[Global]") ? " or as OS_AUTH_URL / OS_CINDER_ENDPOINT"
+          : ""));
     }
     requireUrl("auth-url");
     if (has("application-credential-id") || has("application-credential-name")) {
@@ -371,7 +424,7 @@ public final class CloudConfig {
   }
 
   private ConfigException bad(String key, String problem) {
-    String origin = origins.getOrDefault(key, "[Global] " + key);
+    String origin = origins.getOrDefault(key, sectionName + " " + key);
     if (origin.startsWith("OS_")) {
       origin = origin + " (" + key + ")";
     }
@@ -499,6 +552,11 @@ public final class CloudConfig {
   /** The subsection names of {@code [Global "name"]} sections in the file, in file order. */
   public List<String> namedClouds() {
     return namedClouds;
+  }
+
+  /** The {@code connector-*} keys of this cloud's section ({@link #CONNECTOR_KEYS}), as given. */
+  public Map<String, String> connectorKeys() {
+    return connector;
   }
 
   /** {@code [BlockStorage]} as given; read and checked, used by cloud-provider-openstack's node plugin only. */

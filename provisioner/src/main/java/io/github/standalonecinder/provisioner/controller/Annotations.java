@@ -34,6 +34,22 @@ public final class Annotations {
   /** On the claim while provisioning: the PV name we are making for it. */
   public static final String CLAIM_PROVISIONING = "standalone-cinder.openstack.org/provisioning-pv";
 
+  /**
+   * On a PV (and a VolumeSnapshotContent) whose volume lives in one of several named clouds: the cloud's name, so
+   * deletion, the sweeper, expansion and snapshots talk to it even after its StorageClass is gone. Absent: the
+   * default cloud (every PV made before there were several).
+   */
+  public static final String CLOUD = "standalone-cinder.openstack.org/cloud";
+  /** On the claim while provisioning in a named cloud, beside {@link #CLAIM_PROVISIONING}: that cloud. */
+  public static final String CLAIM_PROVISIONING_CLOUD = "standalone-cinder.openstack.org/provisioning-cloud";
+
+  /** The cloud an object records ({@link #CLOUD}, or {@code key}), or the default cloud when it records none. */
+  public static String cloudOf(io.fabric8.kubernetes.api.model.HasMetadata object, String key) {
+    var a = object.getMetadata().getAnnotations();
+    String cloud = a == null ? null : a.get(key);
+    return cloud == null || cloud.isEmpty() ? io.github.standalonecinder.provisioner.config.CloudSet.DEFAULT : cloud;
+  }
+
   /** Cinder volume metadata keys. */
   public static final String META_CLUSTER = "standalone-cinder.openstack.org/cluster";
   public static final String META_PROVISIONER = "standalone-cinder.openstack.org/provisioner";

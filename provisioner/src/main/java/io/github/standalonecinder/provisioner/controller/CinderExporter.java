@@ -24,30 +24,45 @@ final class CinderExporter {
 
   private final CinderGateway cinder;
   private final Connector connector;
-  private final boolean useAttachments;
+  private final ProvisionerSettings.AttachMode mode;
+  /** Decided from the server's microversions at the first answer; null until a cloud not yet reached answers. */
+  private volatile Boolean useAttachments;
 
   /** The outcome of an export: the connection info, and the attachment id when the attachments API was used. */
   record Export(ConnectionInfo connectionInfo, String attachmentId) {}
 
+  /**
+   * Decides the API at once when Cinder answers; for a cloud that cannot be reached yet, at the first call that
+   * needs it. Attach mode {@code attachments} on a server without them is refused here (an exception).
+   */
   CinderExporter(CinderGateway cinder, Connector connector, ProvisionerSettings.AttachMode mode) {
     this.cinder = cinder;
     this.connector = connector;
-    boolean serverHasAttachments = cinder.apiVersion().supports(Microversion.ATTACHMENT_COMPLETE);
-    this.useAttachments = switch (mode) {
-      case AUTO -> serverHasAttachments;
-      case ATTACHMENTS -> {
-        if (!serverHasAttachments) {
-          throw new IllegalStateException("attach mode \"attachments\" needs Cinder microversion "
-              + Microversion.ATTACHMENT_COMPLETE + ", the server offers " + cinder.apiVersion().maxMicroversion());
-        }
-        yield true;
-      }
-      case LEGACY -> false;
-    };
+    this.mode = mode;
+    try {
+      usesAttachments();
+    } catch (CinderException e) {
+      log.debug("the export API is chosen once Cinder answers: {}", e.getMessage());
+    }
   }
 
+  /** Whether exports use the attachments API; asks Cinder's version (once) when not decided yet. */
   boolean usesAttachments() {
-    return useAttachments;
+    Boolean decided = useAttachments;
+    if (decided != null) {
+      return decided;
+    }
+    if (mode == ProvisionerSettings.AttachMode.LEGACY) {
+      useAttachments = false;
+      return false;
+    }
+    boolean serverHasAttachments = cinder.apiVersion().supports(Microversion.ATTACHMENT_COMPLETE);
+    if (mode == ProvisionerSettings.AttachMode.ATTACHMENTS && !serverHasAttachments) {
+      throw new IllegalStateException("attach mode \"attachments\" needs Cinder microversion "
+          + Microversion.ATTACHMENT_COMPLETE + ", the server offers " + cinder.apiVersion().maxMicroversion());
+    }
+    useAttachments = serverHasAttachments;
+    return serverHasAttachments;
   }
 
   private String hostName() {
@@ -56,7 +71,7 @@ final class CinderExporter {
 
   /** Exports an {@code available} volume; on failure undoes what it did before rethrowing. */
   Export export(String volumeId) {
-    if (useAttachments) {
+    if (usesAttachments()) {
       CinderAttachment attachment = cinder.createAttachment(volumeId, connector, hostName());
       try {
         cinder.completeAttachment(attachment.id());
@@ -132,7 +147,7 @@ final class CinderExporter {
     CinderVolume volume = found.get();
     boolean touched = false;
     boolean foreign = false;
-    if (useAttachments) {
+    if (usesAttachments()) {
       // Pending (reserved/attaching) attachments are not in the volume's own list: ask for all of them.
       for (CinderAttachment a : cinder.listAttachments(volumeId)) {
         if (a.id().equals(owner.attachmentId()) || a.instanceId() == null) {
@@ -160,7 +175,7 @@ final class CinderExporter {
       }
     }
     if (!foreign && (volume.hasStatus("attaching") || volume.hasStatus("reserved"))
-        && (!useAttachments || volume.attachments().isEmpty())) {
+        && (!usesAttachments() || volume.attachments().isEmpty())) {
       // Reserved with no attachment record of anyone's: a connection made with the owner's connector.
       CinderVolume now = touched ? cinder.getVolume(volumeId).orElse(null) : volume;
       if (now != null && (now.hasStatus("attaching") || now.hasStatus("reserved"))) {

@@ -3,6 +3,7 @@ package io.github.standalonecinder.provisioner.controller;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.github.standalonecinder.provisioner.config.CloudSet;
 import io.github.standalonecinder.provisioner.kube.Updates;
 import java.util.Objects;
 import java.util.Optional;
@@ -27,8 +28,13 @@ final class ClaimIntent {
    * stale, its resourceVersion makes the write fail and the claim is read afresh.
    */
   Optional<PersistentVolumeClaim> record(PersistentVolumeClaim claim, String pvName) {
+    return record(claim, pvName, CloudSet.DEFAULT);
+  }
+
+  /** As above, for a volume made in {@code cloud}: a named cloud is recorded too, so a clean-up finds it. */
+  Optional<PersistentVolumeClaim> record(PersistentVolumeClaim claim, String pvName, String cloud) {
     var meta = claim.getMetadata();
-    if (recorded(claim, pvName)) {
+    if (recorded(claim, pvName, cloud)) {
       return Optional.of(claim);
     }
     var claims = kube.persistentVolumeClaims().inNamespace(meta.getNamespace());
@@ -40,6 +46,9 @@ final class ClaimIntent {
       }
       var b = new PersistentVolumeClaimBuilder(c).editMetadata()
           .addToAnnotations(Annotations.CLAIM_PROVISIONING, pvName);
+      if (!CloudSet.DEFAULT.equals(cloud)) {
+        b.addToAnnotations(Annotations.CLAIM_PROVISIONING_CLOUD, cloud);
+      }
       if (!hasFinalizer(c)) {
         b.addToFinalizers(Annotations.CLAIM_FINALIZER);
       }
@@ -51,9 +60,19 @@ final class ClaimIntent {
 
   /** Our finalizer holds the claim: a deletion from here on is seen and cleaned up after. */
   static boolean recorded(PersistentVolumeClaim claim, String pvName) {
+    return recorded(claim, pvName, CloudSet.DEFAULT);
+  }
+
+  static boolean recorded(PersistentVolumeClaim claim, String pvName, String cloud) {
     var annotations = claim.getMetadata().getAnnotations();
     return hasFinalizer(claim) && annotations != null
-        && pvName.equals(annotations.get(Annotations.CLAIM_PROVISIONING));
+        && pvName.equals(annotations.get(Annotations.CLAIM_PROVISIONING))
+        && cloud.equals(Annotations.cloudOf(claim, Annotations.CLAIM_PROVISIONING_CLOUD));
+  }
+
+  /** The cloud a claim's recorded intent names: null when it holds no intent; "default" when it names none. */
+  static String cloud(PersistentVolumeClaim claim) {
+    return holds(claim) ? Annotations.cloudOf(claim, Annotations.CLAIM_PROVISIONING_CLOUD) : null;
   }
 
   static boolean hasFinalizer(PersistentVolumeClaim claim) {
@@ -80,6 +99,7 @@ final class ClaimIntent {
       }
       return new PersistentVolumeClaimBuilder(c).editMetadata()
           .removeFromAnnotations(Annotations.CLAIM_PROVISIONING)
+          .removeFromAnnotations(Annotations.CLAIM_PROVISIONING_CLOUD)
           .removeFromFinalizers(Annotations.CLAIM_FINALIZER)
           .endMetadata().build();
     }, claim);

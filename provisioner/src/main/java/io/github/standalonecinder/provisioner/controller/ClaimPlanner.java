@@ -1,5 +1,7 @@
 package io.github.standalonecinder.provisioner.controller;
 
+import io.github.standalonecinder.provisioner.config.CloudSet;
+
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -43,6 +45,8 @@ public final class ClaimPlanner {
   public static final String PARAM_ADOPT_RECLAIM = "adopt-reclaim-policy";
   /** {@code metadata.<key>: value} parameters become Cinder volume metadata. */
   public static final String PARAM_METADATA_PREFIX = "metadata.";
+  /** Which of several clouds makes the class's volumes ({@link Clouds}); routed before planning. */
+  public static final String PARAM_CLOUD = "cloud";
 
   private static final Set<String> ACCESS_MODES_SINGLE = Set.of("ReadWriteOnce", "ReadWriteOncePod");
   private static final Set<String> ACCESS_MODES_SHARED = Set.of("ReadOnlyMany", "ReadWriteMany");
@@ -57,6 +61,7 @@ public final class ClaimPlanner {
   private final Topology topology;
   private final Function<String, Node> nodeLookup;
   private final RestoreSources restoreSources;
+  private final String cloud;
 
   /** The Cinder snapshot behind a VolumeSnapshot of the claim's namespace ({@link SnapshotController}). */
   @FunctionalInterface
@@ -92,6 +97,14 @@ public final class ClaimPlanner {
   public ClaimPlanner(ProvisionerSettings settings, VolumeMapperRegistry mappers, CinderGateway cinder,
       Function<String, PersistentVolume> pvLookup, Function<String, PersistentVolumeClaim> claimLookup,
       Topology topology, Function<String, Node> nodeLookup, RestoreSources restoreSources) {
+    this(settings, mappers, cinder, pvLookup, claimLookup, topology, nodeLookup, restoreSources, CloudSet.DEFAULT);
+  }
+
+  /** @param cloud the cloud {@code cinder} talks to: plans name it, and sources must be in it */
+  public ClaimPlanner(ProvisionerSettings settings, VolumeMapperRegistry mappers, CinderGateway cinder,
+      Function<String, PersistentVolume> pvLookup, Function<String, PersistentVolumeClaim> claimLookup,
+      Topology topology, Function<String, Node> nodeLookup, RestoreSources restoreSources, String cloud) {
+    this.cloud = cloud;
     this.restoreSources = restoreSources;
     this.topology = topology;
     this.nodeLookup = nodeLookup;
@@ -140,7 +153,9 @@ public final class ClaimPlanner {
     for (var e : params.entrySet()) {
       String key = e.getKey();
       String lower = key.toLowerCase(Locale.ROOT);
-      if (lower.equals(PARAM_TYPE)) {
+      if (lower.equals(PARAM_CLOUD)) {
+        continue; // chose this planner's cloud
+      } else if (lower.equals(PARAM_TYPE)) {
         volumeType = blankToNull(e.getValue());
       } else if (lower.equals(PARAM_AVAILABILITY)) {
         az = blankToNull(e.getValue());
@@ -183,7 +198,7 @@ public final class ClaimPlanner {
         : sharedSecrets ? MappingRequest.SecretPlacement.CLAIM_WITH_SHARED : MappingRequest.SecretPlacement.CLAIM;
     if (!unknown.isEmpty()) {
       Set<String> known = new TreeSet<>(mapperNames);
-      known.addAll(List.of(PARAM_TYPE, PARAM_AVAILABILITY, PARAM_SECRET_NAMESPACE, PARAM_SHARED_SECRETS,
+      known.addAll(List.of(PARAM_CLOUD, PARAM_TYPE, PARAM_AVAILABILITY, PARAM_SECRET_NAMESPACE, PARAM_SHARED_SECRETS,
           PARAM_ADOPT_NAMESPACES, PARAM_ADOPT_RECLAIM, PARAM_METADATA_PREFIX + "<key>"));
       throw ProvisioningException.invalid("unknown StorageClass parameter" + (unknown.size() > 1 ? "s " : " ")
           + String.join(", ", unknown.stream().map(k -> "\"" + k + "\"").toList()) + "; known: "
@@ -243,7 +258,7 @@ public final class ClaimPlanner {
         volumeType, az, volumeMetadata, secretNamespace, placement, accessModes, volumeMode, readOnly, reclaim,
         storageClass.getMountOptions(), storageClass.getMetadata().getName(), mapperParams,
         source.volumeId(), source.snapshotId(), SchedulerHints.of(claim.getMetadata().getAnnotations(),
-            name -> cinder.findVolumes(name, Map.of())), adoptId);
+            name -> cinder.findVolumes(name, Map.of())), adoptId, cloud);
   }
 
   /** Whole GiB holding {@code bytes}, rounded up (Cinder sizes are whole GiB). */
@@ -410,6 +425,11 @@ public final class ClaimPlanner {
    */
   private String restoreSource(PersistentVolumeClaim claim, String name, int sizeGiB) throws ProvisioningException {
     SnapshotController.RestoreSource source = restoreSources.lookup(claim.getMetadata().getNamespace(), name);
+    if (!cloud.equals(source.cloud())) {
+      throw ProvisioningException.invalid("VolumeSnapshot " + claim.getMetadata().getNamespace() + "/" + name
+          + " is in cloud \"" + source.cloud() + "\" and the claim's StorageClass makes volumes in cloud \"" + cloud
+          + "\": restore with a class of the snapshot's cloud");
+    }
     if (BigInteger.valueOf(source.restoreSizeBytes()).compareTo(BigInteger.valueOf(sizeGiB).multiply(GIB)) > 0) {
       throw ProvisioningException.invalid("a volume restored from VolumeSnapshot " + claim.getMetadata()
           .getNamespace() + "/" + name + " must be at least its restoreSize " + SnapshotStatus.quantity(
@@ -434,6 +454,11 @@ public final class ClaimPlanner {
     }
     if (volumeId == null) {
       throw ProvisioningException.invalid("clone source claim " + key + " is not backed by a Cinder volume of ours");
+    }
+    String sourceCloud = Annotations.cloudOf(pv, Annotations.CLOUD);
+    if (!cloud.equals(sourceCloud)) {
+      throw ProvisioningException.invalid("clone source claim " + key + " is in cloud \"" + sourceCloud + "\" and "
+          + "the claim's StorageClass makes volumes in cloud \"" + cloud + "\": Cinder clones within one cloud");
     }
     Quantity sourceSize = pv.getSpec().getCapacity() == null ? null : pv.getSpec().getCapacity().get("storage");
     BigDecimal sourceBytes;

@@ -137,9 +137,9 @@ final class ClaimProvisioner {
    */
   Optional<ExportedVolume> export(PersistentVolumeClaim claim, ProvisionPlan plan)
       throws ProvisioningException, InterruptedException {
-    CompletableFuture<Optional<PersistentVolumeClaim>> recorded = ClaimIntent.recorded(claim, plan.pvName())
-        ? CompletableFuture.completedFuture(Optional.of(claim))
-        : CompletableFuture.supplyAsync(() -> intent.record(claim, plan.pvName()), intentWriter);
+    CompletableFuture<Optional<PersistentVolumeClaim>> recorded = ClaimIntent.recorded(claim, plan.pvName(),
+        plan.cloud()) ? CompletableFuture.completedFuture(Optional.of(claim))
+        : CompletableFuture.supplyAsync(() -> intent.record(claim, plan.pvName(), plan.cloud()), intentWriter);
     List<CinderVolume> found;
     try {
       found = lookup.ofClaim(plan.volumeName(), claim);

@@ -72,6 +72,7 @@ final class OrphanSweeper implements AutoCloseable {
   private final Clock clock;
   private final Map<Kept, AtomicInteger> lastKept = new EnumMap<>(Kept.class);
   private final Counter deletedCounter;
+  private final String cloud;
   /** The orphans the last sweep kept: a volume is logged at WARN when it first appears here, later at DEBUG. */
   private Map<String, Kept> reported = Map.of();
   private ScheduledExecutorService executor;
@@ -209,6 +210,18 @@ final class OrphanSweeper implements AutoCloseable {
   OrphanSweeper(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter, SecretStore secrets,
       ProvisionerSettings settings, MeterRegistry registry, Supplier<List<PersistentVolumeClaim>> cachedClaims,
       Supplier<List<PersistentVolume>> cachedPvs, Clock clock) {
+    this(kube, cinder, exporter, secrets, settings, registry, cachedClaims, cachedPvs, clock,
+        io.github.standalonecinder.provisioner.config.CloudSet.DEFAULT);
+  }
+
+  /**
+   * The sweeper of one cloud's volumes ({@code cloud} tags its metrics). Whether a PV names a volume is asked of
+   * every PV, whatever cloud it records: a volume any PV names is never an orphan.
+   */
+  OrphanSweeper(KubernetesClient kube, CinderGateway cinder, CinderExporter exporter, SecretStore secrets,
+      ProvisionerSettings settings, MeterRegistry registry, Supplier<List<PersistentVolumeClaim>> cachedClaims,
+      Supplier<List<PersistentVolume>> cachedPvs, Clock clock, String cloud) {
+    this.cloud = cloud;
     this.kube = kube;
     this.cinder = cinder;
     this.settings = settings;
@@ -222,10 +235,10 @@ final class OrphanSweeper implements AutoCloseable {
       Gauge.builder("standalone_cinder_orphan_volumes", n, AtomicInteger::get)
           .description("Cinder volumes of this cluster owned by no claim and no PV that the last sweep left in "
               + "Cinder, by the reason they were kept")
-          .tag("reason", k.label).register(registry);
+          .tag("cloud", cloud).tag("reason", k.label).register(registry);
     }
     this.deletedCounter = Counter.builder("standalone_cinder_orphan_volumes_deleted")
-        .description("Orphan Cinder volumes deleted by the sweeper").register(registry);
+        .description("Orphan Cinder volumes deleted by the sweeper").tag("cloud", cloud).register(registry);
   }
 
   /** Sweeps every {@code orphanSweepInterval}, the first time one interval after start; zero: never. */
@@ -236,7 +249,7 @@ final class OrphanSweeper implements AutoCloseable {
       return;
     }
     executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "orphan-sweeper");
+      Thread t = new Thread(r, "orphan-sweeper-" + cloud);
       t.setDaemon(true);
       return t;
     });
@@ -244,7 +257,7 @@ final class OrphanSweeper implements AutoCloseable {
       try {
         sweep();
       } catch (RuntimeException e) {
-        log.warn("orphan sweep failed: {}", e.getMessage());
+        log.warn("orphan sweep of cloud {} failed: {}", cloud, e.getMessage());
       }
     }, every, every, TimeUnit.MILLISECONDS);
     log.info("orphan sweeper runs every {} s, grace period {} s, mode {}", every / 1000,
@@ -269,7 +282,7 @@ final class OrphanSweeper implements AutoCloseable {
     try {
       candidates = candidates(clock.instant().minus(settings.orphanGracePeriod()), listedAndRecorded);
     } catch (CinderException e) {
-      log.warn("orphan sweep: cannot list Cinder volumes: {}", e.getMessage());
+      log.warn("orphan sweep: cannot list the Cinder volumes of cloud {}: {}", cloud, e.getMessage());
       return List.of();
     }
     Set<String> namedNow = candidates.isEmpty() ? Set.of() : volumeIdsNamedByCachedPvs(candidates);

@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.github.standalonecinder.mappers.SecretStore;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.kube.LeanItemStore;
@@ -67,12 +66,10 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   private final ControllerMetrics metrics;
   private final EventRecorder events;
   private final WorkQueue<Key> queue;
-  private final ClaimPlanner planner;
-  private final ClaimProvisioner provisioner;
-  private final VolumeDeleter deleter;
-  private final VolumeExpander expander;
-  private final VolumeModifier modifier;
-  private final OrphanSweeper sweeper;
+  /** Each cloud's Cinder side, by the cloud's name ({@link Clouds}). */
+  private final Map<String, CloudScope> scopes;
+  /** Any cloud's deleter: which PVs are ours and released is the same question in every cloud. */
+  private final VolumeDeleter anyDeleter;
   private final SnapshotController snapshots;
   static final long LIST_PAGE = 500;
   private final Map<Key, Instant> firstAttempt = new ConcurrentHashMap<>();
@@ -102,6 +99,15 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   /** @param topology how Cinder's AZs meet the nodes' zones ({@link Topology#OFF}: a flat cluster) */
   public ProvisionController(KubernetesClient kube, CinderGateway cinder, VolumeMapperRegistry mappers,
       ProvisionerSettings settings, Topology topology, ControllerMetrics metrics, String instanceId) {
+    this(kube, Clouds.single(cinder, settings.connector()), mappers, settings, topology, metrics, instanceId);
+  }
+
+  /**
+   * A controller serving several clouds: a claim goes to its class's cloud (parameter {@code cloud}), a PV to the
+   * cloud it records ({@link Annotations#CLOUD}); "default" for neither.
+   */
+  public ProvisionController(KubernetesClient kube, Clouds clouds, VolumeMapperRegistry mappers,
+      ProvisionerSettings settings, Topology topology, ControllerMetrics metrics, String instanceId) {
     this.kube = kube;
     this.topology = topology;
     this.settings = settings;
@@ -110,27 +116,26 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     this.eventWriter = EventRecorder.backgroundWriter(metrics::eventDropped);
     this.events = new EventRecorder(kube, settings.provisionerName(), instanceId, Clock.systemUTC(), eventWriter);
     this.queue = new WorkQueue<>(settings.baseBackoff(), settings.maxBackoff());
-    cinder = SharedBackoff.wrap(cinder); // a rate limit slows every worker, not only the claim that met it
-    CinderExporter exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());
-    SecretStore secretStore = new SecretStore(kube);
-    ClaimProvisioner.Sleeper sleeper = d -> TimeUnit.MILLISECONDS.sleep(d.toMillis());
-    this.snapshots = new SnapshotController(kube, new CinderSnapshots(cinder, settings), settings, events,
-        this::cachedClaim, this::cachedPv, () -> claims.getStore().list());
-    this.planner = new ClaimPlanner(settings, mappers, cinder, this::cachedPv, this::cachedClaim, topology,
-        this::cachedNode, snapshots::restoreSource);
+    Map<String, CloudScope> byName = new ConcurrentHashMap<>();
+    this.snapshots = new SnapshotController(kube, cloud -> Optional.ofNullable(byName.get(cloud))
+        .map(s -> s.snapshots).orElse(null), settings, events, this::cachedClaim, this::cachedPv,
+        this::cachedClaims);
     this.workers = new TwoStageWorkers<>(queue, settings.workers(), "provisioner-worker-", this::process);
-    this.provisioner = new ClaimProvisioner(kube, cinder, exporter, mappers, secretStore, settings, sleeper,
-        workers.sideThreads(), topology, metrics::volumeStuck);
-    this.provisioner.namedByPv(id -> volumes != null && volumes.getStore().list().stream()
-        .anyMatch(pv -> id.equals(Annotations.cinderVolumeId(pv))));
+    for (Clouds.Cloud cloud : clouds.all()) {
+      CloudScope scope = new CloudScope(cloud, kube, mappers, settings, topology, metrics, events,
+          workers.sideThreads(), this, snapshots::restoreSource);
+      byName.put(cloud.name(), scope);
+      try {
+        log.info("cloud {}: Cinder exports use the {}", cloud.name(),
+            scope.exporter.usesAttachments() ? "attachments API" : "legacy attach actions");
+      } catch (io.github.standalonecinder.provisioner.cinder.CinderException e) {
+        log.info("cloud {}: the export API is chosen once its Cinder answers", cloud.name());
+      }
+    }
+    this.scopes = Map.copyOf(byName);
+    this.anyDeleter = scopes.values().iterator().next().deleter;
     metrics.workQueueDepth(queue::size);
     metrics.failingClaims(this::failingClaims, Clock.systemUTC());
-    this.deleter = new VolumeDeleter(kube, cinder, exporter, mappers, secretStore, settings, sleeper);
-    this.expander = new VolumeExpander(kube, cinder, events);
-    this.modifier = new VolumeModifier(kube, cinder, events, settings.provisionerName());
-    this.sweeper = new OrphanSweeper(kube, cinder, exporter, secretStore, settings, metrics.registry(),
-        () -> claims.getStore().list(), () -> volumes.getStore().list(), Clock.systemUTC());
-    log.info("Cinder exports use the {}", exporter.usesAttachments() ? "attachments API" : "legacy attach actions");
   }
 
   /** Starts informers, waits until their caches are filled, then starts the workers (no leader election). */
@@ -185,7 +190,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     volumes.addEventHandler(handler(v -> {
       savedNotCached.remove(v.getMetadata().getName());
       VolumeKey key = new VolumeKey(v.getMetadata().getName());
-      if (deleter.shouldDelete(v) || firstAttempt.containsKey(key)) {
+      if (anyDeleter.shouldDelete(v) || firstAttempt.containsKey(key)) {
         queue.add(key);
       }
     }));
@@ -208,7 +213,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     running = true;
     workers.start();
     snapshots.startWorkers();
-    sweeper.start();
+    scopes.values().forEach(s -> s.sweeper.start());
     log.info("provisioner {} started with {} workers", settings.provisionerName(), settings.workers());
   }
 
@@ -267,7 +272,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   public void close() {
     closed = true;
     running = false;
-    sweeper.close();
+    scopes.values().forEach(CloudScope::close);
     snapshots.close();
     queue.close();
     for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] {claims, volumes, classes, nodes}) {
@@ -329,6 +334,32 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     return volumes.getStore().getByKey(name);
   }
 
+  List<PersistentVolumeClaim> cachedClaims() {
+    return claims.getStore().list();
+  }
+
+  List<PersistentVolume> cachedPvs() {
+    return volumes.getStore().list();
+  }
+
+  /** Whether a PV the cache shows names the Cinder volume {@code id}. */
+  boolean namedByPv(String id) {
+    return volumes != null && volumes.getStore().list().stream()
+        .anyMatch(pv -> id.equals(Annotations.cinderVolumeId(pv)));
+  }
+
+  /**
+   * The cloud a claim's work goes to: the one its recorded intent names (so a claim half-provisioned keeps its
+   * cloud whatever happens to its class), else its class's; "default" without either.
+   */
+  private static String cloudOf(PersistentVolumeClaim claim, StorageClass sc) {
+    String recorded = ClaimIntent.cloud(claim);
+    if (recorded != null) {
+      return recorded;
+    }
+    return sc == null ? io.github.standalonecinder.provisioner.config.CloudSet.DEFAULT : Clouds.ofClass(sc);
+  }
+
   /** A node as the cache has it; null with topology off (no node informer) or when not known. */
   Node cachedNode(String name) {
     return nodes == null ? null : nodes.getStore().getByKey(name);
@@ -374,30 +405,38 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       return null;
     }
     String pvName = ClaimPlanner.pvName(claim);
+    StorageClass sc = storageClassOf(claim);
+    String cloud = cloudOf(claim, sc);
+    CloudScope scope = scopes.get(cloud);
     if (claim.getMetadata().getDeletionTimestamp() != null) {
       if (ClaimIntent.hasFinalizer(claim)) {
-        cleanUpDeletedClaim(key, claim, pvName);
+        cleanUpDeletedClaim(key, claim, pvName, scope, cloud);
       }
       return null;
     }
     boolean bound = ClaimPlanner.isBound(claim);
-    if (bound && namesUs(claim) && !ClaimIntent.holds(claim) && !provisioner.owesCleanUp(claim)
+    boolean owesCleanUp = scope != null && scope.provisioner.owesCleanUp(claim);
+    if (bound && namesUs(claim) && !ClaimIntent.holds(claim) && !owesCleanUp
         && (VolumeExpander.mayNeed(claim) || VolumeModifier.mayNeed(claim))) {
       dayTwo(key, claim);
       return null;
     }
     if (bound || !namesUs(claim)) {
-      if (bound && (ClaimIntent.holds(claim) || provisioner.owesCleanUp(claim))) {
+      if (bound && (ClaimIntent.holds(claim) || owesCleanUp)) {
+        if (scope == null) {
+          Duration delay = queue.addRateLimited(key, null);
+          log.warn("{}: cannot finish it, retrying in {} ms: {}", key, delay.toMillis(), Clouds.notConfigured(cloud));
+          return null;
+        }
         // Bound: the PV exists; the cache has it unless it was saved a moment ago (then our own save is finishing
         // the claim, unless an attempt of ours lost to another replica's).
         String volumeName = claim.getSpec().getVolumeName();
         PersistentVolume pv = cachedPv(volumeName);
-        finish(key, claim, pv != null || !provisioner.owesCleanUp(claim) ? Optional.ofNullable(pv)
-            : Optional.ofNullable(kube.persistentVolumes().withName(volumeName).get()));
+        finish(key, claim, pv != null || !owesCleanUp ? Optional.ofNullable(pv)
+            : Optional.ofNullable(kube.persistentVolumes().withName(volumeName).get()), scope);
       }
       return null;
     }
-    StorageClass sc = storageClassOf(claim);
     if (sc == null) {
       // Not our decision to make yet: the class may be created later (its add event re-queues the claim).
       log.debug("{} names us but its StorageClass is not known", key);
@@ -410,20 +449,25 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
         || claim.getMetadata().getAnnotations().get(Annotations.SELECTED_NODE) == null)) {
       return null;
     }
-    Optional<PersistentVolume> saved = savedPv(key, pvName, claim);
-    if (saved.isPresent()) {
-      if (ClaimIntent.holds(claim) || provisioner.owesCleanUp(claim)) {
-        finish(key, claim, saved);
-      }
-      return null;
-    }
     if (permanentFailures.unchanged(key.toString(), claim, sc)) {
       return null; // bad input, reported once; nothing changed since
+    }
+    if (scope == null) {
+      provisionFailed(key, claim, sc, null, ProvisioningException.invalid(Clouds.notConfigured(cloud)));
+      return null;
+    }
+    ClaimProvisioner provisioner = scope.provisioner;
+    Optional<PersistentVolume> saved = savedPv(key, pvName, claim, provisioner);
+    if (saved.isPresent()) {
+      if (ClaimIntent.holds(claim) || owesCleanUp) {
+        finish(key, claim, saved, scope);
+      }
+      return null;
     }
     Instant started = firstAttempt.computeIfAbsent(key, k -> Instant.now());
     log.debug("provisioning {}, attempt {}", key, queue.failures(key) + 1);
     try {
-      ProvisionPlan plan = planner.plan(claim, sc);
+      ProvisionPlan plan = scope.planner.plan(claim, sc);
       if (!provisioner.waitingForCinder(claim)) {
         events.normal(claim, "Provisioning", "Provision",
             "External provisioner is provisioning volume for claim \"" + key.namespace() + "/" + key.name() + "\"");
@@ -436,9 +480,9 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
         queue.forget(key);
         return null;
       }
-      return () -> saveClaim(key, sc, plan, exported.get(), started);
+      return () -> saveClaim(key, sc, plan, exported.get(), started, provisioner);
     } catch (ProvisioningException e) {
-      provisionFailed(key, claim, sc, e);
+      provisionFailed(key, claim, sc, provisioner, e);
     } catch (KubernetesClientException e) {
       provisionFailed(key, sc, e);
     }
@@ -446,7 +490,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   }
 
   private void saveClaim(ClaimKey key, StorageClass sc, ProvisionPlan plan, ClaimProvisioner.ExportedVolume exported,
-      Instant started) throws InterruptedException {
+      Instant started, ClaimProvisioner provisioner) throws InterruptedException {
     PersistentVolumeClaim claim = exported.claim();
     try {
       // From here until the PV cache shows it, a sync of this claim asks the API server (the key is in flight, so
@@ -477,7 +521,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       firstAttempt.remove(key);
       queue.forget(key);
     } catch (ProvisioningException e) {
-      provisionFailed(key, claim, sc, e);
+      provisionFailed(key, claim, sc, provisioner, e);
     } catch (KubernetesClientException e) {
       provisionFailed(key, sc, e);
     }
@@ -490,13 +534,21 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   private void dayTwo(ClaimKey key, PersistentVolumeClaim claim) {
     PersistentVolume pv = cachedPv(claim.getSpec().getVolumeName());
     StorageClass sc = storageClassOf(claim);
-    if (pv == null || sc == null || !deleter.isOurs(pv)) {
+    if (pv == null || sc == null || !anyDeleter.isOurs(pv)) {
       return; // not (yet) known here, or not a volume of ours: its update event brings the claim back
     }
+    // The volume's own cloud, whatever the class says now.
+    CloudScope scope = scopes.get(Clouds.ofPv(pv));
+    if (scope == null) {
+      events.warning(claim, "CloudNotConfigured", VolumeExpander.mayNeed(claim) ? "Resize" : "Modify",
+          "cannot reach the volume of PV " + pv.getMetadata().getName() + ": " + Clouds.notConfigured(Clouds.ofPv(pv)));
+      queue.addRateLimited(key, null);
+      return;
+    }
     boolean waiting = VolumeExpander.mayNeed(claim)
-        && !step(key, claim, sc, "resize", "VolumeResizeFailed", () -> expander.sync(claim, pv, sc));
+        && !step(key, claim, sc, "resize", "VolumeResizeFailed", () -> scope.expander.sync(claim, pv, sc));
     if (!waiting && VolumeModifier.mayNeed(claim)) {
-      step(key, claim, sc, "modify", "VolumeModifyFailed", () -> modifier.sync(claim, pv));
+      step(key, claim, sc, "modify", "VolumeModifyFailed", () -> scope.modifier.sync(claim, pv));
     }
   }
 
@@ -539,7 +591,9 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     return false;
   }
 
-  private void provisionFailed(ClaimKey key, PersistentVolumeClaim claim, StorageClass sc, ProvisioningException e) {
+  /** @param provisioner the claim's cloud's, or null when its cloud is not configured */
+  private void provisionFailed(ClaimKey key, PersistentVolumeClaim claim, StorageClass sc,
+      ClaimProvisioner provisioner, ProvisioningException e) {
     if (e.waiting()) {
       // Cinder is still at work on the volume: the claim leaves the worker and comes back to its wait.
       Duration again = queue.addNotBefore(key, e.retryAfter().orElseThrow());
@@ -549,11 +603,14 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     metrics.provisionFailed(sc.getMetadata().getName());
     failingSince.putIfAbsent(key, firstAttempt.getOrDefault(key, Instant.now()));
     events.warning(claim, "ProvisioningFailed", "Provision", "failed to provision volume with StorageClass \""
-        + sc.getMetadata().getName() + "\": " + e.getMessage());
+        + sc.getMetadata().getName() + "\"" + (scopes.size() > 1 ? " in cloud \"" + cloudOf(claim, sc) + "\"" : "")
+        + ": " + e.getMessage());
     if (e.permanent()) {
       log.warn("{} cannot be provisioned (not retried until it or its class changes): {}", key, e.getMessage());
       permanentFailures.failed(key.toString(), claim, sc);
-      provisioner.finished(claim);
+      if (provisioner != null) {
+        provisioner.finished(claim);
+      }
       firstAttempt.remove(key);
       queue.forget(key);
     } else {
@@ -587,7 +644,15 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     return List.copyOf(failingSince.values());
   }
 
-  private void cleanUpDeletedClaim(ClaimKey key, PersistentVolumeClaim claim, String pvName) {
+  private void cleanUpDeletedClaim(ClaimKey key, PersistentVolumeClaim claim, String pvName, CloudScope scope,
+      String cloud) {
+    if (scope == null) {
+      events.warning(claim, "ProvisioningCleanupFailed", "Provision", "claim was deleted while being provisioned; "
+          + "its volume cannot be cleaned up: " + Clouds.notConfigured(cloud));
+      queue.addRateLimited(key, null);
+      return;
+    }
+    ClaimProvisioner provisioner = scope.provisioner;
     PersistentVolume pv = kube.persistentVolumes().withName(pvName).get();
     try {
       if (pv == null || pv.getSpec().getClaimRef() == null
@@ -612,7 +677,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
    * process has an attempt under way): only then is the API server asked. A claim with neither
    * has never had a PV (its intent is recorded before any PV is saved), which spares a request per new claim.
    */
-  private Optional<PersistentVolume> savedPv(ClaimKey key, String pvName, PersistentVolumeClaim claim) {
+  private Optional<PersistentVolume> savedPv(ClaimKey key, String pvName, PersistentVolumeClaim claim,
+      ClaimProvisioner provisioner) {
     if (pvName == null) {
       return Optional.empty();
     }
@@ -631,7 +697,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
    * A claim whose PV is saved: its other volumes deleted and our intent dropped ({@link ClaimProvisioner#finish}).
    * No Event: the claim is provisioned; a failure is logged and retried.
    */
-  private void finish(ClaimKey key, PersistentVolumeClaim claim, Optional<PersistentVolume> pv) {
+  private void finish(ClaimKey key, PersistentVolumeClaim claim, Optional<PersistentVolume> pv, CloudScope scope) {
+    ClaimProvisioner provisioner = scope.provisioner;
     try {
       if (pv.isPresent()) {
         provisioner.finish(claim, pv.get());
@@ -649,14 +716,20 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   /** Deletes a released volume, all of it in the Cinder slot (every step but the last is Cinder's). */
   void syncVolume(VolumeKey key) throws InterruptedException {
     PersistentVolume pv = cachedPv(key.name());
-    if (pv == null || !deleter.shouldDelete(pv)) {
+    if (pv == null || !anyDeleter.shouldDelete(pv)) {
       firstAttempt.remove(key);
       return;
     }
     String storageClass = pv.getSpec().getStorageClassName() == null ? "" : pv.getSpec().getStorageClassName();
     Instant started = firstAttempt.computeIfAbsent(key, k -> Instant.now());
     try {
-      deleter.delete(pv);
+      // The cloud the PV records, not its class's (which may be gone or changed).
+      CloudScope scope = scopes.get(Clouds.ofPv(pv));
+      if (scope == null) {
+        throw ProvisioningException.retryable("cannot reach the volume: " + Clouds.notConfigured(Clouds.ofPv(pv)),
+            null);
+      }
+      scope.deleter.delete(pv);
       metrics.deleted(storageClass, Duration.between(started, Instant.now()));
       firstAttempt.remove(key);
       queue.forget(key);

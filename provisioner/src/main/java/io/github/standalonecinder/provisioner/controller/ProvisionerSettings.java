@@ -153,4 +153,11 @@ public record ProvisionerSettings(
         connector, attachMode, availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB, interval,
         gracePeriod, mode);
   }
+
+  /** These settings for a cloud whose exports name {@code c}: its connector, and the PVs' initiatorName. */
+  public ProvisionerSettings withConnector(Connector c) {
+    return new ProvisionerSettings(provisionerName, identity, namespace, clusterIds, volumeNamePrefix, workers,
+        c, attachMode, availableTimeout, resyncPeriod, baseBackoff, maxBackoff, maxSizeGiB,
+        orphanSweepInterval, orphanGracePeriod, orphanMode);
+  }
 }

@@ -45,6 +45,9 @@ final class PvFactory {
           .addToLabels(Annotations.LABEL_MANAGED_BY, Annotations.MANAGED_BY)
         .endMetadata()
         .withSpec(spec);
+    if (plan.namedCloud()) {
+      b.editMetadata().addToAnnotations(Annotations.CLOUD, plan.cloud()).endMetadata();
+    }
     if (volume.availabilityZone() != null) {
       b.editMetadata().addToLabels("topology.cinder.standalone-cinder.openstack.org/zone", volume.availabilityZone())
           .endMetadata();

@@ -71,12 +71,17 @@ public final class SnapshotController implements AutoCloseable {
    * @param handle its content's {@code snapshotHandle}: a Cinder snapshot id, or {@code backup:<id>}
    *               ({@link SnapshotStore})
    */
-  public record RestoreSource(String handle, long restoreSizeBytes) {}
+  public record RestoreSource(String handle, long restoreSizeBytes, String cloud) {
+    public RestoreSource(String handle, long restoreSizeBytes) {
+      this(handle, restoreSizeBytes, io.github.standalonecinder.provisioner.config.CloudSet.DEFAULT);
+    }
+  }
 
   private final KubernetesClient kube;
   private final ProvisionerSettings settings;
   private final EventRecorder events;
-  private final CinderSnapshots cinder;
+  /** Each cloud's snapshots by the cloud's name; null for a cloud not configured. */
+  private final Function<String, CinderSnapshots> clouds;
   private final Function<String, PersistentVolumeClaim> claimLookup;
   private final Function<String, PersistentVolume> pvLookup;
   private final Supplier<List<PersistentVolumeClaim>> allClaims;
@@ -91,8 +96,16 @@ public final class SnapshotController implements AutoCloseable {
   SnapshotController(KubernetesClient kube, CinderSnapshots cinder, ProvisionerSettings settings,
       EventRecorder events, Function<String, PersistentVolumeClaim> claimLookup,
       Function<String, PersistentVolume> pvLookup, Supplier<List<PersistentVolumeClaim>> allClaims) {
+    this(kube, cloud -> io.github.standalonecinder.provisioner.config.CloudSet.DEFAULT.equals(cloud) ? cinder : null,
+        settings, events, claimLookup, pvLookup, allClaims);
+  }
+
+  /** @param clouds each cloud's snapshots by name, null for a cloud not configured */
+  SnapshotController(KubernetesClient kube, Function<String, CinderSnapshots> clouds, ProvisionerSettings settings,
+      EventRecorder events, Function<String, PersistentVolumeClaim> claimLookup,
+      Function<String, PersistentVolume> pvLookup, Supplier<List<PersistentVolumeClaim>> allClaims) {
     this.kube = kube;
-    this.cinder = cinder;
+    this.clouds = clouds;
     this.settings = settings;
     this.events = events;
     this.claimLookup = claimLookup;
@@ -275,7 +288,8 @@ public final class SnapshotController implements AutoCloseable {
           + " is not ready to use yet", POLL.multipliedBy(2));
     }
     Object size = SnapshotApi.at(content, "status", "restoreSize");
-    return new RestoreSource(str(content, "status", "snapshotHandle"), size instanceof Number n ? n.longValue() : 0);
+    return new RestoreSource(str(content, "status", "snapshotHandle"), size instanceof Number n ? n.longValue() : 0,
+        Annotations.cloudOf(content, Annotations.CLOUD));
   }
 
   // ------------------------------------------------------------------ VolumeSnapshot
@@ -361,6 +375,7 @@ public final class SnapshotController implements AutoCloseable {
         .withNewMetadata().withName(SnapshotApi.contentName(vs.getMetadata().getUid()))
         .withFinalizers(CONTENT_FINALIZER).addToAnnotations(SnapshotStore.ANNOTATION, store.annotationValue())
         .endMetadata()
+        .editMetadata().addToAnnotations(cloudAnnotation(pv)).endMetadata()
         .addToAdditionalProperties("spec", spec).build();
     try {
       content = contentsApi().resource(content).create();
@@ -559,8 +574,9 @@ public final class SnapshotController implements AutoCloseable {
       return;
     }
     try {
+      CinderSnapshots cinder = cinder(content);
       if (SnapshotApi.deleting(content)) {
-        deleteContent(key, content);
+        deleteContent(key, content, cinder);
         return;
       }
       String refUid = str(content, "spec", "volumeSnapshotRef", "uid");
@@ -753,7 +769,8 @@ public final class SnapshotController implements AutoCloseable {
    * (annotation volumesnapshot-being-deleted), or for an unbound pre-provisioned content, the Cinder snapshot goes
    * with deletionPolicy Delete, then the finalizer.
    */
-  private void deleteContent(ContentKey key, GenericKubernetesResource content) throws ProvisioningException {
+  private void deleteContent(ContentKey key, GenericKubernetesResource content, CinderSnapshots cinder)
+      throws ProvisioningException {
     String refUid = str(content, "spec", "volumeSnapshotRef", "uid");
     boolean unboundPreProvisioned = SnapshotApi.at(content, "spec", "source", "snapshotHandle") != null
         && (refUid == null || refUid.isEmpty());
@@ -828,6 +845,23 @@ public final class SnapshotController implements AutoCloseable {
       }
     }
     return true;
+  }
+
+  /** The snapshots of the content's cloud ({@link Annotations#CLOUD}, the default cloud when absent). */
+  private CinderSnapshots cinder(GenericKubernetesResource content) throws ProvisioningException {
+    String cloud = Annotations.cloudOf(content, Annotations.CLOUD);
+    CinderSnapshots cinder = clouds.apply(cloud);
+    if (cinder == null) {
+      throw ProvisioningException.retryable(Clouds.notConfigured(cloud), null);
+    }
+    return cinder;
+  }
+
+  /** The content of a snapshot of {@code pv} records the PV's cloud, when it is a named one. */
+  private static Map<String, String> cloudAnnotation(PersistentVolume pv) {
+    String cloud = Annotations.cloudOf(pv, Annotations.CLOUD);
+    return io.github.standalonecinder.provisioner.config.CloudSet.DEFAULT.equals(cloud) ? Map.of()
+        : Map.of(Annotations.CLOUD, cloud);
   }
 
   // ------------------------------------------------------------------ API access

@@ -51,9 +51,15 @@ public final class MeteredCinderGateway {
     return kind == null ? "error" : kind.name().toLowerCase();
   }
 
+  /** As {@link #wrap(CinderGateway, MeterRegistry, String)} for the default cloud. */
   public static CinderGateway wrap(CinderGateway delegate, MeterRegistry registry) {
+    return wrap(delegate, registry, "default");
+  }
+
+  /** Every series carries {@code cloud}: the cloud of {@code delegate} (one of several, or "default"). */
+  public static CinderGateway wrap(CinderGateway delegate, MeterRegistry registry, String cloud) {
     AtomicInteger inFlight = new AtomicInteger();
-    Gauge.builder("openstack_api_requests_in_flight", inFlight::get)
+    Gauge.builder("openstack_api_requests_in_flight", inFlight::get).tag("cloud", cloud)
         .description("Cinder API calls under way").register(registry);
     // Every failure series up front at 0: a counter first seen at 1 shows no increase to Prometheus' increase().
     Map<String, Counter> failures = new HashMap<>();
@@ -64,7 +70,7 @@ public final class MeteredCinderGateway {
       if (!classification(kind).isEmpty()) {
         failures.put(outcome(kind), Counter.builder("standalone_cinder_cinder_failures")
             .description("Failed Cinder API calls, by what the provisioner does about them")
-            .tag("classification", classification(kind)).tag("outcome", outcome(kind)).register(registry));
+            .tag("cloud", cloud).tag("classification", classification(kind)).tag("outcome", outcome(kind)).register(registry));
       }
     }
     InvocationHandler handler = (proxy, method, args) -> {
@@ -89,7 +95,7 @@ public final class MeteredCinderGateway {
         inFlight.decrementAndGet();
         Timer.builder("openstack_api_request_duration")
             .description("Cinder API calls made by the provisioner")
-            .tag("request", method.getName()).tag("outcome", outcome)
+            .tag("cloud", cloud).tag("request", method.getName()).tag("outcome", outcome)
             .serviceLevelObjectives(REQUEST_BUCKETS)
             .register(registry).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
       }

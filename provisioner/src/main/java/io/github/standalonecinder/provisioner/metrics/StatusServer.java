@@ -22,6 +22,12 @@ public final class StatusServer implements AutoCloseable {
 
   public StatusServer(InetSocketAddress address, PrometheusMeterRegistry registry, BooleanSupplier ready,
       Supplier<Optional<String>> failure) throws IOException {
+    this(address, registry, ready, failure, java.util.List::of);
+  }
+
+  /** As above; {@code details} are lines added to {@code /readyz}'s body (each cloud's state). */
+  public StatusServer(InetSocketAddress address, PrometheusMeterRegistry registry, BooleanSupplier ready,
+      Supplier<Optional<String>> failure, Supplier<java.util.List<String>> details) throws IOException {
     server = HttpServer.create(address, 16);
     server.setExecutor(Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "status-server");
@@ -36,7 +42,9 @@ public final class StatusServer implements AutoCloseable {
     });
     server.createContext("/readyz", ex -> {
       boolean ok = ready.getAsBoolean();
-      reply(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "not ready\n");
+      StringBuilder body = new StringBuilder(ok ? "ok\n" : "not ready\n");
+      details.get().forEach(line -> body.append(line).append('\n'));
+      reply(ex, ok ? 200 : 503, "text/plain", body.toString());
     });
     server.start();
   }

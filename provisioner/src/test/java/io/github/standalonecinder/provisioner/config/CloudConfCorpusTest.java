@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.entry;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -201,6 +202,18 @@ class CloudConfCorpusTest {
         .isEqualTo(AuthMode.KEYSTONE_V3_PASSWORD);
     assertThat(CloudConfig.load(Optional.of(EXAMPLES.resolve("cloud.conf.noauth")), Map.of()).mode())
         .isEqualTo(AuthMode.NOAUTH);
+  }
+
+  @Test
+  void shippedSeveralCloudsExampleHasTwoUsableClouds() throws Exception {
+    CloudSet set = CloudSet.load(Optional.of(EXAMPLES.resolve("cloud.conf.several")), Map.of(), null, List.of(dir));
+    assertThat(set.members()).extracting(CloudSet.Member::name).containsExactly("default", "region-two");
+    assertThat(set.members().get(0).config().orElseThrow().mode()).isEqualTo(AuthMode.NOAUTH);
+    CloudConfig two = set.members().get(1).config().orElseThrow();
+    assertThat(two.mode()).isEqualTo(AuthMode.KEYSTONE_V3_APPLICATION_CREDENTIAL);
+    assertThat(two.region()).isEqualTo("RegionTwo");
+    assertThat(two.connectorKeys()).containsOnly(entry("connector-initiator",
+        "iqn.2004-10.com.example:storage-network-two"));
   }
 
   @Test

@@ -95,12 +95,12 @@ class CloudConfigParsingTest {
     logger.addAppender(appender);
     try {
       CloudConfig c = CloudConfig.load(file("[Global]\nauth-url = http://ks/v3\nusername = u\npassword = hunter2\n"
-          + "user-domain-name = D\ntenant-id = p\nuse-clouds = true\napplication-credential-secret = topsecret\n"
+          + "user-domain-name = D\ntenant-id = p\ntrustee-id = x\napplication-credential-secret = topsecret\n"
           + "application-credential-id = ac\n[LoadBalancer]\nuse-octavia = true\n[Globals]\nx = y\n"), Map.of());
       assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
           "cloud config " + dir.resolve("cloud.conf") + ": section [globals] is not read by standalone-cinder and is "
               + "ignored (did you mean [Global]?)",
-          "cloud config: [Global] use-clouds is not supported by standalone-cinder and is ignored");
+          "cloud config: [Global] trustee-id is not supported by standalone-cinder and is ignored");
       assertThat(c.toString()).doesNotContain("hunter2").doesNotContain("topsecret").contains("******");
     } finally {
       logger.detachAppender(appender);
@@ -146,7 +146,7 @@ class CloudConfigParsingTest {
         Arguments.of("[Global]\nauth-url = http://ks/v2.0\nusername = u\npassword = p\n", "tenant-name is missing"),
         Arguments.of("[LoadBalancer]\nx = y\n", "no [Global] section"),
         Arguments.of("[Global \"a\"]\ncinder-endpoint = http://c/v3\n",
-            "no [Global] section (it has [Global \"a\"]; choosing a named cloud is not supported yet)"),
+            "no [Global] section (it has [Global \"a\"])"),
         Arguments.of("[Global]\nnot a key value\n", "line 2: expected '=' after not"),
         Arguments.of("[Global]\nauth_url = http://ks/v3\n", "line 2: unknown key auth_url in [Global]; "
             + "did you mean auth-url?"),

@@ -125,4 +125,30 @@ class ReloadingCinderGatewayTest {
       assertThat(first.volumes()).isEmpty();
     }
   }
+
+  @Test
+  void aCloudThatCouldNotConnectAtStartFailsItsCallsAsUnreachableUntilItConnects() throws Exception {
+    Path conf = secret("[Global]\ncinder-endpoint = " + first.endpoint() + "\n");
+    ReloadingCinderGateway.Loader loader = () -> CloudConfig.load(Optional.of(conf), Map.of());
+    first.stop();
+    try (ReloadingCinderGateway reloading = ReloadingCinderGateway.startDisconnected("fast", "Cinder at "
+        + first.endpoint() + " is unreachable", loader, GatewayOptions.defaults(), List.of(conf), registry,
+        Duration.ZERO, refusal -> { })) {
+      assertThat(reloading.connected()).isFalse();
+      CinderGateway g = reloading.gateway();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> create(g, "early"))
+          .isInstanceOfSatisfying(io.github.standalonecinder.provisioner.cinder.CinderException.class, e ->
+              assertThat(e.kind()).isEqualTo(io.github.standalonecinder.provisioner.cinder.CinderException.Kind
+                  .UNREACHABLE))
+          .hasMessageStartingWith("cloud fast is not connected: Cinder at ");
+      assertThat(reloading.check()).as("tried again although the file did not change, still down").isFalse();
+      first.restart();
+      assertThat(reloading.check()).as("the same file, now reachable").isTrue();
+      assertThat(reloading.connected()).isTrue();
+      create(g, "later");
+      assertThat(first.volumes()).extracting(v -> v.name()).containsExactly("later");
+      assertThat(registry.get("standalone_cinder_config_reloads").tag("cloud", "fast").tag("result", "applied")
+          .counter().count()).isEqualTo(1);
+    }
+  }
 }

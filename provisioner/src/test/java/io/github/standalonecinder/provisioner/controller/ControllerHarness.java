@@ -75,6 +75,14 @@ final class ControllerHarness implements AutoCloseable {
     controller.start();
   }
 
+  /** A controller serving several clouds ({@link Clouds}); stop the one running first. */
+  void startController(Clouds clouds) throws InterruptedException {
+    registry = new SimpleMeterRegistry();
+    controller = new ProvisionController(controllerKube, clouds, VolumeMapperRegistry.defaults(), settings,
+        topology, new ControllerMetrics(registry), "test");
+    controller.start();
+  }
+
   void stopController() {
     controller.close();
   }

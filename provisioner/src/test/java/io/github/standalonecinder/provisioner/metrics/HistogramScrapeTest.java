@@ -33,7 +33,7 @@ class HistogramScrapeTest {
         .contains("controller_persistentvolume_delete_duration_seconds_bucket{class=\"fast\",le=\"30.0\"} 0")
         .contains("controller_persistentvolume_delete_duration_seconds_bucket{class=\"fast\",le=\"60.0\"} 1")
         .contains("# TYPE openstack_api_request_duration_seconds histogram")
-        .contains("openstack_api_request_duration_seconds_bucket{outcome=\"success\",request=\"listVolumeTypes\","
+        .contains("openstack_api_request_duration_seconds_bucket{cloud=\"default\",outcome=\"success\",request=\"listVolumeTypes\","
             + "le=\"0.005\"}");
   }
 
@@ -74,8 +74,8 @@ class HistogramScrapeTest {
           return m.getReturnType() == List.class ? List.of() : null;
         });
     MeteredCinderGateway.wrap(fake, registry).listVolumeTypes();
-    assertThat(during[0]).contains("openstack_api_requests_in_flight 1.0");
-    assertThat(registry.scrape()).contains("openstack_api_requests_in_flight 0.0");
+    assertThat(during[0]).contains("openstack_api_requests_in_flight{cloud=\"default\"} 1.0");
+    assertThat(registry.scrape()).contains("openstack_api_requests_in_flight{cloud=\"default\"} 0.0");
   }
 
   @Test
@@ -94,7 +94,7 @@ class HistogramScrapeTest {
         {"permanent", "bad_request"}, {"permanent", "forbidden"}, {"permanent", "protocol"},
         {"permanent", "error"}}) {
       assertThat(before).contains("standalone_cinder_cinder_failures_total{classification=\"" + c[0]
-          + "\",outcome=\"" + c[1] + "\"} 0.0");
+          + "\",cloud=\"default\",outcome=\"" + c[1] + "\"} 0.0");
     }
     assertThat(before).doesNotContain("outcome=\"not_found\"").doesNotContain("outcome=\"conflict\"");
     for (CinderException.Kind k : new CinderException.Kind[] {CinderException.Kind.QUOTA_EXCEEDED,
@@ -103,9 +103,9 @@ class HistogramScrapeTest {
       org.assertj.core.api.Assertions.assertThatThrownBy(metered::listVolumeTypes);
     }
     assertThat(registry.scrape())
-        .contains("standalone_cinder_cinder_failures_total{classification=\"quota\",outcome=\"quota_exceeded\"} 2.0")
-        .contains("standalone_cinder_cinder_failures_total{classification=\"permanent\",outcome=\"error\"} 1.0")
+        .contains("standalone_cinder_cinder_failures_total{classification=\"quota\",cloud=\"default\",outcome=\"quota_exceeded\"} 2.0")
+        .contains("standalone_cinder_cinder_failures_total{classification=\"permanent\",cloud=\"default\",outcome=\"error\"} 1.0")
         .doesNotContain("standalone_cinder_cinder_failures_total{classification=\"\"")
-        .contains("openstack_api_request_duration_seconds_count{outcome=\"not_found\",request=\"listVolumeTypes\"} 1");
+        .contains("openstack_api_request_duration_seconds_count{cloud=\"default\",outcome=\"not_found\",request=\"listVolumeTypes\"} 1");
   }
 }

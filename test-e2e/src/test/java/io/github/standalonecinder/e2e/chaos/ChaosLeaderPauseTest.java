@@ -72,13 +72,18 @@ class ChaosLeaderPauseTest {
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
             .until(() -> Chaos.countBound(api) == claimCount);
         Chaos.awaitNothingLost(api.client, sim);
-        assertThat(api.writesSince("token-replica-a", resumedAt)).as("Kubernetes writes of the resumed replica")
-            .isEmpty();
+        // The window docs/robustness.md names: a request whose fence check passed in the instant before the freeze
+        // leaves when the process thaws. Met with an Event (written by its own thread, unconditionally, and the
+        // most frequent write); state is never written that way in these runs, and an Event changes no state.
+        List<ChaosApiServer.Request> late = api.writesSince("token-replica-a", resumedAt);
+        assertThat(late).as("Kubernetes writes of the resumed replica other than an Event it was sending when frozen")
+            .allMatch(r -> r.method().equals("POST") && r.path().contains("/events"));
+        assertThat(late).as("at most the Events in flight at the freeze").hasSizeLessThanOrEqualTo(2);
         assertThat(cinderA.writesSince(resumedAt)).as("Cinder writes of the resumed replica").isEmpty();
         assertThat(b.isAlive()).isTrue();
-        System.out.printf("chaos leader pause: leader paused %d ms with %d of %d claims Bound; 0 writes after "
-            + "resuming (%d Kubernetes and %d Cinder writes before the pause); exit code 1%n",
-            Duration.ofNanos(pausedFor).toMillis(), boundAtPause, claimCount,
+        System.out.printf("chaos leader pause: leader paused %d ms with %d of %d claims Bound; after resuming %d "
+            + "Event(s) sent when frozen and no other write (%d Kubernetes and %d Cinder writes before the pause); "
+            + "exit code 1%n", Duration.ofNanos(pausedFor).toMillis(), boundAtPause, claimCount, late.size(),
             api.requests().stream().filter(r -> r.write() && "token-replica-a".equals(r.token())).count(),
             cinderA.requests().stream().filter(RecordingProxy.Request::write).count());
       } finally {

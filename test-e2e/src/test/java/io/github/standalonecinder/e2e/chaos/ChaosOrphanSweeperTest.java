@@ -62,7 +62,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ChaosOrphanSweeperTest {
   static final Duration GRACE = Duration.ofSeconds(4);
   private static final Pattern ORPHAN_GAUGE = Pattern.compile(
-      "(?m)^standalone_cinder_orphan_volumes\\{reason=\"([a-z-]+)\",?} ([0-9.]+)$");
+      "(?m)^standalone_cinder_orphan_volumes\\{cloud=\"default\",reason=\"([a-z-]+)\",?} ([0-9.]+)$");
 
   @TempDir
   Path dir;
@@ -289,7 +289,7 @@ class ChaosOrphanSweeperTest {
             .as("a kept orphan is logged (WARN) by the first sweep that finds it only").hasSize(1);
         assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
             + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body())
-            .contains("standalone_cinder_orphan_volumes_deleted_total 3.0");
+            .contains("standalone_cinder_orphan_volumes_deleted_total{cloud=\"default\"} 3.0");
         assertThat(Chaos.bound(kube.persistentVolumeClaims().inNamespace("apps").withName("owned").get())).isTrue();
         assertThat(volumeOf(kube, owned)).isEqualTo(ownedId);
         assertThat(kube.secrets().inNamespace(Chaos.NAMESPACE).withName("pvc-" + owned.getMetadata().getUid()

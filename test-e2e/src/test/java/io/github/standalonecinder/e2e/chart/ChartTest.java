@@ -38,7 +38,7 @@ import picocli.CommandLine;
 /** The chart: strict lint, and what it renders with each values file under chart-values/. */
 class ChartTest {
   /** StorageClass parameters the code reads: the controller's, then the mappers'. */
-  static final Set<String> KNOWN_PARAMETERS = Set.of("type", "availability", "secret-namespace", "fsType",
+  static final Set<String> KNOWN_PARAMETERS = Set.of("cloud", "type", "availability", "secret-namespace", "fsType",
       "iscsiInterface", "rbd-mode", "csi-cluster-id", "csi-image-features", "cephx-secret-name",
       "cephx-secret-namespace");
 
