@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$LAB_STATE/run"
 # Remove tgt targets first (while tgtd still runs) so no stale exports remain.
-stop_pids cinder-volume cinder-scheduler cinder-api cinder-api-noauth keystone
+stop_pids cinder-backup cinder-volume cinder-scheduler cinder-api cinder-api-noauth keystone
 if pid_alive tgtd; then
   tgt-admin --delete ALL --force >/dev/null 2>&1 || true
   # tgtd ignores SIGTERM while targets exist; ask it to go offline and exit

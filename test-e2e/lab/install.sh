@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install the Debian packages the lab needs, without letting dpkg start any
 # service (a policy-rc.d that answers 101 "action forbidden" for the duration).
-# Usage: install.sh [noauth|keystone|ceph]   (idempotent: skips what is present)
+# Usage: install.sh [noauth|keystone|ceph|backup]   (idempotent: skips what is present)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 MODE="${1:-noauth}"
@@ -10,7 +10,8 @@ case "$MODE" in
   noauth) ;;
   keystone) PKGS+=(keystone python3-openstackclient uwsgi-core uwsgi-plugin-python3) ;;
   ceph) PKGS+=(ceph-mon ceph-mgr ceph-osd ceph-common python3-rbd python3-rados) ;;
-  *) die "unknown mode '$MODE' (noauth|keystone|ceph)" ;;
+  backup) PKGS+=(cinder-backup) ;;
+  *) die "unknown mode '$MODE' (noauth|keystone|ceph|backup)" ;;
 esac
 missing=()
 for p in "${PKGS[@]}"; do

@@ -25,12 +25,13 @@ mkdir -p "$LAB_STATE"/{log,run,etc,cinder,volumes,volumes-z2,volumes-rep,tgt,loc
 export LAB_INSTALL_LOG
 "$LAB_DIR/install.sh" "$MODE"
 if [ "${LAB_CEPH:-0}" = 1 ]; then "$LAB_DIR/install.sh" ceph; fi
+if [ "${LAB_BACKUP:-0}" = 1 ]; then "$LAB_DIR/install.sh" backup; fi
 T_INSTALL=$(since "$t")
 
 # If a lab in the other mode is running, restart the Cinder services.
 if [ -f "$LAB_STATE/run/mode" ] && [ "$(cat "$LAB_STATE/run/mode")" != "$MODE" ]; then
   log "switching lab mode $(cat "$LAB_STATE/run/mode") -> $MODE: restarting cinder services"
-  stop_pids cinder-volume cinder-scheduler cinder-api cinder-api-noauth keystone
+  stop_pids cinder-backup cinder-volume cinder-scheduler cinder-api cinder-api-noauth keystone
 fi
 
 t_start=$(now)
@@ -258,6 +259,11 @@ fi
 if [ "$MODE" = keystone ]; then "$LAB_DIR/keystone.sh" authtoken-section; fi
 if [ "$RBD_AVAILABLE" = 1 ]; then cat "$LAB_STATE/ceph/cinder-backend.conf"; fi
 } > "$CONF"
+if [ "${LAB_BACKUP:-0}" = 1 ]; then
+  # LAB_BACKUP=1: cinder-backup with the posix driver, backups as files under $LAB_STATE/backups
+  mkdir -p "$LAB_STATE/backups"
+  sed -i "/^\[DEFAULT\]/a backup_driver = cinder.backup.drivers.posix.PosixBackupDriver\nbackup_posix_path = $LAB_STATE/backups" "$CONF"
+fi
 # Restart cinder-volume if the backend set changed (e.g. LAB_CEPH toggled).
 if [ "$(cat "$LAB_STATE/run/backends" 2>/dev/null)" != "$BACKENDS" ]; then
   stop_pids cinder-volume cinder-scheduler
@@ -267,6 +273,9 @@ echo "$BACKENDS" > "$LAB_STATE/run/backends"
 # Our driver module goes on the python path of cinder-volume only.
 DRIVER_DIR="$LAB_STATE/pylib"
 mkdir -p "$DRIVER_DIR"
+if ! cmp -s "$LAB_DIR/lab_driver/standalone_cinder_lab.py" "$DRIVER_DIR/standalone_cinder_lab.py"; then
+  stop_pids cinder-volume   # a running one still has the old driver loaded
+fi
 cp "$LAB_DIR/lab_driver/standalone_cinder_lab.py" "$DRIVER_DIR/"
 
 t=$(now)
@@ -277,7 +286,18 @@ log "cinder db sync took $(since "$t") s"
 # The Cinder services talk to RabbitMQ at start, so wait for it first.
 wait_port rabbitmq "$RABBIT_PORT" 90
 require_port_free cinder-api "$CINDER_PORT"
-for s in api scheduler volume; do
+CINDER_SERVICES="api scheduler volume"
+if [ "${LAB_BACKUP:-0}" = 1 ]; then
+  CINDER_SERVICES="$CINDER_SERVICES backup"
+elif pid_alive cinder-backup; then
+  # left from a LAB_BACKUP=1 run: stop it and drop its service record, so that Cinder has no backup service at
+  # once (not only after service_down_time); the scheduler too, which keeps the backup hosts it heard of and would
+  # send a backup to the stopped one (it would stay "creating")
+  stop_pids cinder-backup cinder-scheduler
+  cinder-manage --config-file "$CONF" service remove cinder-backup lab >/dev/null 2>&1 \
+    || log "WARNING: could not remove the cinder-backup service record"
+fi
+for s in $CINDER_SERVICES; do
   start_bg "cinder-$s" "$LAB_STATE/log/cinder-$s.out" \
     env PYTHONPATH="$DRIVER_DIR" "/usr/bin/cinder-$s" --config-file "$CONF"
 done
@@ -350,6 +370,15 @@ pools_ready() {
 import json,sys; sys.exit(0 if len(json.load(sys.stdin)["pools"]) >= int(sys.argv[1]) else 1)' "$(tr ',' '\n' <<<"$BACKENDS" | wc -l)"
 }
 wait_for "scheduler to receive backend stats" 90 pools_ready
+BACKUP_AVAILABLE=0
+if [ "${LAB_BACKUP:-0}" = 1 ]; then
+  backup_up() {
+    api GET /os-services?binary=cinder-backup | $PY -c '
+import json,sys; sys.exit(0 if any(s["state"]=="up" for s in json.load(sys.stdin)["services"]) else 1)'
+  }
+  wait_for "cinder-backup to report up" 120 backup_up
+  BACKUP_AVAILABLE=1
+fi
 
 ensure_type() {  # ensure_type NAME JSON-extra-specs
   local name="$1" specs="$2" id
@@ -414,6 +443,8 @@ ENVF="$LAB_STATE/lab.env"
     echo "ISCSI_SECONDARY_PORTAL=127.0.0.2:3260"
   fi
   echo "CINDER_RBD_AVAILABLE=$RBD_AVAILABLE"
+  echo "# cinder-backup (posix driver) runs only with LAB_BACKUP=1"
+  echo "CINDER_BACKUP_AVAILABLE=$BACKUP_AVAILABLE"
   echo "# RBD: $RBD_REASON"
   if [ "$RBD_AVAILABLE" = 1 ]; then
     echo "CINDER_RBD_VOLUME_TYPE=lab-rbd"

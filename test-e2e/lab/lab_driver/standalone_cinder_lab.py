@@ -156,8 +156,37 @@ class LabFileISCSIDriver(driver.VolumeDriver):
             self._update_volume_stats()
         return self._stats
 
+    # ---- backups (LAB_BACKUP=1: cinder-backup on this host) ---------------
+    # cinder-backup reads a snapshot and writes a volume being restored through
+    # os-brick on this very host, which has no kernel iSCSI initiator: the lab
+    # hands it the files themselves (os-brick's "local" connector). Only those
+    # two ever take this path: nothing else attaches a snapshot, and Cinder
+    # attaches no volume that is still being created or restored.
+    RESTORE_STATUSES = ('creating', 'restoring-backup')
+
+    def backup_use_temp_snapshot(self):
+        return True  # back up a snapshot as it is, no temporary volume
+
+    def create_export_snapshot(self, context, snapshot, connector):
+        return None
+
+    def remove_export_snapshot(self, context, snapshot):
+        return None
+
+    def initialize_connection_snapshot(self, snapshot, connector, **kwargs):
+        return {'driver_volume_type': 'local',
+                'data': {'device_path': self._path(snapshot['name'])}}
+
+    def terminate_connection_snapshot(self, snapshot, connector, **kwargs):
+        return None
+
+    def _restoring(self, volume):
+        return volume['status'] in self.RESTORE_STATUSES
+
     # ---- data path: delegate to the tgt target helper (as lvm.py) --------
     def create_export(self, context, volume, connector):
+        if self._restoring(volume):
+            return None
         info = self.target_driver.create_export(
             context, volume, self.local_path(volume))
         return {'provider_location': info['location'],
@@ -168,15 +197,22 @@ class LabFileISCSIDriver(driver.VolumeDriver):
             context, volume, self.local_path(volume))
 
     def remove_export(self, context, volume):
+        if self._restoring(volume):
+            return
         self.target_driver.remove_export(context, volume)
 
     def initialize_connection(self, volume, connector):
+        if self._restoring(volume):
+            return {'driver_volume_type': 'local',
+                    'data': {'device_path': self.local_path(volume)}}
         return self.target_driver.initialize_connection(volume, connector)
 
     def validate_connector(self, connector):
         return self.target_driver.validate_connector(connector)
 
     def terminate_connection(self, volume, connector, **kwargs):
+        if self._restoring(volume):
+            return False
         # Keep the export while other attachments of a multiattach volume
         # from the same initiator remain (same rule as lvm.py).
         attachments = volume.volume_attachment

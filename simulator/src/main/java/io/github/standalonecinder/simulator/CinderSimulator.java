@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * {@link Builder#volumeType}, {@link Builder#defaultVolumeType}, {@link Builder#availabilityZones} ("nova"),
  * {@link Builder#users}, {@link Builder#applicationCredential}, {@link Builder#tokenLifetime} (1 h),
  * {@link Builder#region} ("RegionOne"), {@link Builder#seed} (deterministic ids and CHAP secrets),
- * {@link Builder#httpThreads} (32).
+ * {@link Builder#httpThreads} (32), {@link Builder#backupService} (true: backups, see {@link BackupState}).
  *
  * <h2>URLs</h2> {@code /} (300, versions document), {@code /v3/} (v3 version document), {@code /v3/{project}/...}
  * and {@code /v3/...} (same project), {@code /v2/{project}/...} when v2 is enabled, {@code /identity/v3} and
@@ -84,7 +84,7 @@ public final class CinderSimulator implements AutoCloseable {
   static final String API_VERSION_HEADER = "OpenStack-API-Version";
   static final String LEGACY_VERSION_HEADER = "OpenStack-Volume-microversion";
   static final Set<String> RESOURCES = Set.of("volumes", "attachments", "snapshots", "types",
-      "os-availability-zone", "limits", "extensions", "os-quota-sets", "types_extra_specs", "messages",
+      "os-availability-zone", "limits", "extensions", "os-quota-sets", "types_extra_specs", "messages", "backups",
       "os-services");
 
   static {
@@ -213,6 +213,26 @@ public final class CinderSimulator implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /** Snapshot of all Cinder backups. */
+  public List<SimBackup> backups() {
+    List<SimBackup> out = new ArrayList<>();
+    for (BackupState.Backup b : state.backups.backups.values()) {
+      synchronized (b) {
+        out.add(new SimBackup(b.id, b.volumeId, b.snapshotId, b.name, b.status, b.size, Map.copyOf(b.metadata),
+            b.failReason));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Starts or stops the cinder-backup service (initially {@link Builder#backupService}); backups created meanwhile
+   * end as they would with or without it.
+   */
+  public void backupService(boolean running) {
+    state.backups.serviceUp(running);
   }
 
   /** Statuses the volume went through, in order; ends with "deleted" once gone. Empty for unknown ids. */
@@ -563,6 +583,30 @@ public final class CinderSimulator implements AutoCloseable {
         if (n == 2 && m.equals("DELETE")) {
           return state.deleteSnapshot(r.get(1));
         }
+        if (n == 3 && r.get(2).equals("action") && m.equals("POST")) {
+          JsonNode body = req.json(mapper);
+          if (!"os-reset_status".equals(CinderState.actionName(body))) {
+            throw ApiException.badRequest("There is no such action: " + CinderState.actionName(body));
+          }
+          return state.resetSnapshotStatus(r.get(1), body.path("os-reset_status").path("status").asText(null));
+        }
+      }
+      case "backups" -> {
+        if (n == 1 && m.equals("POST")) {
+          return state.backups.create(req, req.json(mapper));
+        }
+        if (n == 1 && m.equals("GET")) {
+          return state.backups.list(req, false);
+        }
+        if (n == 2 && r.get(1).equals("detail") && m.equals("GET")) {
+          return state.backups.list(req, true);
+        }
+        if (n == 2 && m.equals("GET")) {
+          return state.backups.get(r.get(1));
+        }
+        if (n == 2 && m.equals("DELETE")) {
+          return state.backups.delete(r.get(1));
+        }
       }
       case "types" -> {
         if (n == 1 && m.equals("GET")) {
@@ -584,7 +628,7 @@ public final class CinderSimulator implements AutoCloseable {
       }
       case "os-services" -> {
         if (n == 1 && m.equals("GET")) {
-          return state.listServices();
+          return state.listServices(req);
         }
         if (n == 2 && m.equals("PUT")) {
           return state.updateService(req, r.get(1));
@@ -781,6 +825,7 @@ public final class CinderSimulator implements AutoCloseable {
     int maxVolumes = -1;
     int maxGigabytes = -1;
     long backendCapacityGiB = -1;
+    boolean backupService = true;
     boolean schedulerHintFilters;
     int maxLimit = 1000;
     final Map<String, Map<String, String>> volumeTypes = new LinkedHashMap<>();
@@ -905,6 +950,15 @@ public final class CinderSimulator implements AutoCloseable {
      */
     public Builder schedulerHintFilters(boolean value) {
       this.schedulerHintFilters = value;
+      return this;
+    }
+
+    /**
+     * Whether a cinder-backup service runs (default true). Without one, backups end as on a Cinder without it:
+     * {@code error} with "Service not found for creating backup.", deletes answered 404 (see {@link BackupState}).
+     */
+    public Builder backupService(boolean value) {
+      this.backupService = value;
       return this;
     }
 

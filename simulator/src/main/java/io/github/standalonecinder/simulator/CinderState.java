@@ -46,6 +46,7 @@ final class CinderState {
   private final Object quotaLock = new Object();
   final Map<String, Vol> volumes = new ConcurrentHashMap<>();
   final Map<String, Snap> snapshots = new ConcurrentHashMap<>();
+  final BackupState backups;
   final Map<String, Att> attachments = new ConcurrentHashMap<>();
   final Map<String, List<String>> histories = new ConcurrentHashMap<>();
   /** Volume types by id, in configuration order. */
@@ -65,6 +66,7 @@ final class CinderState {
     this.faults = faults;
     this.mapper = mapper;
     this.random = cfg.seed == null ? new Random() : new Random(cfg.seed);
+    this.backups = new BackupState(this, cfg);
     VolType def = new VolType(newId(), DEFAULT_TYPE, "Default Volume Type", Map.of());
     types.put(def.id, def);
     cfg.volumeTypes.forEach((name, specs) -> {
@@ -136,6 +138,8 @@ final class CinderState {
     Map<String, List<String>> schedulerHints = Map.of();
     final String snapshotId;
     final String sourceVolid;
+    /** The backup it was made from ({@code backup_id}), or null. */
+    String backupId;
     final boolean multiattach;
     boolean bootable;
     final List<Att> atts = new ArrayList<>();
@@ -238,7 +242,7 @@ final class CinderState {
     return t == null ? null : CINDER_TIME.format(t);
   }
 
-  private void setStatus(Vol v, String status) {
+  void setStatus(Vol v, String status) {
     v.status = status;
     v.updatedAt = Instant.now();
     List<String> h = histories.get(v.id);
@@ -255,7 +259,7 @@ final class CinderState {
     return v;
   }
 
-  private static JsonNode object(JsonNode body, String key) {
+  static JsonNode object(JsonNode body, String key) {
     JsonNode n = body == null ? null : body.get(key);
     if (n == null || !n.isObject()) {
       throw ApiException.badRequest("Missing required element '" + key + "' in request body.");
@@ -263,12 +267,12 @@ final class CinderState {
     return n;
   }
 
-  private static String text(JsonNode n, String key) {
+  static String text(JsonNode n, String key) {
     JsonNode v = n == null ? null : n.get(key);
     return v == null || v.isNull() ? null : v.asText();
   }
 
-  private Map<String, String> stringMap(JsonNode n, String what) {
+  Map<String, String> stringMap(JsonNode n, String what) {
     if (n == null || n.isNull()) {
       return new LinkedHashMap<>();
     }
@@ -282,7 +286,7 @@ final class CinderState {
     return out;
   }
 
-  private void schedule(Runnable r, Duration delay) {
+  void schedule(Runnable r, Duration delay) {
     scheduler.schedule(() -> {
       try {
         r.run();
@@ -454,7 +458,7 @@ final class CinderState {
       return new SimVolume(v.id, v.projectId, v.name, v.description, v.status, v.attachStatus, v.size, v.az,
           t == null ? null : t.name, Map.copyOf(v.metadata), atts, v.multiattach, v.bootable, v.snapshotId,
           v.sourceVolid, v.connector == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(v.connector)),
-          v.createdAt, v.updatedAt, v.schedulerHints, v.replicationStatus);
+          v.createdAt, v.updatedAt, v.schedulerHints, v.replicationStatus, v.backupId);
     }
   }
 
@@ -543,6 +547,11 @@ final class CinderState {
             + srcSize + "GB. They must be >= original volume size.");
       }
     }
+    String backupId = !req.v2 && req.atLeast(3, 47) ? text(v, "backup_id") : null;
+    if (backupId != null) {
+      minSize = backups.restorableSize(backupId);
+      size = backups.sizeOfRestore(size, minSize);
+    }
     if (size == null || size <= 0 || size < minSize) {
       throw ApiException.invalidInput("Volume size '" + size + "' must be an integer and greater than 0");
     }
@@ -563,6 +572,7 @@ final class CinderState {
       vol.secondaryChapUser = randomString(20);
       vol.secondaryChapPassword = randomString(16);
     }
+    vol.backupId = backupId;
     vol.status = "creating";
     SimulatorFaults.VolumeFate fate = faults.fateFor(name);
     if (fate != null && fate.stay) {
@@ -752,7 +762,7 @@ final class CinderState {
     return new Resp(200, body);
   }
 
-  private Map<String, String> parseMetadataFilter(String raw) {
+  Map<String, String> parseMetadataFilter(String raw) {
     try {
       return mapper.readValue(raw, new TypeReference<LinkedHashMap<String, String>>() {});
     } catch (Exception e) {
@@ -794,7 +804,7 @@ final class CinderState {
     return result.thenComparing(Comparator.comparingLong((Vol v) -> v.seq).reversed());
   }
 
-  private <T> List<T> page(Req req, List<T> sorted, Comparator<T> order, java.util.function.Function<String, T> find,
+  <T> List<T> page(Req req, List<T> sorted, Comparator<T> order, java.util.function.Function<String, T> find,
       String what) {
     int limit = parseLimit(req.query.get("limit"));
     String marker = req.query.get("marker");
@@ -844,7 +854,7 @@ final class CinderState {
   }
 
   /** Cinder's rule: a next link when the page is as long as the (effective) limit and not empty. */
-  private List<Map<String, String>> nextLinks(Req req, String lastId, int pageSize, String collection) {
+  List<Map<String, String>> nextLinks(Req req, String lastId, int pageSize, String collection) {
     int limit = parseLimit(req.query.get("limit"));
     if (lastId == null || pageSize < limit) {
       return List.of();
@@ -1529,6 +1539,19 @@ final class CinderState {
     return new Resp(200, body);
   }
 
+  /** Admin {@code os-reset_status} on a snapshot: the status, unchecked. */
+  Resp resetSnapshotStatus(String id, String status) {
+    if (status == null) {
+      throw ApiException.badRequest("Must specify 'status'");
+    }
+    Snap s = snap(id);
+    synchronized (s) {
+      s.status = status;
+      s.updatedAt = Instant.now();
+    }
+    return new Resp(202, null);
+  }
+
   Resp deleteSnapshot(String id) {
     Snap s = snap(id);
     synchronized (s) {
@@ -1577,7 +1600,7 @@ final class CinderState {
   static final String NO_VALID_BACKEND = "schedule allocate volume:Could not find any available weighted backend.";
   private final List<Map<String, Object>> messages = Collections.synchronizedList(new ArrayList<>());
 
-  private void addMessage(String projectId, String resourceId, String text) {
+  void addMessage(String projectId, String resourceId, String text) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", newId());
     m.put("project_id", projectId);
@@ -1644,7 +1667,11 @@ final class CinderState {
   // ------------------------------------------------------------------ services and replication (admin)
 
   /** {@code GET /os-services}: the scheduler and the volume service, with the latter's replication fields. */
-  Resp listServices() {
+  /**
+   * {@code GET /os-services} ({@code ?binary=} filters): the scheduler, the volume service (with its replication
+   * state) and, while it is up, cinder-backup.
+   */
+  Resp listServices(Req req) {
     Map<String, Object> scheduler = new LinkedHashMap<>();
     scheduler.put("binary", "cinder-scheduler");
     scheduler.put("host", "simulator");
@@ -1661,7 +1688,15 @@ final class CinderState {
       volume.put("active_backend_id", replication.activeBackendId);
     }
     volume.put("frozen", false);
-    return new Resp(200, Map.of("services", List.of(scheduler, volume)));
+    List<Map<String, Object>> all = new ArrayList<>(List.of(scheduler, volume));
+    if (backups.serviceUp()) {
+      Map<String, Object> backup = new LinkedHashMap<>(scheduler);
+      backup.put("binary", "cinder-backup");
+      all.add(backup);
+    }
+    String binary = req.query.get("binary");
+    return new Resp(200, Map.of("services", all.stream()
+        .filter(svc -> binary == null || binary.equals(svc.get("binary"))).toList()));
   }
 
   /**

@@ -14,6 +14,7 @@ import java.util.Map;
  *     {@code different_host}: volume ids); empty: none
  * @param replicationStatus Cinder's {@code replication_status}: {@code enabled}, {@code failed-over},
  *     {@code disabled}, or null on a simulator without replication
+ * @param backupId the Cinder backup it was made from ({@code backup_id}), or null
  */
 public record SimVolume(
     String id,
@@ -35,4 +36,5 @@ public record SimVolume(
     Instant createdAt,
     Instant updatedAt,
     Map<String, List<String>> schedulerHints,
-    String replicationStatus) {}
+    String replicationStatus,
+    String backupId) {}

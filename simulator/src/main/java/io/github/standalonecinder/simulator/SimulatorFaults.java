@@ -116,6 +116,28 @@ public final class SimulatorFaults {
     injected.incrementAndGet();
   }
 
+  /**
+   * Fails an existing backup as cinder-backup would: {@code error} with {@code failReason}; a snapshot it was made
+   * from is put back to {@code available}, as the backup manager does.
+   */
+  public void failBackup(String backupId, String failReason) {
+    BackupState.Backup b = simulator.state().backups.backups.get(backupId);
+    if (b == null) {
+      throw new IllegalArgumentException("no backup " + backupId);
+    }
+    synchronized (b) {
+      b.status = "error";
+      b.failReason = failReason;
+    }
+    CinderState.Snap s = b.snapshotId == null ? null : simulator.state().snapshots.get(b.snapshotId);
+    if (s != null) {
+      synchronized (s) {
+        s.status = "available";
+      }
+    }
+    injected.incrementAndGet();
+  }
+
   /** Shorthand for {@code setVolumeStatus(volumeId, "error")}. */
   public void failVolume(String volumeId) {
     setVolumeStatus(volumeId, "error");

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.standalonecinder.mappers.ConnectionInfo;
 import io.github.standalonecinder.mappers.Connector;
+import io.github.standalonecinder.provisioner.cinder.CinderBackup;
 import io.github.standalonecinder.provisioner.cinder.CinderException;
+import io.github.standalonecinder.provisioner.cinder.CinderSnapshot;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderVolume;
 import io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest;
@@ -58,18 +60,166 @@ class CinderContractTest {
     }
   }
 
-  @Test
-  void realCinderFollowsTheContract() throws Exception {
+  /** The lab in noauth mode (the test is skipped without one) and the real gateway to it. */
+  private Lab noauthLab() {
     Optional<Lab> lab = Lab.find();
     org.junit.jupiter.api.Assumptions.assumeTrue(lab.isPresent() && !lab.get().keystone(),
         "needs the real-Cinder lab in noauth mode: " + Lab.whyMissing());
+    return lab.get();
+  }
+
+  private CinderGateway connect(Lab lab) throws Exception {
     Path conf = dir.resolve("cloud.conf");
-    Files.writeString(conf, lab.get().cloudConf(true));
-    CinderGateway g = CinderGateways.connect(CloudConfig.load(Optional.of(conf), Map.of()),
-        GatewayOptions.defaults());
-    assertThat(scenario(g, lab.get().get("CINDER_VOLUME_TYPE"), lab.get().get("CINDER_VOLUME_TYPE_2"),
-        lab.get().get("CINDER_ENDPOINT_WITH_PROJECT"),
-        lab.get().get("CINDER_NOAUTH_TOKEN"))).containsExactlyElementsOf(EXPECTED);
+    Files.writeString(conf, lab.cloudConf(true));
+    return CinderGateways.connect(CloudConfig.load(Optional.of(conf), Map.of()), GatewayOptions.defaults());
+  }
+
+  @Test
+  void realCinderFollowsTheContract() throws Exception {
+    Lab lab = noauthLab();
+    CinderGateway g = connect(lab);
+    assertThat(scenario(g, lab.get("CINDER_VOLUME_TYPE"), lab.get("CINDER_VOLUME_TYPE_2"),
+        lab.get("CINDER_ENDPOINT_WITH_PROJECT"),
+        lab.get("CINDER_NOAUTH_TOKEN"))).containsExactlyElementsOf(EXPECTED);
+  }
+
+  @Test
+  void simulatorFollowsTheBackupContractWithAndWithoutCinderBackup() throws Exception {
+    for (boolean service : new boolean[] {true, false}) {
+      try (CinderSimulator sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP)
+          .maxMicroversion("3.70").volumeType("contract", Map.of()).createDelay(Duration.ofMillis(200))
+          .backupService(service).start()) {
+        CinderGateway g = CinderGateways.connect(CloudConfig.load(Optional.empty(),
+            Map.of("OS_CINDER_ENDPOINT", sim.endpoint())), GatewayOptions.defaults());
+        assertThat(backupScenario(g, "contract", sim.endpoint(), sim.noauthToken()))
+            .containsExactlyElementsOf(service ? EXPECTED_BACKUPS : EXPECTED_NO_BACKUP_SERVICE);
+      }
+    }
+  }
+
+  /** The lab runs cinder-backup only with LAB_BACKUP=1: the contract of whichever it is. */
+  @Test
+  void realCinderFollowsTheBackupContract() throws Exception {
+    Lab lab = noauthLab();
+    CinderGateway g = connect(lab);
+    boolean service = "1".equals(lab.env().get("CINDER_BACKUP_AVAILABLE"));
+    assertThat(backupScenario(g, lab.get("CINDER_VOLUME_TYPE"), lab.get("CINDER_ENDPOINT_WITH_PROJECT"),
+        lab.get("CINDER_NOAUTH_TOKEN")))
+        .containsExactlyElementsOf(service ? EXPECTED_BACKUPS : EXPECTED_NO_BACKUP_SERVICE);
+  }
+
+  /** Cinder 21 with cinder-backup running (the lab's LAB_BACKUP=1: the posix driver). */
+  static final List<String> EXPECTED_BACKUPS = List.of(
+      "backup service up -> true",
+      "backup of a snapshot -> creating",
+      "wait -> available, 2 GiB",
+      "its snapshot -> available",
+      "its volume -> available",
+      "found by name and metadata -> 1",
+      "volume from it (backup_id) -> available, 2 GiB",
+      "volume from it smaller than it -> BAD_REQUEST",
+      "delete -> accepted",
+      "get deleted -> empty");
+
+  /**
+   * Cinder 21 without cinder-backup: the create is accepted, the scheduler fails the backup, leaves its snapshot
+   * backing-up and sets the volume's status to its empty previous_status; a delete is refused with 404.
+   */
+  static final List<String> EXPECTED_NO_BACKUP_SERVICE = List.of(
+      "backup service up -> false",
+      "backup of a snapshot -> creating",
+      "wait -> error, \"Service not found for creating backup.\", no backup service: true",
+      "its snapshot -> backing-up",
+      "its volume -> null",
+      "user messages -> [create backup:Backup failed to schedule. Service not found for creating backup.]",
+      "found by name and metadata -> 1",
+      "volume from it (backup_id) -> CONFLICT",
+      "delete -> SERVER_ERROR, no backup service: true");
+
+  /**
+   * Without cinder-backup the failed backup cannot be deleted (Cinder refuses): on the lab it stays in Cinder's
+   * database, in error, under a name of its own; the snapshot and volume are put back and deleted.
+   */
+  private List<String> backupScenario(CinderGateway g, String type, String endpoint, String token)
+      throws Exception {
+    List<String> trace = new ArrayList<>();
+    String name = "contract-backup-" + java.util.UUID.randomUUID();
+    String volumeId = g.createVolume(request("contract-bk", 2, type, null, null)).id();
+    String restoredId = null;
+    String snapshotId = null;
+    try {
+      await(g, volumeId, "available");
+      trace.add("backup service up -> " + g.backupServiceUp().map(String::valueOf).orElse("unknown"));
+      snapshotId = g.createSnapshot(volumeId, name, Map.of(), true).id();
+      awaitSnapshot(g, snapshotId);
+      CinderBackup created = g.createBackup(volumeId, snapshotId, name, Map.of("contract", "true"), true);
+      trace.add("backup of a snapshot -> " + g.getBackup(created.id()).orElseThrow().status());
+      CinderBackup b = awaitBackup(g, created.id());
+      trace.add("wait -> " + b.status() + ("error".equals(b.status()) ? ", \"" + b.failReason()
+          + "\", no backup service: " + CinderException.noBackupService(b.failReason()) : ", " + b.sizeGiB() + " GiB"));
+      trace.add("its snapshot -> " + g.getSnapshot(snapshotId).orElseThrow().status());
+      trace.add("its volume -> " + g.getVolume(volumeId).orElseThrow().status());
+      if ("error".equals(b.status())) {
+        trace.add("user messages -> " + awaitMessages(g, b.id()));
+      }
+      trace.add("found by name and metadata -> " + g.findBackups(name, Map.of("contract", "true")).size());
+      String[] made = new String[1];
+      String restore = kind(() -> made[0] = g.createVolume(new VolumeCreateRequest("contract-from-backup", 2, type,
+          null, null, Map.of("contract", "true"), null, null, b.id(), Map.of())).id());
+      restoredId = made[0];
+      trace.add("volume from it (backup_id) -> " + ("accepted".equals(restore)
+          ? await(g, restoredId, "available").status() + ", " + await(g, restoredId, "available").sizeGiB()
+              + " GiB" : restore));
+      if ("available".equals(b.status())) {
+        trace.add("volume from it smaller than it -> " + kind(() -> g.createVolume(new VolumeCreateRequest(
+            "contract-from-backup-small", 1, type, null, null, Map.of("contract", "true"), null, null, b.id(),
+            Map.of()))));
+      }
+      String deleted;
+      try {
+        deleted = g.deleteBackup(b.id()) ? "accepted" : "already gone";
+      } catch (CinderException e) {
+        deleted = e.kind() + ", no backup service: " + e.noBackupService();
+      }
+      trace.add("delete -> " + deleted);
+      if ("available".equals(b.status())) {
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (g.getBackup(b.id()).isPresent() && Instant.now().isBefore(deadline)) {
+          Thread.sleep(200);
+        }
+        trace.add("get deleted -> " + (g.getBackup(b.id()).isEmpty() ? "empty" : "present"));
+      }
+    } finally {
+      if (snapshotId != null && "backing-up".equals(g.getSnapshot(snapshotId).map(CinderSnapshot::status)
+          .orElse(""))) {
+        send(endpoint, token, "/snapshots/" + snapshotId + "/action",
+            "{\"os-reset_status\": {\"status\": \"available\"}}");
+      }
+      if (!"available".equals(status(g, volumeId))) {
+        resetStatus(endpoint, token, volumeId, "available");
+      }
+      if (snapshotId != null) {
+        g.deleteSnapshot(snapshotId);
+        awaitSnapshotGone(g, snapshotId);
+      }
+      if (restoredId != null) {
+        await(g, restoredId, "available");
+        g.deleteVolume(restoredId);
+      }
+      g.deleteVolume(volumeId);
+    }
+    return trace;
+  }
+
+  private static CinderBackup awaitBackup(CinderGateway g, String id) throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(120);
+    while (true) {
+      CinderBackup b = g.getBackup(id).orElseThrow();
+      if (!"creating".equals(b.status()) || Instant.now().isAfter(deadline)) {
+        return b;
+      }
+      Thread.sleep(200);
+    }
   }
 
   /** What Debian's Cinder 21 (Zed) answered, step by step; the simulator must answer the same. */

@@ -20,13 +20,19 @@ final class CinderErrors {
   /** Cinder's VolumeSizeExceedsLimit: "Requested volume size 5G is larger than maximum allowed limit 2G." */
   private static final Pattern SIZE_LIMIT = Pattern.compile("(?i)(larger than maximum allowed|VolumeSizeExceedsLimit)");
 
+  /** What Cinder says when no cinder-backup service runs (see {@link CinderException#noBackupService()}). */
+  static final Pattern NO_BACKUP_SERVICE = Pattern.compile(
+      "(?i)(Service cinder-backup could not be found|Service not found for creating backup)");
+
   private CinderErrors() {}
 
   static CinderException classify(String operation, int status, String body, String retryAfterHeader) {
     String message = faultMessage(body);
     Duration retryAfter = retryAfter(retryAfterHeader, body);
     Kind kind;
-    if (status == 404) {
+    if ((status == 404 || status == 503) && NO_BACKUP_SERVICE.matcher(message).find()) {
+      kind = Kind.SERVER_ERROR; // a missing service, not a missing backup: never "already deleted"
+    } else if (status == 404) {
       kind = Kind.NOT_FOUND;
     } else if (status == 409) {
       kind = Kind.CONFLICT;

@@ -74,4 +74,19 @@ public class CinderException extends RuntimeException {
   public Optional<Duration> retryAfter() {
     return Optional.ofNullable(retryAfter);
   }
+
+  /**
+   * Cinder has no running backup service: its API answers a backup delete with 404 (and older ones a create with
+   * 503) "Service cinder-backup could not be found." ({@code cinder/backup/api.py:
+   * _get_available_backup_service_host}), and its scheduler fails a backup with "Service not found for creating
+   * backup." Classified {@link Kind#SERVER_ERROR}: retried, as the service may be started.
+   */
+  public boolean noBackupService() {
+    return kind == Kind.SERVER_ERROR && noBackupService(getMessage());
+  }
+
+  /** Whether Cinder's text (an answer, a backup's {@code fail_reason}) says no cinder-backup service runs. */
+  public static boolean noBackupService(String text) {
+    return text != null && CinderErrors.NO_BACKUP_SERVICE.matcher(text).find();
+  }
 }

@@ -110,6 +110,31 @@ public interface CinderGateway {
   /** Returns false when it was already gone (404). */
   boolean deleteSnapshot(String snapshotId);
 
+  /**
+   * {@code POST /backups} of the volume, from {@code snapshotId} when not null, with {@code name} and
+   * {@code metadata} (microversion 3.43). Cinder answers at once with the backup {@code creating}.
+   */
+  CinderBackup createBackup(String volumeId, String snapshotId, String name, Map<String, String> metadata,
+      boolean force);
+
+  Optional<CinderBackup> getBackup(String backupId);
+
+  /** Backups with exactly this name whose metadata contains every given entry, over all pages. */
+  List<CinderBackup> findBackups(String name, Map<String, String> metadata);
+
+  /**
+   * Returns false when it was already gone. A Cinder without a running cinder-backup answers a delete with 404
+   * "Service cinder-backup could not be found."; that is a {@link CinderException#noBackupService()} failure, not
+   * a deleted backup.
+   */
+  boolean deleteBackup(String backupId);
+
+  /**
+   * Whether a {@code cinder-backup} service is enabled and up ({@code GET /os-services?binary=cinder-backup});
+   * empty when Cinder does not let us ask (the services API is admin-only by default).
+   */
+  Optional<Boolean> backupServiceUp();
+
   List<VolumeType> listVolumeTypes();
 
   /**

@@ -9,6 +9,10 @@ public record Microversion(int major, int minor) implements Comparable<Microvers
   public static final Microversion ATTACHMENTS = new Microversion(3, 27);
   /** Server-side name filtering of volume lists. */
   public static final Microversion NAME_FILTER = new Microversion(3, 34);
+  /** Backups with {@code name} and {@code metadata} on create. */
+  public static final Microversion BACKUP_METADATA = new Microversion(3, 43);
+  /** {@code backup_id} in a volume create: restore a backup into a new volume. */
+  public static final Microversion VOLUME_FROM_BACKUP = new Microversion(3, 47);
   /** {@code os-complete} on attachments. */
   public static final Microversion ATTACHMENT_COMPLETE = new Microversion(3, 44);
 

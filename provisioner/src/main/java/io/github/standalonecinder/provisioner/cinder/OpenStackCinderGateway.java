@@ -144,6 +144,10 @@ public final class OpenStackCinderGateway implements CinderGateway {
     putIf(v, "description", r.description());
     putIf(v, "source_volid", r.sourceVolumeId());
     putIf(v, "snapshot_id", r.snapshotId());
+    if (r.backupId() != null) {
+      requireMicroversion(Microversion.VOLUME_FROM_BACKUP, "a volume from a backup (backup_id)");
+      v.put("backup_id", r.backupId());
+    }
     if (!r.metadata().isEmpty()) {
       v.put("metadata", r.metadata());
     }
@@ -413,6 +417,82 @@ public final class OpenStackCinderGateway implements CinderGateway {
   public boolean deleteSnapshot(String snapshotId) {
     return deleted(() -> send("delete snapshot " + snapshotId, HttpMethod.DELETE, "/snapshots/" + snapshotId,
         null, null));
+  }
+
+  // ------------------------------------------------------------------ backups
+
+  @Override
+  public CinderBackup createBackup(String volumeId, String snapshotId, String name, Map<String, String> metadata,
+      boolean force) {
+    requireMicroversion(Microversion.BACKUP_METADATA, "a backup with metadata");
+    Map<String, Object> b = new LinkedHashMap<>();
+    b.put("volume_id", volumeId);
+    putIf(b, "snapshot_id", snapshotId);
+    putIf(b, "name", name);
+    b.put("force", force);
+    if (metadata != null && !metadata.isEmpty()) {
+      b.put("metadata", metadata);
+    }
+    return backup(call("create backup of volume " + volumeId, HttpMethod.POST, "/backups", null,
+        Map.of("backup", b)).path("backup"));
+  }
+
+  @Override
+  public Optional<CinderBackup> getBackup(String backupId) {
+    try {
+      return Optional.of(backup(call("get backup " + backupId, HttpMethod.GET, "/backups/" + backupId, null, null)
+          .path("backup")));
+    } catch (CinderException e) {
+      if (e.kind() == Kind.NOT_FOUND) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public List<CinderBackup> findBackups(String name, Map<String, String> metadata) {
+    // Cinder filters backups by name for everyone; metadata is compared here.
+    return pages("list backups", "/backups/detail", "backups", Map.of("name", name)).stream()
+        .map(OpenStackCinderGateway::backup)
+        .filter(b -> name.equals(b.name()) && b.metadata().entrySet().containsAll(metadata.entrySet())).toList();
+  }
+
+  @Override
+  public boolean deleteBackup(String backupId) {
+    return deleted(() -> send("delete backup " + backupId, HttpMethod.DELETE, "/backups/" + backupId, null, null));
+  }
+
+  @Override
+  public Optional<Boolean> backupServiceUp() {
+    JsonNode services;
+    try {
+      services = call("list cinder-backup services", HttpMethod.GET, "/os-services",
+          Map.of("binary", "cinder-backup"), null).path("services");
+    } catch (CinderException e) {
+      if (e.kind() == Kind.FORBIDDEN || e.kind() == Kind.NOT_FOUND) {
+        return Optional.empty(); // not ours to ask (admin-only by default)
+      }
+      throw e;
+    }
+    for (JsonNode svc : services) {
+      if ("cinder-backup".equals(svc.path("binary").asText()) && "enabled".equals(svc.path("status").asText())
+          && "up".equals(svc.path("state").asText())) {
+        return Optional.of(true);
+      }
+    }
+    return Optional.of(false);
+  }
+
+  private static CinderBackup backup(JsonNode b) {
+    if (b.isMissingNode() || !b.hasNonNull("id")) {
+      throw new CinderException(Kind.PROTOCOL, 0, "Cinder returned a backup without an id");
+    }
+    return new CinderBackup(b.get("id").asText(), b.path("name").asText(null), b.path("volume_id").asText(null),
+        b.hasNonNull("snapshot_id") ? b.get("snapshot_id").asText() : null, b.path("status").asText(null),
+        b.path("size").asInt(), stringMap(b.path("metadata")),
+        b.hasNonNull("fail_reason") ? b.get("fail_reason").asText() : null,
+        cinderTime(b.path("created_at").asText(null)));
   }
 
   @Override

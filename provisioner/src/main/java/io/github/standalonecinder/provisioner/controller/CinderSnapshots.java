@@ -28,6 +28,10 @@ final class CinderSnapshots {
     this.settings = settings;
   }
 
+  CinderGateway gateway() {
+    return cinder;
+  }
+
   static String name(String snapshotUid) {
     return "snapshot-" + snapshotUid;
   }
@@ -37,14 +41,29 @@ final class CinderSnapshots {
     return Map.of(Annotations.META_CLUSTER, settings.clusterId(), SnapshotApi.META_SNAPSHOT_UID, snapshotUid);
   }
 
+  /** Oldest first (unknown creation times last), then by id: the one of several to keep using. */
+  static <T> Comparator<T> oldestFirst(java.util.function.Function<T, java.time.Instant> createdAt,
+      java.util.function.Function<T, String> id) {
+    return Comparator.comparing((T t) -> createdAt.apply(t) == null ? java.time.Instant.MAX : createdAt.apply(t))
+        .thenComparing(id);
+  }
+
+  /** The metadata of our Cinder snapshots and backups of this VolumeSnapshot. */
+  Map<String, String> metadata(String namespace, String name, String snapshotUid, String contentName) {
+    Map<String, String> metadata = new LinkedHashMap<>(identity(snapshotUid));
+    metadata.put(Annotations.META_PROVISIONER, settings.provisionerName());
+    metadata.put(SnapshotApi.META_SNAPSHOT_NAMESPACE, namespace);
+    metadata.put(SnapshotApi.META_SNAPSHOT_NAME, name);
+    metadata.put(SnapshotApi.META_CONTENT_NAME, contentName);
+    return metadata;
+  }
+
   /** Our Cinder snapshots of this VolumeSnapshot, oldest first. */
   List<CinderSnapshot> find(String snapshotUid) throws ProvisioningException {
     try {
       return cinder.listSnapshots(identity(snapshotUid)).stream()
           .filter(s -> name(snapshotUid).equals(s.name()))
-          .sorted(Comparator.comparing((CinderSnapshot s) -> s.createdAt() == null ? java.time.Instant.MAX
-              : s.createdAt()).thenComparing(CinderSnapshot::id))
-          .toList();
+          .sorted(oldestFirst(CinderSnapshot::createdAt, CinderSnapshot::id)).toList();
     } catch (CinderException e) {
       throw CinderFailures.of("list Cinder snapshots of VolumeSnapshot " + snapshotUid, e);
     }
@@ -60,13 +79,9 @@ final class CinderSnapshots {
     if (!found.isEmpty()) {
       return found.get(0);
     }
-    Map<String, String> metadata = new LinkedHashMap<>(identity(snapshotUid));
-    metadata.put(Annotations.META_PROVISIONER, settings.provisionerName());
-    metadata.put(SnapshotApi.META_SNAPSHOT_NAMESPACE, namespace);
-    metadata.put(SnapshotApi.META_SNAPSHOT_NAME, name);
-    metadata.put(SnapshotApi.META_CONTENT_NAME, contentName);
     try {
-      CinderSnapshot created = cinder.createSnapshot(volumeId, name(snapshotUid), metadata, true);
+      CinderSnapshot created = cinder.createSnapshot(volumeId, name(snapshotUid),
+          metadata(namespace, name, snapshotUid, contentName), true);
       log.info("created Cinder snapshot {} of volume {} for VolumeSnapshot {}/{}", created.id(), volumeId,
           namespace, name);
       return created;

@@ -419,7 +419,10 @@ public final class ClaimPlanner {
     return new DataSource(cloneSource(claim, ds, sizeGiB), null);
   }
 
-  /** The Cinder snapshot to restore from; the claim must be at least the snapshot's restoreSize. */
+  /**
+   * The handle to restore from (a Cinder snapshot id, or {@code backup:<id>}); the claim must be at least the
+   * snapshot's restoreSize.
+   */
   private String restoreSource(PersistentVolumeClaim claim, String name, int sizeGiB) throws ProvisioningException {
     SnapshotController.RestoreSource source = restoreSources.lookup(claim.getMetadata().getNamespace(), name);
     if (!cloud.equals(source.cloud())) {
@@ -432,7 +435,7 @@ public final class ClaimPlanner {
           .getNamespace() + "/" + name + " must be at least its restoreSize " + SnapshotStatus.quantity(
               source.restoreSizeBytes()) + "; the claim asks for " + sizeGiB + "Gi");
     }
-    return source.cinderSnapshotId();
+    return source.handle();
   }
 
   private String cloneSource(PersistentVolumeClaim claim, TypedLocalObjectReference ds, int sizeGiB)

@@ -316,7 +316,8 @@ final class ClaimProvisioner {
       }
       CinderVolume created = cinder.createVolume(new VolumeCreateRequest(plan.volumeName(), plan.sizeGiB(),
           plan.volumeType(), plan.availabilityZone(), "Kubernetes volume " + plan.pvName()
-              + " (standalone-cinder)", plan.volumeMetadata(), plan.sourceVolumeId(), plan.snapshotId(), plan.schedulerHints()));
+              + " (standalone-cinder)", plan.volumeMetadata(), plan.sourceVolumeId(), SnapshotStore.snapshotId(plan.snapshotId()),
+          SnapshotStore.backupId(plan.snapshotId()), plan.schedulerHints()));
       log.info("created Cinder volume {} for {}", created.id(), plan.pvName());
       return created;
     } catch (CinderException e) {

@@ -11,7 +11,8 @@ import java.util.Map;
  *
  * @param mapperParameters StorageClass parameters handed to the volume mapper
  * @param sourceVolumeId   clone source (from a PVC dataSource), or null
- * @param snapshotId       Cinder snapshot to restore from (a VolumeSnapshot dataSource), or null
+ * @param snapshotId       the handle of a VolumeSnapshot dataSource to restore from (a Cinder snapshot id, or
+ *                         {@code backup:<id>} for a Cinder backup: {@link SnapshotStore}), or null
  * @param schedulerHints   Cinder scheduler hints the claim asks for ({@link SchedulerHints})
  * @param adoptVolumeId    an existing Cinder volume to adopt instead of creating one ({@link VolumeAdoption}), or null
  * @param secretPlacement  the class's {@code secret-namespace} and {@code shared-secrets-in-claim-namespace}

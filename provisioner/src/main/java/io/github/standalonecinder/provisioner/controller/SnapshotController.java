@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.github.standalonecinder.provisioner.cinder.CinderBackup;
 import io.github.standalonecinder.provisioner.cinder.CinderSnapshot;
 import java.time.Clock;
 import java.time.Duration;
@@ -64,10 +65,15 @@ public final class SnapshotController implements AutoCloseable {
     }
   }
 
-  /** A ready VolumeSnapshot of ours, for a claim restoring from it. */
-  public record RestoreSource(String cinderSnapshotId, long restoreSizeBytes, String cloud) {
-    public RestoreSource(String cinderSnapshotId, long restoreSizeBytes) {
-      this(cinderSnapshotId, restoreSizeBytes, io.github.standalonecinder.provisioner.config.CloudSet.DEFAULT);
+  /**
+   * A ready VolumeSnapshot of ours, for a claim restoring from it.
+   *
+   * @param handle its content's {@code snapshotHandle}: a Cinder snapshot id, or {@code backup:<id>}
+   *               ({@link SnapshotStore})
+   */
+  public record RestoreSource(String handle, long restoreSizeBytes, String cloud) {
+    public RestoreSource(String handle, long restoreSizeBytes) {
+      this(handle, restoreSizeBytes, io.github.standalonecinder.provisioner.config.CloudSet.DEFAULT);
     }
   }
 
@@ -346,6 +352,8 @@ public final class SnapshotController implements AutoCloseable {
       throw ProvisioningException.invalid("VolumeSnapshotClass " + cls.getMetadata().getName()
           + " has deletionPolicy \"" + policy + "\"; use Delete or Retain");
     }
+    SnapshotStore store = SnapshotStore.ofClassParameters(cls.getMetadata().getName(), SnapshotApi.map(cls,
+        "parameters"));
     Map<String, Object> ref = new LinkedHashMap<>();
     ref.put("apiVersion", SnapshotApi.API_VERSION);
     ref.put("kind", SnapshotApi.KIND_SNAPSHOT);
@@ -365,14 +373,16 @@ public final class SnapshotController implements AutoCloseable {
     GenericKubernetesResource content = new GenericKubernetesResourceBuilder()
         .withApiVersion(SnapshotApi.API_VERSION).withKind("VolumeSnapshotContent")
         .withNewMetadata().withName(SnapshotApi.contentName(vs.getMetadata().getUid()))
-        .withFinalizers(CONTENT_FINALIZER).endMetadata()
+        .withFinalizers(CONTENT_FINALIZER).addToAnnotations(SnapshotStore.ANNOTATION, store.annotationValue())
+        .endMetadata()
         .editMetadata().addToAnnotations(cloudAnnotation(pv)).endMetadata()
         .addToAdditionalProperties("spec", spec).build();
     try {
       content = contentsApi().resource(content).create();
       log.info("created VolumeSnapshotContent {} for VolumeSnapshot {} of Cinder volume {}",
           content.getMetadata().getName(), SnapshotApi.key(vs), volumeId);
-      events.normal(vs, "CreatingSnapshot", "Snapshot", "Creating a Cinder snapshot of volume " + volumeId
+      events.normal(vs, "CreatingSnapshot", "Snapshot", "Creating a Cinder "
+          + (store == SnapshotStore.BACKUP ? "backup" : "snapshot") + " of volume " + volumeId
           + " for VolumeSnapshot " + SnapshotApi.key(vs));
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
@@ -462,8 +472,10 @@ public final class SnapshotController implements AutoCloseable {
     copy.setAdditionalProperty("status", status);
     snapshotsApi(vs).resource(copy).updateStatus();
     if ((current == null || current.get("creationTime") == null) && status.get("creationTime") != null) {
+      String handle = str(content, "status", "snapshotHandle");
       events.normal(vs, "SnapshotCreated", "Snapshot", "Snapshot " + SnapshotApi.key(vs) + " was successfully "
-          + "created as Cinder snapshot " + str(content, "status", "snapshotHandle") + ".");
+          + "created as Cinder " + (SnapshotStore.isBackup(handle) ? "backup " + SnapshotStore.backupId(handle)
+              : "snapshot " + handle) + ".");
     }
     if (!SnapshotStatus.ready(current) && SnapshotStatus.ready(status)) {
       events.normal(vs, "SnapshotReady", "Snapshot", "Snapshot " + SnapshotApi.key(vs) + " is ready to use.");
@@ -592,6 +604,11 @@ public final class SnapshotController implements AutoCloseable {
       if (handle == null) {
         handle = str(content, "spec", "source", "snapshotHandle");
       }
+      if (SnapshotStore.ofContent(SnapshotApi.annotation(content, SnapshotStore.ANNOTATION), handle)
+          == SnapshotStore.BACKUP) {
+        syncBackup(cinder, key, content, status, volumeHandle, handle, refUid);
+        return;
+      }
       CinderSnapshot snap;
       if (volumeHandle != null && handle == null) {
         if (refUid == null || refUid.isEmpty()) {
@@ -630,6 +647,91 @@ public final class SnapshotController implements AutoCloseable {
       }
     } catch (ProvisioningException e) {
       contentFailed(key, content, e);
+    }
+  }
+
+  /**
+   * A content whose store is a Cinder backup (class {@code type: backup}), as cinder-csi makes one: a Cinder snapshot
+   * of the volume (named and found as for {@code type: snapshot}), a backup of that snapshot, and once the backup is
+   * {@code available} the snapshot deleted; only then is the content ready. Every step is found again after a
+   * restart: the backup by its name and metadata, the snapshot by its.
+   */
+  private void syncBackup(CinderSnapshots cinder, ContentKey key, GenericKubernetesResource content,
+      Map<String, Object> status, String volumeHandle, String handle, String refUid) throws ProvisioningException {
+    CinderBackups backups = new CinderBackups(cinder);
+    boolean dynamic = volumeHandle != null;
+    CinderBackup backup;
+    if (handle != null) {
+      String id = SnapshotStore.backupId(handle);
+      Optional<CinderBackup> found = id == null ? Optional.empty() : backups.get(id);
+      if (found.isEmpty() && dynamic) {
+        dropHandle(key);
+        throw ProvisioningException.retryable("Cinder backup " + id + " is gone; making a new one", null);
+      }
+      backup = found.orElseThrow(() -> ProvisioningException.retryable("Cinder backup " + (id == null ? handle : id)
+          + " does not exist", null));
+    } else {
+      if (!dynamic || refUid == null || refUid.isEmpty()) {
+        return; // a dynamic content names its snapshot's UID from the start
+      }
+      List<CinderBackup> found = backups.find(refUid);
+      if (found.isEmpty()) {
+        backups.requireService();
+        CinderSnapshot snap = cinder.findOrCreate(volumeHandle, str(content, "spec", "volumeSnapshotRef",
+            "namespace"), str(content, "spec", "volumeSnapshotRef", "name"), refUid, key.name());
+        if ("error".equals(snap.status())) {
+          cinder.delete(snap.id()); // the next attempt makes a new one
+          throw ProvisioningException.retryable("Cinder snapshot " + snap.id() + " (for a backup) went to error",
+              null);
+        }
+        if (!"available".equals(snap.status())) {
+          queue.addNotBefore(key, POLL);
+          return;
+        }
+        backup = backups.create(volumeHandle, snap.id(), str(content, "spec", "volumeSnapshotRef", "namespace"),
+            str(content, "spec", "volumeSnapshotRef", "name"), refUid, key.name());
+      } else {
+        backup = found.get(0);
+      }
+    }
+    if ("error".equals(backup.status())) {
+      if (dynamic) {
+        backups.delete(backup.id()); // the next attempt makes a new one (a Cinder without cinder-backup refuses)
+        dropHandle(key);
+      }
+      throw CinderBackups.wentToError(backup);
+    }
+    boolean available = "available".equals(backup.status());
+    boolean intermediateGone = !available || !dynamic || deleteSnapshotsOf(cinder, refUid);
+    writeContentStatus(content, SnapshotStatus.ofBackup(status, backup, available && intermediateGone));
+    if (available && intermediateGone) {
+      queue.forget(key);
+    } else {
+      queue.addNotBefore(key, POLL);
+    }
+  }
+
+  /**
+   * Deletes our Cinder snapshots of this VolumeSnapshot (the intermediate ones of a backup); false while one cannot
+   * be deleted yet (still {@code creating}, or {@code backing-up}: Cinder refuses to delete it then).
+   */
+  private static boolean deleteSnapshotsOf(CinderSnapshots cinder, String snapshotUid) throws ProvisioningException {
+    boolean gone = true;
+    for (CinderSnapshot s : cinder.find(snapshotUid)) {
+      if ("creating".equals(s.status()) || "backing-up".equals(s.status())) {
+        gone = false;
+      } else if (!"deleting".equals(s.status())) {
+        cinder.delete(s.id());
+      }
+    }
+    return gone;
+  }
+
+  /** Forgets a dynamic content's handle (from the API server's copy), so the next attempt makes a new one. */
+  private void dropHandle(ContentKey key) {
+    GenericKubernetesResource fresh = contentsApi().withName(key.name()).get();
+    if (fresh != null) {
+      writeContentStatus(fresh, without(SnapshotApi.map(fresh, "status"), "snapshotHandle"));
     }
   }
 
@@ -675,11 +777,26 @@ public final class SnapshotController implements AutoCloseable {
     if (!unboundPreProvisioned && SnapshotApi.annotation(content, ANN_BEING_DELETED) == null) {
       return; // the snapshot side has not let go of it
     }
-    if ("Delete".equals(str(content, "spec", "deletionPolicy"))) {
+    String statusHandle = str(content, "status", "snapshotHandle");
+    String sourceHandle = str(content, "spec", "source", "snapshotHandle");
+    boolean dynamic = str(content, "spec", "source", "volumeHandle") != null && refUid != null && !refUid.isEmpty();
+    boolean delete = "Delete".equals(str(content, "spec", "deletionPolicy"));
+    if (SnapshotStore.ofContent(SnapshotApi.annotation(content, SnapshotStore.ANNOTATION),
+        statusHandle != null ? statusHandle : sourceHandle) == SnapshotStore.BACKUP) {
+      if (delete && !deleteBackups(new CinderBackups(cinder), key, statusHandle, sourceHandle,
+          dynamic ? refUid : null)) {
+        return;
+      }
+      // The intermediate snapshot is never the store: it goes whatever the policy.
+      if (dynamic && !deleteSnapshotsOf(cinder, refUid)) {
+        queue.addNotBefore(key, POLL);
+        return;
+      }
+    } else if (delete) {
       List<String> ids = new ArrayList<>();
-      Optional.ofNullable(str(content, "status", "snapshotHandle")).ifPresent(ids::add);
-      Optional.ofNullable(str(content, "spec", "source", "snapshotHandle")).ifPresent(ids::add);
-      if (str(content, "spec", "source", "volumeHandle") != null && refUid != null && !refUid.isEmpty()) {
+      Optional.ofNullable(statusHandle).ifPresent(ids::add);
+      Optional.ofNullable(sourceHandle).ifPresent(ids::add);
+      if (dynamic) {
         // Made before a crash that lost its id: found by name and metadata.
         cinder.find(refUid).forEach(s -> ids.add(s.id()));
       }
@@ -703,6 +820,31 @@ public final class SnapshotController implements AutoCloseable {
       return c;
     }, content);
     queue.forget(key);
+  }
+
+  /**
+   * Deletes the content's Cinder backups: its handle's, and for a dynamic content those found by name and metadata
+   * (one made just before a crash). False while one is still being made or restored (Cinder refuses to delete it).
+   */
+  private boolean deleteBackups(CinderBackups backups, ContentKey key, String statusHandle, String sourceHandle,
+      String snapshotUid) throws ProvisioningException {
+    List<String> ids = new ArrayList<>();
+    Optional.ofNullable(SnapshotStore.backupId(statusHandle)).ifPresent(ids::add);
+    Optional.ofNullable(SnapshotStore.backupId(sourceHandle)).ifPresent(ids::add);
+    if (snapshotUid != null) {
+      backups.find(snapshotUid).forEach(b -> ids.add(b.id()));
+    }
+    for (String id : ids.stream().distinct().toList()) {
+      Optional<CinderBackup> b = backups.get(id);
+      if (b.isPresent() && ("creating".equals(b.get().status()) || "restoring".equals(b.get().status()))) {
+        queue.addNotBefore(key, POLL);
+        return false;
+      }
+      if (b.isPresent() && !"deleting".equals(b.get().status())) {
+        backups.delete(id);
+      }
+    }
+    return true;
   }
 
   /** The snapshots of the content's cloud ({@link Annotations#CLOUD}, the default cloud when absent). */

@@ -1,5 +1,6 @@
 package io.github.standalonecinder.provisioner.controller;
 
+import io.github.standalonecinder.provisioner.cinder.CinderBackup;
 import io.github.standalonecinder.provisioner.cinder.CinderSnapshot;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -20,14 +21,26 @@ final class SnapshotStatus {
 
   /** The content status for a Cinder snapshot: handle, creation time (ns), restore size (bytes), ready. */
   static Map<String, Object> ofCinder(Map<String, Object> current, CinderSnapshot s) {
+    return of(current, s.id(), s.createdAt(), s.sizeGiB(), "available".equals(s.status()));
+  }
+
+  /**
+   * The content status for a Cinder backup: handle {@code backup:<id>}, its creation time and size; ready only when
+   * the caller says (the backup is available and the snapshot it was made from is gone).
+   */
+  static Map<String, Object> ofBackup(Map<String, Object> current, CinderBackup b, boolean ready) {
+    return of(current, SnapshotStore.backupHandle(b.id()), b.createdAt(), b.sizeGiB(), ready);
+  }
+
+  private static Map<String, Object> of(Map<String, Object> current, String handle, Instant createdAt, int sizeGiB,
+      boolean ready) {
     Map<String, Object> status = current == null ? new LinkedHashMap<>() : new LinkedHashMap<>(current);
-    status.put("snapshotHandle", s.id());
-    if (s.createdAt() != null) {
-      Instant t = s.createdAt().truncatedTo(ChronoUnit.SECONDS);
+    status.put("snapshotHandle", handle);
+    if (createdAt != null) {
+      Instant t = createdAt.truncatedTo(ChronoUnit.SECONDS);
       status.put("creationTime", t.getEpochSecond() * 1_000_000_000L);
     }
-    status.put("restoreSize", s.sizeGiB() * GIB);
-    boolean ready = "available".equals(s.status());
+    status.put("restoreSize", sizeGiB * GIB);
     status.put("readyToUse", ready);
     if (ready) {
       status.remove("error");

@@ -28,12 +28,26 @@ class CinderErrorsClassificationTest {
       "413|{\"overLimit\": {\"code\": 413, \"message\": \"This request was rate-limited.\", \"retryAfter\": \"7\"}}|RATE_LIMITED",
       "429|Too Many Requests|RATE_LIMITED",
       "500|{\"computeFault\": {\"code\": 500, \"message\": \"boom\"}}|SERVER_ERROR",
-      "503|<html>Service Unavailable</html>|SERVER_ERROR"})
+      "503|<html>Service Unavailable</html>|SERVER_ERROR",
+      // Cinder without a running cinder-backup: a missing service, not a missing backup (never "already deleted").
+      "404|{\"itemNotFound\": {\"code\": 404, \"message\": \"Service cinder-backup could not be found.\"}}|SERVER_ERROR",
+      "503|{\"serviceUnavailable\": {\"code\": 503, \"message\": \"Service cinder-backup could not be found.\"}}|SERVER_ERROR"})
   void classifiesByStatusAndFaultText(int status, String body, Kind expected) {
     CinderException e = CinderErrors.classify("op on volume v", status, body, null);
     assertThat(e.kind()).isEqualTo(expected);
     assertThat(e.httpStatus()).isEqualTo(status);
     assertThat(e.getMessage()).startsWith("op on volume v: HTTP " + status);
+  }
+
+  @Test
+  void noBackupServiceIsToldApartFromOtherServerErrors() {
+    assertThat(CinderErrors.classify("delete backup b", 404, "{\"itemNotFound\": {\"code\": 404, \"message\": "
+        + "\"Service cinder-backup could not be found.\"}}", null).noBackupService()).isTrue();
+    assertThat(CinderErrors.classify("delete backup b", 404, "{\"itemNotFound\": {\"code\": 404, \"message\": "
+        + "\"Backup b could not be found.\"}}", null).noBackupService()).isFalse();
+    assertThat(CinderErrors.classify("x", 500, "{\"computeFault\": {\"code\": 500, \"message\": \"boom\"}}", null)
+        .noBackupService()).isFalse();
+    assertThat(CinderException.noBackupService("Service not found for creating backup.")).isTrue();
   }
 
   @Test

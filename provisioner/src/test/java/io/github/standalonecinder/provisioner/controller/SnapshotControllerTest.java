@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.simulator.CinderSimulator;
+import io.github.standalonecinder.simulator.SimBackup;
 import io.github.standalonecinder.simulator.SimSnapshot;
 import io.github.standalonecinder.simulator.SimVolume;
 import io.github.standalonecinder.simulator.SimulatedBackend;
@@ -54,8 +55,11 @@ class SnapshotControllerTest {
   }
 
   private ControllerHarness start(Duration createDelay) throws Exception {
-    sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP).createDelay(createDelay)
-        .volumeType("iscsi", Map.of()).start();
+    return start(CinderSimulator.builder().createDelay(createDelay));
+  }
+
+  private ControllerHarness start(CinderSimulator.Builder builder) throws Exception {
+    sim = builder.backend(SimulatedBackend.ISCSI_CHAP).volumeType("iscsi", Map.of()).start();
     CinderGateway cinder = TestCinder.connect(sim);
     h = new ControllerHarness(client, sim, cinder, s -> s);
     h.storageClass("iscsi", Map.of("type", "iscsi"), "Delete", "Immediate");
@@ -93,10 +97,15 @@ class SnapshotControllerTest {
   // ------------------------------------------------------------------ helpers
 
   private void snapshotClass(String name, String policy) {
+    snapshotClass(name, policy, Map.of());
+  }
+
+  private void snapshotClass(String name, String policy, Map<String, String> parameters) {
     client.genericKubernetesResources(SnapshotApi.CLASSES).resource(new GenericKubernetesResourceBuilder()
         .withApiVersion(SnapshotApi.API_VERSION).withKind("VolumeSnapshotClass")
         .withNewMetadata().withName(name).endMetadata()
         .addToAdditionalProperties("driver", h.settings.provisionerName())
+        .addToAdditionalProperties("parameters", parameters)
         .addToAdditionalProperties("deletionPolicy", policy).build()).createOr(e -> e.update());
   }
 
@@ -450,5 +459,241 @@ class SnapshotControllerTest {
     await().atMost(Duration.ofSeconds(20)).until(() -> vs("snap1") == null);
     assertThat(content(SnapshotApi.str(ready, "status", "boundVolumeSnapshotContentName"))).isNotNull();
     assertThat(liveSnapshots()).hasSize(1);
+  }
+
+  // ------------------------------------------------------------------ type: backup
+
+  private static final Map<String, String> BACKUP = Map.of("type", "backup");
+
+  private List<SimBackup> liveBackups() {
+    return sim.backups().stream().filter(b -> !"deleting".equals(b.status())).toList();
+  }
+
+  private String backupHandle(GenericKubernetesResource vs) {
+    return SnapshotApi.str(content("snapcontent-" + vs.getMetadata().getUid()), "status", "snapshotHandle");
+  }
+
+  @Test
+  void typeBackupIsACinderBackupWhoseSnapshotIsDeletedAndARestoredClaimIsMadeFromIt() throws Exception {
+    start();
+    snapshotClass("backups", "Delete", BACKUP);
+    PersistentVolumeClaim source = boundClaim("data", "2Gi");
+    String volumeId = Annotations.cinderVolumeId(h.pvOf(source));
+    GenericKubernetesResource created = snapshot("bk1", "data", "backups");
+    String uid = created.getMetadata().getUid();
+
+    GenericKubernetesResource vs = awaitReady("bk1");
+    assertThat(SnapshotApi.str(vs, "status", "restoreSize")).isEqualTo("2Gi");
+    GenericKubernetesResource content = content("snapcontent-" + uid);
+    assertThat(SnapshotApi.annotation(content, SnapshotStore.ANNOTATION)).isEqualTo("backup");
+    List<SimBackup> backups = sim.backups();
+    assertThat(backups).hasSize(1);
+    SimBackup backup = backups.get(0);
+    assertThat(SnapshotApi.str(content, "status", "snapshotHandle")).isEqualTo("backup:" + backup.id());
+    assertThat(backup.status()).isEqualTo("available");
+    assertThat(backup.name()).isEqualTo("backup-" + uid);
+    assertThat(backup.volumeId()).isEqualTo(volumeId);
+    assertThat(backup.snapshotId()).as("made from a snapshot, as cinder-csi does").isNotNull();
+    assertThat(backup.metadata()).containsEntry(SnapshotApi.META_SNAPSHOT_UID, uid)
+        .containsEntry(Annotations.META_CLUSTER, h.settings.clusterId())
+        .containsEntry(SnapshotApi.META_SNAPSHOT_NAME, "bk1");
+    assertThat(liveSnapshots()).as("the intermediate snapshot is deleted before the content is ready").isEmpty();
+    assertThat(sim.volume(volumeId).status()).isEqualTo("in-use");
+    await().atMost(Duration.ofSeconds(5)).until(() -> events(vs("bk1"), "SnapshotCreated").size() == 1);
+    assertThat(events(vs("bk1"), "SnapshotCreated").get(0).getNote()).contains("as Cinder backup " + backup.id());
+
+    PersistentVolumeClaim restored = h.awaitBound(h.claim(ns, "restored", "iscsi", "2Gi", b -> b.editSpec()
+        .withDataSource(new TypedLocalObjectReference(SnapshotApi.GROUP, "VolumeSnapshot", "bk1")).endSpec()));
+    SimVolume restoredVolume = sim.volume(Annotations.cinderVolumeId(h.pvOf(restored)));
+    assertThat(restoredVolume.backupId()).isEqualTo(backup.id());
+    assertThat(restoredVolume.snapshotId()).isNull();
+    assertThat(restoredVolume.size()).isEqualTo(2);
+    assertThat(restoredVolume.status()).as("exported as usual").isEqualTo("in-use");
+
+    deleteVs("bk1");
+    await().atMost(Duration.ofSeconds(20)).until(() -> vs("bk1") == null && content("snapcontent-" + uid) == null);
+    await().atMost(Duration.ofSeconds(10)).until(() -> liveBackups().isEmpty());
+  }
+
+  @Test
+  void typeBackupWithRetainKeepsTheBackupAndNotTheSnapshot() throws Exception {
+    start();
+    snapshotClass("kept-backups", "Retain", BACKUP);
+    boundClaim("data", "1Gi");
+    GenericKubernetesResource created = snapshot("kept", "data", "kept-backups");
+    awaitReady("kept");
+    String handle = backupHandle(created);
+    deleteVs("kept");
+    await().atMost(Duration.ofSeconds(20)).until(() -> vs("kept") == null);
+    client.genericKubernetesResources(SnapshotApi.CONTENTS).withName("snapcontent-" + created.getMetadata().getUid())
+        .delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> content("snapcontent-" + created.getMetadata().getUid())
+        == null);
+    assertThat(liveBackups()).extracting(b -> "backup:" + b.id()).containsExactly(handle);
+    assertThat(liveSnapshots()).isEmpty();
+  }
+
+  @Test
+  void anUnknownTypeIsRefusedWithAnEventAndNothingIsMade() throws Exception {
+    start();
+    snapshotClass("odd", "Delete", Map.of("type", "tape"));
+    boundClaim("data", "1Gi");
+    GenericKubernetesResource created = snapshot("odd1", "data", "odd");
+    await().atMost(Duration.ofSeconds(10)).until(() -> SnapshotApi.str(vs("odd1"), "status", "error", "message")
+        != null);
+    assertThat(SnapshotApi.str(vs("odd1"), "status", "error", "message")).isEqualTo("VolumeSnapshotClass odd has "
+        + "parameters.type \"tape\"; use snapshot (the default) or backup");
+    assertThat(events(created, "SnapshotFailed")).hasSize(1);
+    assertThat(content("snapcontent-" + created.getMetadata().getUid())).isNull();
+    assertThat(sim.snapshots()).isEmpty();
+    assertThat(sim.backups()).isEmpty();
+  }
+
+  @Test
+  void withoutABackupServiceTheSnapshotSaysSoAndNothingIsMadeUntilItRuns() throws Exception {
+    start(CinderSimulator.builder().createDelay(Duration.ofMillis(100)).backupService(false));
+    snapshotClass("backups", "Delete", BACKUP);
+    boundClaim("data", "1Gi");
+    GenericKubernetesResource created = snapshot("bk1", "data", "backups");
+    String contentName = "snapcontent-" + created.getMetadata().getUid();
+    await().atMost(Duration.ofSeconds(10)).until(() -> SnapshotApi.str(vs("bk1"), "status", "error", "message")
+        != null);
+    assertThat(SnapshotApi.str(vs("bk1"), "status", "error", "message")).startsWith(CinderBackups.NO_SERVICE);
+    assertThat(SnapshotApi.at(vs("bk1"), "status", "readyToUse")).isEqualTo(false);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events(content(contentName), "SnapshotContentFailed").size()
+        == 1);
+    assertThat(events(content(contentName), "SnapshotContentFailed").get(0).getType()).isEqualTo("Warning");
+    assertThat(sim.snapshots()).as("nothing made: a snapshot backed up without the service stays backing-up")
+        .isEmpty();
+    assertThat(sim.backups()).isEmpty();
+
+    sim.backupService(true);
+    awaitReady("bk1");
+    assertThat(sim.backups()).hasSize(1);
+    assertThat(liveSnapshots()).isEmpty();
+    assertThat(SnapshotApi.at(vs("bk1"), "status", "error")).isNull();
+  }
+
+  @Test
+  void whenCinderWillNotSayTheBackupFailsClearlyAndOnlyOneIsMade() throws Exception {
+    // Not admin: GET /os-services is refused, so the backup's own fate tells. Cinder 21 then fails the backup,
+    // refuses to delete it (404 "Service cinder-backup could not be found.") and leaves its snapshot backing-up.
+    start(CinderSimulator.builder().createDelay(Duration.ofMillis(100)).backupService(false));
+    sim.faults().failNext(100_000, "GET", ".*/os-services.*", 403);
+    snapshotClass("backups", "Delete", BACKUP);
+    String volumeId = Annotations.cinderVolumeId(h.pvOf(boundClaim("data", "1Gi")));
+    GenericKubernetesResource created = snapshot("bk1", "data", "backups");
+    await().atMost(Duration.ofSeconds(10)).until(() -> SnapshotApi.str(vs("bk1"), "status", "error", "message")
+        != null && SnapshotApi.str(vs("bk1"), "status", "error", "message").contains("delete"));
+    assertThat(SnapshotApi.str(vs("bk1"), "status", "error", "message")).startsWith(CinderBackups.NO_SERVICE)
+        .contains("Service cinder-backup could not be found.");
+    Thread.sleep(1500); // several retries with backoff
+    assertThat(sim.backups()).as("retries make no further backup").hasSize(1);
+    assertThat(sim.backups().get(0).status()).isEqualTo("error");
+    assertThat(sim.backups().get(0).failReason()).isEqualTo("Service not found for creating backup.");
+    assertThat(sim.snapshots()).extracting(SimSnapshot::status).containsExactly("backing-up");
+    assertThat(sim.volume(volumeId).status()).as("what Cinder 21 does to the volume: why we ask first").isNull();
+    assertThat(content("snapcontent-" + created.getMetadata().getUid())).isNotNull();
+  }
+
+  @Test
+  void typeBackupCrashAtEachStepMakesNoDuplicateAndLeaksNoSnapshot() throws Exception {
+    start();
+    snapshotClass("backups", "Delete", BACKUP);
+    boundClaim("data", "1Gi");
+    int n = 0;
+    for (String step : List.of("createSnapshot", "createBackup", "deleteSnapshot")) {
+      String name = "crash" + n++;
+      h.stopController();
+      CrashingGateway crashing = new CrashingGateway(h.cinder, step);
+      h.startController(crashing.proxy());
+      snapshot(name, "data", "backups");
+      await().atMost(Duration.ofSeconds(20)).until(crashing::crashed);
+      h.stopController();
+      h.startController(h.cinder);
+      awaitReady(name);
+      assertThat(liveBackups()).as("after a crash at " + step).hasSize(n);
+      assertThat(liveSnapshots()).as("after a crash at " + step).isEmpty();
+    }
+    // Deleting: Cinder refuses the backup deletes until the restart; then every backup goes.
+    sim.faults().failNext(100_000, "DELETE", ".*/backups/.*", 503);
+    for (int i = 0; i < n; i++) {
+      deleteVs("crash" + i);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> SnapshotApi.str(content(backupContent("crash0")), "status",
+        "error", "message") != null);
+    h.stopController();
+    sim.faults().reset();
+    assertThat(liveBackups()).hasSize(n);
+    h.startController(h.cinder);
+    await().atMost(Duration.ofSeconds(20)).until(() -> client.genericKubernetesResources(SnapshotApi.CONTENTS)
+        .list().getItems().isEmpty());
+    await().atMost(Duration.ofSeconds(10)).until(() -> liveBackups().isEmpty());
+    assertThat(liveSnapshots()).isEmpty();
+  }
+
+  @Test
+  void aFailedBackupIsDeletedAndMadeAgainAndOneStillBeingMadeIsDeletedOnceMade() throws Exception {
+    start(Duration.ofSeconds(2));
+    snapshotClass("backups", "Delete", BACKUP);
+    boundClaim("data", "1Gi");
+    GenericKubernetesResource created = snapshot("bk1", "data", "backups");
+    String contentName = "snapcontent-" + created.getMetadata().getUid();
+    await().atMost(Duration.ofSeconds(20)).until(() -> content(contentName) != null
+        && SnapshotApi.str(content(contentName), "status", "snapshotHandle") != null);
+    String failed = SnapshotApi.str(content(contentName), "status", "snapshotHandle").substring("backup:".length());
+    sim.faults().failBackup(failed, "the backup store is full");
+    await().atMost(Duration.ofSeconds(10)).until(() -> SnapshotApi.str(content(contentName), "status", "error",
+        "message") != null);
+    assertThat(SnapshotApi.str(content(contentName), "status", "error", "message"))
+        .isEqualTo("Cinder backup " + failed + " went to error: the backup store is full");
+    GenericKubernetesResource ready = awaitReady("bk1");
+    assertThat(backupHandle(ready)).isNotEqualTo("backup:" + failed);
+    assertThat(liveBackups()).extracting(b -> "backup:" + b.id()).containsExactly(backupHandle(ready));
+    assertThat(liveSnapshots()).isEmpty();
+
+    // Deleted while its backup is still being made: it goes once Cinder has made it.
+    GenericKubernetesResource second = snapshot("bk2", "data", "backups");
+    await().atMost(Duration.ofSeconds(20)).until(() -> sim.backups().stream().anyMatch(b -> b.name().equals(
+        "backup-" + second.getMetadata().getUid()) && "creating".equals(b.status())));
+    deleteVs("bk2");
+    await().atMost(Duration.ofSeconds(30)).until(() -> vs("bk2") == null
+        && content("snapcontent-" + second.getMetadata().getUid()) == null);
+    await().atMost(Duration.ofSeconds(10)).until(() -> liveBackups().size() == 1 && liveSnapshots().isEmpty());
+  }
+
+  @Test
+  void aPreProvisionedContentMayNameABackup() throws Exception {
+    start();
+    PersistentVolumeClaim source = boundClaim("data", "1Gi");
+    String backupId = h.cinder.createBackup(Annotations.cinderVolumeId(h.pvOf(source)), null, "by-hand", Map.of(),
+        true).id();
+    client.genericKubernetesResources(SnapshotApi.CONTENTS).resource(new GenericKubernetesResourceBuilder()
+        .withApiVersion(SnapshotApi.API_VERSION).withKind("VolumeSnapshotContent")
+        .withNewMetadata().withName("imported-backup").endMetadata().addToAdditionalProperties("spec", Map.of(
+            "driver", h.settings.provisionerName(), "deletionPolicy", "Delete",
+            "source", Map.of("snapshotHandle", "backup:" + backupId),
+            "volumeSnapshotRef", Map.of("name", "existing", "namespace", ns))).build()).create();
+    client.genericKubernetesResources(SnapshotApi.SNAPSHOTS).inNamespace(ns).resource(
+        new GenericKubernetesResourceBuilder().withApiVersion(SnapshotApi.API_VERSION).withKind("VolumeSnapshot")
+            .withNewMetadata().withName("existing").withNamespace(ns).endMetadata()
+            .addToAdditionalProperties("spec", Map.of("source", Map.of("volumeSnapshotContentName",
+                "imported-backup"))).build()).create();
+    awaitReady("existing");
+    assertThat(SnapshotApi.str(content("imported-backup"), "status", "snapshotHandle"))
+        .isEqualTo("backup:" + backupId);
+    PersistentVolumeClaim restored = h.awaitBound(h.claim(ns, "restored", "iscsi", "1Gi", b -> b.editSpec()
+        .withDataSource(new TypedLocalObjectReference(SnapshotApi.GROUP, "VolumeSnapshot", "existing")).endSpec()));
+    assertThat(sim.volume(Annotations.cinderVolumeId(h.pvOf(restored))).backupId()).isEqualTo(backupId);
+
+    deleteVs("existing");
+    await().atMost(Duration.ofSeconds(20)).until(() -> content("imported-backup") == null);
+    await().atMost(Duration.ofSeconds(10)).until(() -> liveBackups().isEmpty());
+  }
+
+  private String backupContent(String vsName) {
+    return client.genericKubernetesResources(SnapshotApi.CONTENTS).list().getItems().stream()
+        .filter(c -> vsName.equals(SnapshotApi.str(c, "spec", "volumeSnapshotRef", "name")))
+        .map(c -> c.getMetadata().getName()).findFirst().orElseThrow();
   }
 }
