@@ -1,0 +1,155 @@
+package io.github.standalonecinder.provisioner.cinder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The decorator's bookkeeping, with a clock the test moves: which call holds a place, and what frees it. */
+class AdaptiveCinderGatewayTest {
+  static final long SECOND = Duration.ofSeconds(1).toNanos();
+  final AtomicLong now = new AtomicLong(SECOND);
+  final CinderGateway cinder = mock(CinderGateway.class);
+  final AtomicInteger ids = new AtomicInteger();
+
+  static CinderVolume volume(String id, String status) {
+    return new CinderVolume(id, "n-" + id, status, 1, null, "nova", null, false, List.of(), null);
+  }
+
+  static VolumeCreateRequest request() {
+    return new VolumeCreateRequest("pvc", 1, null, null, null, java.util.Map.of(), null, null);
+  }
+
+  AdaptiveCinderGateway limiter(int ceiling) {
+    when(cinder.createVolume(any())).thenAnswer(i -> volume("v" + ids.incrementAndGet(), "creating"));
+    return new AdaptiveCinderGateway(ceiling, now::get);
+  }
+
+  @Test
+  void aCreateHoldsItsPlaceUntilTheVolumeIsSeenAvailable() throws Exception {
+    AdaptiveCinderGateway limiter = limiter(2);
+    CinderGateway gw = limiter.around(cinder);
+    String first = gw.createVolume(request()).id();
+    gw.createVolume(request());
+    CompletableFuture<CinderVolume> third = CompletableFuture.supplyAsync(() -> gw.createVolume(request()));
+    await().atMost(Duration.ofSeconds(10)).until(() -> ids.get() == 2 && !third.isDone());
+
+    when(cinder.getVolume(first)).thenReturn(Optional.of(volume(first, "creating")));
+    gw.getVolume(first);
+    assertThat(third).as("still creating: no place freed").isNotDone();
+
+    now.addAndGet(SECOND);
+    when(cinder.getVolume(first)).thenReturn(Optional.of(volume(first, "available")));
+    gw.getVolume(first);
+    assertThat(third.get().id()).isEqualTo("v3");
+  }
+
+  @Test
+  void aDeleteHoldsItsPlaceUntilTheVolumeIsGone() throws Exception {
+    AdaptiveCinderGateway limiter = limiter(1);
+    CinderGateway gw = limiter.around(cinder);
+    when(cinder.deleteVolume("a")).thenReturn(true);
+    when(cinder.forceDeleteVolume("a")).thenReturn(true);
+    gw.deleteVolume("a");
+    CompletableFuture<CinderVolume> create = CompletableFuture.supplyAsync(() -> gw.createVolume(request()));
+    when(cinder.getVolume("a")).thenReturn(Optional.of(volume("a", "deleting")));
+    gw.getVolume("a");
+    assertThat(create).isNotDone();
+    when(cinder.getVolume("a")).thenReturn(Optional.empty());
+    gw.getVolume("a");
+    assertThat(create.get().id()).isEqualTo("v1");
+  }
+
+  @Test
+  void aFailedOrAlreadyDoneCallGivesItsPlaceBackAtOnce() {
+    AdaptiveCinderGateway limiter = limiter(1);
+    CinderGateway gw = limiter.around(cinder);
+    when(cinder.deleteVolume("gone")).thenReturn(false);
+    when(cinder.deleteVolume("bad")).thenThrow(new CinderException(CinderException.Kind.BAD_REQUEST, 400, "no"));
+    assertThat(gw.deleteVolume("gone")).isFalse();
+    assertThatThrownBy(() -> gw.deleteVolume("bad")).isInstanceOf(CinderException.class);
+    when(cinder.createVolume(any())).thenReturn(volume("sync", "available"));
+    gw.createVolume(request());
+    gw.createVolume(request()); // would wait for ever if any of the above still held the only place
+    assertThat(limiter.permits()).isEqualTo(1);
+  }
+
+  @Test
+  void overloadFromAnyCallHalvesTheLimit() {
+    AdaptiveCinderGateway limiter = limiter(64);
+    CinderGateway gw = limiter.around(cinder);
+    when(cinder.listVolumeTypes()).thenThrow(new CinderException(CinderException.Kind.SERVER_ERROR, 503, "busy"));
+    assertThat(limiter.permits()).isEqualTo(8);
+    now.addAndGet(SECOND);
+    assertThatThrownBy(gw::listVolumeTypes).isInstanceOf(CinderException.class);
+    assertThat(limiter.permits()).isEqualTo(4);
+  }
+
+  /**
+   * One round of a busy controller: a second later every volume under way is seen available, and each place it
+   * frees is taken again at once by the next claim, up to the limit.
+   */
+  void round(AdaptiveCinderGateway limiter, CinderGateway gw, List<String> underWay) {
+    now.addAndGet(SECOND);
+    List<String> done = List.copyOf(underWay);
+    underWay.clear();
+    for (String id : done) {
+      when(cinder.getVolume(id)).thenReturn(Optional.of(volume(id, "available")));
+      gw.getVolume(id);
+      while (underWay.size() + (done.size() - done.indexOf(id) - 1) < limiter.permits()) {
+        underWay.add(gw.createVolume(request()).id());
+      }
+    }
+  }
+
+  @Test
+  void fastCreatesGrowTheLimitAndASlowOneHalvesIt() {
+    AdaptiveCinderGateway limiter = limiter(64);
+    CinderGateway gw = limiter.around(cinder);
+    List<String> underWay = new java.util.ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      underWay.add(gw.createVolume(request()).id());
+    }
+    round(limiter, gw, underWay);
+    assertThat(limiter.permits()).as("slow start: doubles in a round of 1 s operations").isEqualTo(16);
+    round(limiter, gw, underWay);
+    assertThat(limiter.permits()).isEqualTo(32);
+    assertThat(underWay).hasSize(32);
+
+    now.addAndGet(3 * SECOND);
+    String slow = underWay.get(0);
+    when(cinder.getVolume(slow)).thenReturn(Optional.of(volume(slow, "available")));
+    gw.getVolume(slow);
+    assertThat(limiter.permits()).as("3 s against 1 s: Cinder is queueing").isEqualTo(16);
+  }
+
+  @Test
+  void aPlaceNobodyReleasesIsGivenBackAfterTheMaximumHold() throws Exception {
+    AdaptiveCinderGateway limiter = limiter(1);
+    CinderGateway gw = limiter.around(cinder);
+    gw.createVolume(request());
+    now.addAndGet(AdaptiveCinderGateway.MAX_HOLD.toNanos() + SECOND);
+    assertThat(gw.createVolume(request()).id()).isEqualTo("v2");
+  }
+
+  @Test
+  void onlyCreatesAndDeletesTakeAPlace() throws Exception {
+    assertThat(AdaptiveCinderGateway.kindOf(CinderGateway.class.getMethod("createVolume",
+        VolumeCreateRequest.class))).isEqualTo("create");
+    assertThat(AdaptiveCinderGateway.kindOf(CinderGateway.class.getMethod("deleteVolume", String.class)))
+        .isEqualTo("delete");
+    assertThat(AdaptiveCinderGateway.kindOf(CinderGateway.class.getMethod("forceDeleteVolume", String.class)))
+        .isEqualTo("delete");
+    assertThat(AdaptiveCinderGateway.kindOf(CinderGateway.class.getMethod("getVolume", String.class))).isNull();
+  }
+}
