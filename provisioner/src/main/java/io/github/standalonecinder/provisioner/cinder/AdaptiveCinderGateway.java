@@ -66,7 +66,7 @@ public final class AdaptiveCinderGateway {
         result = method.invoke(delegate, args);
       } catch (InvocationTargetException e) {
         if (kind != null) {
-          release(null, null, started);
+          release(null, null, started, started);
         }
         if (e.getCause() instanceof CinderException ce && ConcurrencyLimit.overload(ce)) {
           overloaded(started);
@@ -79,7 +79,7 @@ public final class AdaptiveCinderGateway {
         if (underWay) {
           hold(volumeId, kind, started);
         } else {
-          release(null, null, started); // done at once, or already gone
+          release(null, null, started, started); // done at once, or already gone
         }
       } else if (method.getName().equals("getVolume")) {
         seen((String) args[0], (Optional<?>) result);
@@ -139,8 +139,9 @@ public final class AdaptiveCinderGateway {
   void hold(String volumeId, String kind, long started) {
     lock.lock();
     try {
-      if (held.putIfAbsent(volumeId, new Held(kind, started)) != null) {
-        release(null, null, started); // a second delete of a volume already being deleted: one place is enough
+      if (held.putIfAbsent(volumeId, new Held(kind, started, clock.getAsLong())) != null) {
+        // a second delete of a volume already being deleted: one place is enough
+        release(null, null, started, started);
       }
     } finally {
       lock.unlock();
@@ -159,19 +160,23 @@ public final class AdaptiveCinderGateway {
       boolean done = h.kind.equals("create") ? v == null || !v.hasStatus("creating")
           : v == null || !v.hasStatus("deleting");
       if (!done) {
+        h.lastBusy = clock.getAsLong();
         return;
       }
       held.remove(volumeId);
       // A create that ended in error or vanished says nothing about how fast Cinder is: no sample.
       boolean sample = h.kind.equals("create") ? v != null && !v.hasStatus("error") : v == null;
-      release(sample ? h.kind : null, volumeId, h.started);
+      release(sample ? h.kind : null, volumeId, h.started, h.lastBusy);
     } finally {
       lock.unlock();
     }
   }
 
-  /** Gives a place back; with a {@code kind}, the operation's time also feeds the limit. */
-  private void release(String kind, String volumeId, long started) {
+  /**
+   * Gives a place back; with a {@code kind}, the operation's time also feeds the limit: it was seen done now, and
+   * under way at {@code lastBusy}.
+   */
+  private void release(String kind, String volumeId, long started, long lastBusy) {
     lock.lock();
     try {
       if (kind != null) {
@@ -180,7 +185,7 @@ public final class AdaptiveCinderGateway {
         long best = Math.min(fastest.getOrDefault(kind, Long.MAX_VALUE), took);
         fastest.put(kind, best);
         ConcurrencyLimit before = limit;
-        limit = limit.settled(ceiling, started, now, best, inFlight);
+        limit = limit.settled(ceiling, started, now, lastBusy - started, best, inFlight);
         logChange(before, kind + " of " + volumeId + " took " + TimeUnit.NANOSECONDS.toMillis(took) + " ms");
       }
       inFlight--;
@@ -219,5 +224,16 @@ public final class AdaptiveCinderGateway {
     }
   }
 
-  private record Held(String kind, long started) {}
+  /** A place held by a volume's operation, started at {@code started}, last seen under way at {@code lastBusy}. */
+  private static final class Held {
+    final String kind;
+    final long started;
+    long lastBusy;
+
+    Held(String kind, long started, long lastBusy) {
+      this.kind = kind;
+      this.started = started;
+      this.lastBusy = lastBusy;
+    }
+  }
 }

@@ -126,11 +126,18 @@ class AdaptiveCinderGatewayTest {
     assertThat(limiter.permits()).isEqualTo(32);
     assertThat(underWay).hasSize(32);
 
+    String late = underWay.get(1);
     now.addAndGet(3 * SECOND);
+    when(cinder.getVolume(late)).thenReturn(Optional.of(volume(late, "available")));
+    gw.getVolume(late);
+    assertThat(limiter.permits()).as("not looked at for 3 s: maybe done long ago, no back-off").isEqualTo(33);
     String slow = underWay.get(0);
+    when(cinder.getVolume(slow)).thenReturn(Optional.of(volume(slow, "creating")));
+    gw.getVolume(slow);
+    now.addAndGet(SECOND);
     when(cinder.getVolume(slow)).thenReturn(Optional.of(volume(slow, "available")));
     gw.getVolume(slow);
-    assertThat(limiter.permits()).as("3 s against 1 s: Cinder is queueing").isEqualTo(16);
+    assertThat(limiter.permits()).as("still creating after 3 s, against 1 s: Cinder is queueing").isEqualTo(16);
   }
 
   @Test

@@ -11,7 +11,7 @@ class ConcurrencyLimitTest {
 
   /** An operation started at {@code start} s, done 1 s later (as fast as the fastest), with the limit in use. */
   static ConcurrencyLimit fast(ConcurrencyLimit l, long start) {
-    return l.settled(CEILING, start * SECOND, (start + 1) * SECOND, SECOND, l.permits());
+    return l.settled(CEILING, start * SECOND, (start + 1) * SECOND, SECOND, SECOND, l.permits());
   }
 
   @Test
@@ -37,30 +37,35 @@ class ConcurrencyLimitTest {
   }
 
   @Test
-  void halvesOnOverloadThenGrowsByOnePerRound() {
+  void halvesOnOverloadDoublesBackToJustBelowThenGrowsByOnePerRound() {
     ConcurrencyLimit l = new ConcurrencyLimit(32, CEILING, 0);
     l = l.overloaded(10 * SECOND, 11 * SECOND);
     assertThat(l.permits()).isEqualTo(16);
-    for (int i = 0; i < 17; i++) {
+    for (int i = 0; i < 15; i++) {
       l = fast(l, 12);
     }
-    assertThat(l.permits()).as("a round of some 16 operations adds one").isEqualTo(17);
+    assertThat(l.permits()).as("back to one below the limit Cinder pushed back at").isEqualTo(31);
+    for (int i = 0; i < 32; i++) {
+      l = fast(l, 13);
+    }
+    assertThat(l.permits()).as("then a round of some 31 operations adds one").isEqualTo(32);
   }
 
   @Test
   void backsOffWhenAnOperationTakesMuchLongerThanTheFastest() {
     ConcurrencyLimit l = new ConcurrencyLimit(20, 20, 0);
-    ConcurrencyLimit slow = l.settled(CEILING, 10 * SECOND, 12 * SECOND, SECOND, 20);
-    assertThat(slow.permits()).as("2 s against 1 s: Cinder is queueing").isEqualTo(10);
-    ConcurrencyLimit tolerable = l.settled(CEILING, 10 * SECOND, 10 * SECOND + SECOND * 3 / 2, SECOND, 20);
-    assertThat(tolerable.permits()).as("1.5 s against 1 s: a poll later, not a queue").isEqualTo(20);
+    ConcurrencyLimit slow = l.settled(CEILING, 10 * SECOND, 13 * SECOND, SECOND * 5 / 2, SECOND, 20);
+    assertThat(slow.permits()).as("still under way after 2.5 s, against 1 s: Cinder is queueing").isEqualTo(10);
+    ConcurrencyLimit tolerable = l.settled(CEILING, 10 * SECOND, 13 * SECOND, 2 * SECOND, SECOND, 20);
+    assertThat(tolerable.permits()).as("seen done at 3 s but under way only until 2 s: polls and a short queue")
+        .isEqualTo(20);
   }
 
   @Test
   void backsOffOncePerRound() {
     ConcurrencyLimit l = new ConcurrencyLimit(32, 32, 0).overloaded(10 * SECOND, 11 * SECOND);
     ConcurrencyLimit again = l.overloaded(10 * SECOND + 1, 11 * SECOND + 5)
-        .settled(CEILING, 10 * SECOND, 14 * SECOND, SECOND, 16);
+        .settled(CEILING, 10 * SECOND, 14 * SECOND, 4 * SECOND, SECOND, 16);
     assertThat(again.permits()).as("started before the back-off: already answered").isEqualTo(16);
     assertThat(l.overloaded(12 * SECOND, 13 * SECOND).permits()).as("started after it: backs off again")
         .isEqualTo(8);
@@ -76,8 +81,8 @@ class ConcurrencyLimitTest {
   @Test
   void doesNotGrowWhileMostlyUnused() {
     ConcurrencyLimit l = new ConcurrencyLimit(16, 16, 0);
-    assertThat(l.settled(CEILING, SECOND, 2 * SECOND, SECOND, 3)).isEqualTo(l);
-    assertThat(l.settled(CEILING, SECOND, 2 * SECOND, SECOND, 8).limit()).isGreaterThan(16);
+    assertThat(l.settled(CEILING, SECOND, 2 * SECOND, SECOND, SECOND, 3)).isEqualTo(l);
+    assertThat(l.settled(CEILING, SECOND, 2 * SECOND, SECOND, SECOND, 8).limit()).isGreaterThan(16);
   }
 
   @Test
