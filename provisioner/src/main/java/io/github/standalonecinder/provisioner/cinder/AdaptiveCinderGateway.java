@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * Wraps a {@link CinderGateway} so the volume creates and deletes under way follow what Cinder sustains
  * ({@link ConcurrencyLimit}): a create or delete waits for a free place, and holds it until Cinder is seen done
  * with the volume — a {@code getVolume} that no longer answers {@code creating} (or {@code deleting}, or finds it
- * gone) — or, if nobody looks again, for at most {@link #MAX_HOLD}. How long that took feeds the limit; so does
+ * gone) — or until the thread that made it starts another (it no longer waits for this one), or, if nobody looks
+ * again, for at most {@link #MAX_HOLD}. How long that took feeds the limit; so does
  * every 429, 413 overLimit and 503 of any call. The ceiling is the controller's {@code --workers}. A proxy, as the
  * other decorators: calls it does not know pass through.
  */
@@ -35,6 +36,8 @@ public final class AdaptiveCinderGateway {
   private final Condition freed = lock.newCondition();
   /** Operations holding a place, by volume id. */
   private final Map<String, Held> held = new HashMap<>();
+  /** The volume whose place each thread took last. */
+  private final Map<Thread, String> takenBy = new HashMap<>();
   /** The fastest operation seen, by kind ("create", "delete"). */
   private final Map<String, Long> fastest = new HashMap<>();
   private int inFlight;
@@ -60,6 +63,9 @@ public final class AdaptiveCinderGateway {
         return method.invoke(delegate, args);
       }
       String kind = kindOf(method);
+      if (kind != null) {
+        movedOn(Thread.currentThread());
+      }
       long started = kind == null ? clock.getAsLong() : acquire();
       Object result;
       try {
@@ -135,10 +141,29 @@ public final class AdaptiveCinderGateway {
     }
   }
 
+  /**
+   * A thread that starts another create or delete has stopped waiting for its last one (the claim left the worker
+   * to be read again later: {@code AvailabilityWait.IN_WORKER}): that place is given back, without a sample. Else
+   * the workers could all wait here for places only the claims they left could free.
+   */
+  void movedOn(Thread thread) {
+    lock.lock();
+    try {
+      String last = takenBy.remove(thread);
+      if (last != null && held.remove(last) != null) {
+        inFlight--;
+        freed.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** The volume's operation is under way in Cinder: its place is held until it is seen done. */
   void hold(String volumeId, String kind, long started) {
     lock.lock();
     try {
+      takenBy.put(Thread.currentThread(), volumeId);
       if (held.putIfAbsent(volumeId, new Held(kind, started, clock.getAsLong())) != null) {
         // a second delete of a volume already being deleted: one place is enough
         release(null, null, started, started);
@@ -164,6 +189,7 @@ public final class AdaptiveCinderGateway {
         return;
       }
       held.remove(volumeId);
+      takenBy.values().remove(volumeId);
       // A create that ended in error or vanished says nothing about how fast Cinder is: no sample.
       boolean sample = h.kind.equals("create") ? v != null && !v.hasStatus("error") : v == null;
       release(sample ? h.kind : null, volumeId, h.started, h.lastBusy);
@@ -216,6 +242,7 @@ public final class AdaptiveCinderGateway {
         inFlight--;
       }
     }
+    takenBy.values().removeIf(id -> !held.containsKey(id));
   }
 
   private void logChange(ConcurrencyLimit before, String why) {

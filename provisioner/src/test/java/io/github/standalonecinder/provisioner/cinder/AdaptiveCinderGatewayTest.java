@@ -30,6 +30,15 @@ class AdaptiveCinderGatewayTest {
     return new VolumeCreateRequest("pvc", 1, null, null, null, java.util.Map.of(), null, null);
   }
 
+  /** The call made on a thread of its own, as each worker makes its own (a thread's next create frees its last). */
+  static <T> T elsewhere(java.util.function.Supplier<T> call) {
+    try {
+      return CompletableFuture.supplyAsync(call, r -> new Thread(r).start()).get();
+    } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   AdaptiveCinderGateway limiter(int ceiling) {
     when(cinder.createVolume(any())).thenAnswer(i -> volume("v" + ids.incrementAndGet(), "creating"));
     return new AdaptiveCinderGateway(ceiling, now::get);
@@ -39,9 +48,10 @@ class AdaptiveCinderGatewayTest {
   void aCreateHoldsItsPlaceUntilTheVolumeIsSeenAvailable() throws Exception {
     AdaptiveCinderGateway limiter = limiter(2);
     CinderGateway gw = limiter.around(cinder);
-    String first = gw.createVolume(request()).id();
-    gw.createVolume(request());
-    CompletableFuture<CinderVolume> third = CompletableFuture.supplyAsync(() -> gw.createVolume(request()));
+    String first = elsewhere(() -> gw.createVolume(request())).id();
+    elsewhere(() -> gw.createVolume(request()));
+    CompletableFuture<CinderVolume> third = CompletableFuture.supplyAsync(() -> gw.createVolume(request()),
+        r -> new Thread(r).start());
     await().atMost(Duration.ofSeconds(10)).until(() -> ids.get() == 2 && !third.isDone());
 
     when(cinder.getVolume(first)).thenReturn(Optional.of(volume(first, "creating")));
@@ -60,8 +70,9 @@ class AdaptiveCinderGatewayTest {
     CinderGateway gw = limiter.around(cinder);
     when(cinder.deleteVolume("a")).thenReturn(true);
     when(cinder.forceDeleteVolume("a")).thenReturn(true);
-    gw.deleteVolume("a");
-    CompletableFuture<CinderVolume> create = CompletableFuture.supplyAsync(() -> gw.createVolume(request()));
+    elsewhere(() -> gw.deleteVolume("a"));
+    CompletableFuture<CinderVolume> create = CompletableFuture.supplyAsync(() -> gw.createVolume(request()),
+        r -> new Thread(r).start());
     when(cinder.getVolume("a")).thenReturn(Optional.of(volume("a", "deleting")));
     gw.getVolume("a");
     assertThat(create).isNotDone();
@@ -107,7 +118,7 @@ class AdaptiveCinderGatewayTest {
       when(cinder.getVolume(id)).thenReturn(Optional.of(volume(id, "available")));
       gw.getVolume(id);
       while (underWay.size() + (done.size() - done.indexOf(id) - 1) < limiter.permits()) {
-        underWay.add(gw.createVolume(request()).id());
+        underWay.add(elsewhere(() -> gw.createVolume(request())).id());
       }
     }
   }
@@ -118,7 +129,7 @@ class AdaptiveCinderGatewayTest {
     CinderGateway gw = limiter.around(cinder);
     List<String> underWay = new java.util.ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      underWay.add(gw.createVolume(request()).id());
+      underWay.add(elsewhere(() -> gw.createVolume(request())).id());
     }
     round(limiter, gw, underWay);
     assertThat(limiter.permits()).as("slow start: doubles in a round of 1 s operations").isEqualTo(16);
@@ -144,9 +155,27 @@ class AdaptiveCinderGatewayTest {
   void aPlaceNobodyReleasesIsGivenBackAfterTheMaximumHold() throws Exception {
     AdaptiveCinderGateway limiter = limiter(1);
     CinderGateway gw = limiter.around(cinder);
-    gw.createVolume(request());
+    elsewhere(() -> gw.createVolume(request()));
     now.addAndGet(AdaptiveCinderGateway.MAX_HOLD.toNanos() + SECOND);
-    assertThat(gw.createVolume(request()).id()).isEqualTo("v2");
+    assertThat(elsewhere(() -> gw.createVolume(request())).id()).isEqualTo("v2");
+  }
+
+  @Test
+  void aThreadStartingAnotherCreateGivesBackThePlaceOfItsLast() {
+    AdaptiveCinderGateway limiter = limiter(1);
+    CinderGateway gw = limiter.around(cinder);
+    String left = gw.createVolume(request()).id();
+    assertThat(gw.createVolume(request()).id()).as("the claim of %s left this worker", left).isEqualTo("v2");
+    CompletableFuture<CinderVolume> other = CompletableFuture.supplyAsync(() -> gw.createVolume(request()),
+        r -> new Thread(r).start());
+    await().atMost(Duration.ofSeconds(10)).until(() -> ids.get() == 2 && !other.isDone());
+    when(cinder.getVolume(left)).thenReturn(Optional.of(volume(left, "available")));
+    gw.getVolume(left);
+    assertThat(other).as("the place was given back already: reading the left volume frees nothing more")
+        .isNotDone();
+    when(cinder.getVolume("v2")).thenReturn(Optional.of(volume("v2", "available")));
+    gw.getVolume("v2");
+    assertThat(other.join().id()).isEqualTo("v3");
   }
 
   @Test
