@@ -149,8 +149,12 @@ class LabBurstBenchmark {
       }
     } finally {
       pool.shutdownNow();
-      for (CinderVolume v : cinder.listVolumes(Map.of("bench-run", run))) {
-        quietly(() -> directDelete(cinder, v.id(), null));
+      // The lab outlives the run: nothing of it is left behind, the direct driver's or the provisioner's.
+      for (Map<String, String> tag : List.of(Map.of("bench-run", run),
+          Map.of("standalone-cinder.openstack.org/cluster", run))) {
+        for (CinderVolume v : cinder.listVolumes(tag)) {
+          quietly(() -> directDelete(cinder, v.id(), null));
+        }
       }
     }
   }

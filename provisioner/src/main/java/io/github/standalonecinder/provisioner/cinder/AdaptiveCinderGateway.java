@@ -7,6 +7,7 @@ import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -19,8 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Wraps a {@link CinderGateway} so the volume creates and deletes under way follow what Cinder sustains
  * ({@link ConcurrencyLimit}): a create or delete waits for a free place, and holds it until Cinder is seen done
- * with the volume — a {@code getVolume} that no longer answers {@code creating} (or {@code deleting}, or finds it
- * gone) — or until the thread that made it starts another (it no longer waits for this one), or, if nobody looks
+ * with the volume — a {@code getVolume} (or a list: {@code findVolumes}, {@code listVolumes}) that no longer
+ * answers {@code creating} (or {@code deleting}; or a read that finds it gone) — or until the thread that made it starts another (it no longer waits for this one), or, if nobody looks
  * again, for at most {@link #MAX_HOLD}. How long that took feeds the limit; so does
  * every 429, 413 overLimit and 503 of any call. The ceiling is the controller's {@code --workers}. A proxy, as the
  * other decorators: calls it does not know pass through.
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class AdaptiveCinderGateway {
   private static final Logger log = LoggerFactory.getLogger(AdaptiveCinderGateway.class);
   /** A place nobody releases (its volume never looked at again) is given back after this. */
-  static final Duration MAX_HOLD = Duration.ofMinutes(2);
+  static final Duration MAX_HOLD = Duration.ofSeconds(30);
 
   private final int ceiling;
   private final LongSupplier clock;
@@ -89,6 +90,11 @@ public final class AdaptiveCinderGateway {
         }
       } else if (method.getName().equals("getVolume")) {
         seen((String) args[0], (Optional<?>) result);
+      } else if (result instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof CinderVolume) {
+        // a claim read again later finds its volume by name: a list seen is as good as a read
+        for (Object v : list) {
+          seen(((CinderVolume) v).id(), Optional.of(v));
+        }
       }
       return result;
     };

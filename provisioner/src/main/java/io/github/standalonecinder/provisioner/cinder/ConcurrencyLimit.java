@@ -26,8 +26,13 @@ package io.github.standalonecinder.provisioner.cinder;
 public record ConcurrencyLimit(double limit, double slowStartUntil, long lastBackOffNanos) {
   /** The limit a controller starts with. */
   public static final int INITIAL = 8;
-  /** An operation slower than this many times the fastest one of its kind means Cinder is queueing. */
-  public static final double LATENCY_TOLERANCE = 2.0;
+  /**
+   * An operation slower than this many times the fastest one of its kind means Cinder is queueing more than it
+   * should. Some queue is wanted: the volumes waiting in Cinder keep its backend busy while polls notice the ones
+   * done (a 2 s Cinder is read at 2, 3 and 5 s); at 2x a simulator serving 8 at once made 200 volumes in 148 s
+   * against 50 s of capacity, the limit held below what kept it busy.
+   */
+  public static final double LATENCY_TOLERANCE = 3.0;
 
   /** The starting state under {@code ceiling}. */
   public static ConcurrencyLimit initial(int ceiling, long nowNanos) {

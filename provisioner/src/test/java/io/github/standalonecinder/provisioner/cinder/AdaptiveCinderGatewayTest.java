@@ -138,17 +138,17 @@ class AdaptiveCinderGatewayTest {
     assertThat(underWay).hasSize(32);
 
     String late = underWay.get(1);
-    now.addAndGet(3 * SECOND);
+    now.addAndGet(4 * SECOND);
     when(cinder.getVolume(late)).thenReturn(Optional.of(volume(late, "available")));
     gw.getVolume(late);
-    assertThat(limiter.permits()).as("not looked at for 3 s: maybe done long ago, no back-off").isEqualTo(33);
+    assertThat(limiter.permits()).as("not looked at for 4 s: maybe done long ago, no back-off").isEqualTo(33);
     String slow = underWay.get(0);
     when(cinder.getVolume(slow)).thenReturn(Optional.of(volume(slow, "creating")));
     gw.getVolume(slow);
     now.addAndGet(SECOND);
     when(cinder.getVolume(slow)).thenReturn(Optional.of(volume(slow, "available")));
     gw.getVolume(slow);
-    assertThat(limiter.permits()).as("still creating after 3 s, against 1 s: Cinder is queueing").isEqualTo(16);
+    assertThat(limiter.permits()).as("still creating after 4 s, against 1 s: Cinder is queueing").isEqualTo(16);
   }
 
   @Test
@@ -176,6 +176,21 @@ class AdaptiveCinderGatewayTest {
     when(cinder.getVolume("v2")).thenReturn(Optional.of(volume("v2", "available")));
     gw.getVolume("v2");
     assertThat(other.join().id()).isEqualTo("v3");
+  }
+
+  @Test
+  void aVolumeFoundAvailableByNameFreesItsPlace() throws Exception {
+    AdaptiveCinderGateway limiter = limiter(1);
+    CinderGateway gw = limiter.around(cinder);
+    String id = elsewhere(() -> gw.createVolume(request())).id();
+    CompletableFuture<CinderVolume> next = CompletableFuture.supplyAsync(() -> gw.createVolume(request()),
+        r -> new Thread(r).start());
+    when(cinder.findVolumes(any(), any())).thenReturn(List.of(volume(id, "creating")));
+    gw.findVolumes("n", java.util.Map.of());
+    assertThat(next).isNotDone();
+    when(cinder.findVolumes(any(), any())).thenReturn(List.of(volume(id, "available")));
+    gw.findVolumes("n", java.util.Map.of());
+    assertThat(next.get().id()).isEqualTo("v2");
   }
 
   @Test

@@ -54,10 +54,10 @@ class ConcurrencyLimitTest {
   @Test
   void backsOffWhenAnOperationTakesMuchLongerThanTheFastest() {
     ConcurrencyLimit l = new ConcurrencyLimit(20, 20, 0);
-    ConcurrencyLimit slow = l.settled(CEILING, 10 * SECOND, 13 * SECOND, SECOND * 5 / 2, SECOND, 20);
-    assertThat(slow.permits()).as("still under way after 2.5 s, against 1 s: Cinder is queueing").isEqualTo(10);
-    ConcurrencyLimit tolerable = l.settled(CEILING, 10 * SECOND, 13 * SECOND, 2 * SECOND, SECOND, 20);
-    assertThat(tolerable.permits()).as("seen done at 3 s but under way only until 2 s: polls and a short queue")
+    ConcurrencyLimit slow = l.settled(CEILING, 10 * SECOND, 15 * SECOND, SECOND * 7 / 2, SECOND, 20);
+    assertThat(slow.permits()).as("still under way after 3.5 s, against 1 s: Cinder is queueing").isEqualTo(10);
+    ConcurrencyLimit tolerable = l.settled(CEILING, 10 * SECOND, 15 * SECOND, 3 * SECOND, SECOND, 20);
+    assertThat(tolerable.permits()).as("seen done at 5 s but under way only until 3 s: polls and a short queue")
         .isEqualTo(20);
   }
 
