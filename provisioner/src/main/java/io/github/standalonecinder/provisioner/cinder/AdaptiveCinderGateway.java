@@ -28,8 +28,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdaptiveCinderGateway {
   private static final Logger log = LoggerFactory.getLogger(AdaptiveCinderGateway.class);
-  /** A place nobody releases (its volume never looked at again) is given back after this. */
-  static final Duration MAX_HOLD = Duration.ofSeconds(30);
+  /**
+   * A place is given back after this even if its volume was not seen done: a claim waits for its volume in a
+   * worker for 5 s ({@code AvailabilityWait.IN_WORKER}), then leaves it to be read again seconds later. Held past
+   * that, the places of claims nobody waits for would stall the workers, and their late reads would read as a
+   * slow Cinder.
+   */
+  static final Duration MAX_HOLD = Duration.ofSeconds(6);
 
   private final int ceiling;
   private final LongSupplier clock;
@@ -197,7 +202,8 @@ public final class AdaptiveCinderGateway {
       held.remove(volumeId);
       takenBy.values().remove(volumeId);
       // A create that ended in error or vanished says nothing about how fast Cinder is: no sample.
-      boolean sample = h.kind.equals("create") ? v != null && !v.hasStatus("error") : v == null;
+      boolean sample = (h.kind.equals("create") ? v != null && !v.hasStatus("error") : v == null)
+          && clock.getAsLong() - h.started <= MAX_HOLD.toNanos(); // later: read late, not slow
       release(sample ? h.kind : null, volumeId, h.started, h.lastBusy);
     } finally {
       lock.unlock();
