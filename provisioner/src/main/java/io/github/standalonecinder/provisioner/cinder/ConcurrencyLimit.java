@@ -24,8 +24,11 @@ package io.github.standalonecinder.provisioner.cinder;
  * @param lastBackOffNanos {@link System#nanoTime()} of the last back-off
  */
 public record ConcurrencyLimit(double limit, double slowStartUntil, long lastBackOffNanos) {
-  /** The limit a controller starts with. */
-  public static final int INITIAL = 8;
+  /**
+   * The limit a controller starts with (or its ceiling, when lower): the workers of the former default, so a
+   * controller is never slower than that at first; it grows from there while Cinder keeps up.
+   */
+  public static final int INITIAL = 16;
   /**
    * An operation slower than this many times the fastest one of its kind means Cinder is queueing more than it
    * should. Some queue is wanted: the volumes waiting in Cinder keep its backend busy while polls notice the ones

@@ -100,10 +100,10 @@ class AdaptiveCinderGatewayTest {
     AdaptiveCinderGateway limiter = limiter(64);
     CinderGateway gw = limiter.around(cinder);
     when(cinder.listVolumeTypes()).thenThrow(new CinderException(CinderException.Kind.SERVER_ERROR, 503, "busy"));
-    assertThat(limiter.permits()).isEqualTo(8);
+    assertThat(limiter.permits()).isEqualTo(16);
     now.addAndGet(SECOND);
     assertThatThrownBy(gw::listVolumeTypes).isInstanceOf(CinderException.class);
-    assertThat(limiter.permits()).isEqualTo(4);
+    assertThat(limiter.permits()).isEqualTo(8);
   }
 
   /**
@@ -128,27 +128,27 @@ class AdaptiveCinderGatewayTest {
     AdaptiveCinderGateway limiter = limiter(64);
     CinderGateway gw = limiter.around(cinder);
     List<String> underWay = new java.util.ArrayList<>();
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 16; i++) {
       underWay.add(elsewhere(() -> gw.createVolume(request())).id());
     }
     round(limiter, gw, underWay);
-    assertThat(limiter.permits()).as("slow start: doubles in a round of 1 s operations").isEqualTo(16);
+    assertThat(limiter.permits()).as("slow start: doubles in a round of 1 s operations").isEqualTo(32);
     round(limiter, gw, underWay);
-    assertThat(limiter.permits()).isEqualTo(32);
-    assertThat(underWay).hasSize(32);
+    assertThat(limiter.permits()).as("the ceiling").isEqualTo(64);
+    assertThat(underWay).hasSize(64);
 
     String late = underWay.get(1);
     now.addAndGet(4 * SECOND);
     when(cinder.getVolume(late)).thenReturn(Optional.of(volume(late, "available")));
     gw.getVolume(late);
-    assertThat(limiter.permits()).as("not looked at for 4 s: maybe done long ago, no back-off").isEqualTo(33);
+    assertThat(limiter.permits()).as("not looked at for 4 s: maybe done long ago, no back-off").isEqualTo(64);
     String slow = underWay.get(0);
     when(cinder.getVolume(slow)).thenReturn(Optional.of(volume(slow, "creating")));
     gw.getVolume(slow);
     now.addAndGet(SECOND);
     when(cinder.getVolume(slow)).thenReturn(Optional.of(volume(slow, "available")));
     gw.getVolume(slow);
-    assertThat(limiter.permits()).as("still creating after 4 s, against 1 s: Cinder is queueing").isEqualTo(16);
+    assertThat(limiter.permits()).as("still creating after 4 s, against 1 s: Cinder is queueing").isEqualTo(32);
   }
 
   @Test

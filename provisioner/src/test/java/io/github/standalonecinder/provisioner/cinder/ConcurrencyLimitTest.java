@@ -15,14 +15,14 @@ class ConcurrencyLimitTest {
   }
 
   @Test
-  void startsAtEightOrTheCeilingWhenLower() {
-    assertThat(ConcurrencyLimit.initial(CEILING, 0).permits()).isEqualTo(8);
+  void startsAtSixteenOrTheCeilingWhenLower() {
+    assertThat(ConcurrencyLimit.initial(CEILING, 0).permits()).isEqualTo(16);
     assertThat(ConcurrencyLimit.initial(3, 0).permits()).isEqualTo(3);
   }
 
   @Test
   void slowStartDoublesEveryRoundWhileLatencyHoldsUpToTheCeiling() {
-    ConcurrencyLimit l = ConcurrencyLimit.initial(CEILING, 0);
+    ConcurrencyLimit l = new ConcurrencyLimit(8, CEILING, 0);
     for (int round = 1; round <= 3; round++) {
       int ops = l.permits();
       for (int i = 0; i < ops; i++) {
