@@ -291,9 +291,6 @@ final class RunCommand implements Runnable {
         registry, cloudConfigReloadInterval, ownEvents);
     CinderGateway cinder = FencedCinderGateway.wrap(MeteredCinderGateway.wrap(reloading.gateway(), registry),
         fence);
-    // Creates and deletes under way follow what Cinder sustains, --workers at most (outside the meters: a wait
-    // for a place is not Cinder's time).
-    cinder = io.github.standalonecinder.provisioner.cinder.AdaptiveCinderGateway.wrap(cinder, workers);
     KubernetesClient kube = kubernetes(kubeConfig, fence);
     ProvisionerSettings settings = withClusterId(flags, kube);
     ProvisionController controller = new ProvisionController(kube, cinder, VolumeMapperRegistry.defaults(),

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * with the volume — a {@code getVolume} (or a list: {@code findVolumes}, {@code listVolumes}) that no longer
  * answers {@code creating} (or {@code deleting}; or a read that finds it gone) — or until the thread that made it starts another (it no longer waits for this one), or, if nobody looks
  * again, for at most {@link #MAX_HOLD}. How long that took feeds the limit; so does
- * every 429, 413 overLimit and 503 of any call. The ceiling is the controller's {@code --workers}. A proxy, as the
+ * every 429, 413 overLimit and 503 of any call. The ceiling is meant to be the controller's {@code --workers}; it is
+ * not wired into {@code run} yet: two benchmark runs stalled with it (docs/benchmarks.md). A proxy, as the
  * other decorators: calls it does not know pass through.
  */
 public final class AdaptiveCinderGateway {
