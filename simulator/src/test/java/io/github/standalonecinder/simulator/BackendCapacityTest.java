@@ -77,9 +77,10 @@ class BackendCapacityTest {
   }
 
   @Test
-  void anOverloadedSimulatorRefusesCreatesAndDeletesBeyondItsQueueAndMakesNothing() {
-    try (CinderSimulator sim = CinderSimulator.builder().createDelay(Duration.ofMillis(300))
-        .deleteDelay(Duration.ofMillis(300)).capacity(BackendCapacity.of(1, 1)).start()) {
+  void anOverloadedSimulatorRefusesACreateBeyondItsQueueAndMakesNothing() {
+    // volumes that take a minute: nothing finishes while the test looks (the hand-off is tested above)
+    try (CinderSimulator sim = CinderSimulator.builder().createDelay(Duration.ofMinutes(1))
+        .capacity(BackendCapacity.of(1, 1)).start()) {
       SimClient c = new SimClient(sim.endpoint(), sim.noauthToken());
       String a = c.createVolume("a", 1);
       String b = c.createVolume("b", 1);
@@ -88,20 +89,9 @@ class BackendCapacityTest {
       assertThat(refused.header("Retry-After")).isEqualTo("1");
       assertThat(refused.json().path("serviceUnavailable").path("code").asInt()).isEqualTo(503);
       assertThat(sim.volumes()).extracting(SimVolume::name).containsExactlyInAnyOrder("a", "b");
-      assertThat(sim.capacityStats().refused()).isEqualTo(1);
-
-      await().atMost(Duration.ofSeconds(10)).until(() -> "available".equals(c.status(b)));
-      assertThat(c.status(a)).isEqualTo("available");
-      assertThat(sim.capacityStats().peakRunning()).as("one volume worked on at a time").isEqualTo(1);
-      assertThat(sim.capacityStats().peakOutstanding()).isEqualTo(2);
-
-      assertThat(c.delete("/volumes/" + a).status()).isEqualTo(202);
-      assertThat(c.delete("/volumes/" + b).status()).isEqualTo(202);
-      SimClient.Res third = c.post("/volumes", Map.of("volume", Map.of("name", "c", "size", 1)));
-      assertThat(third.status()).as("deletes hold the backend too").isEqualTo(503);
-      await().atMost(Duration.ofSeconds(10)).until(() -> sim.volumes().isEmpty());
-      assertThat(c.createVolume("c", 1)).as("room again once the deletes are done").isNotEmpty();
-      assertThat(sim.statusHistory(b)).containsExactly("creating", "available", "deleting", "deleted");
+      assertThat(c.status(a)).isEqualTo("creating");
+      assertThat(c.status(b)).as("queued: creating too, as a cast waiting in RabbitMQ").isEqualTo("creating");
+      assertThat(sim.capacityStats()).isEqualTo(new BackendCapacity.Stats(1, 1, 1, 2, 1));
     }
   }
 

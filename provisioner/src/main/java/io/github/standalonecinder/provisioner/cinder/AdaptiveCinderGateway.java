@@ -21,11 +21,11 @@ import org.slf4j.LoggerFactory;
  * Wraps a {@link CinderGateway} so the volume creates and deletes under way follow what Cinder sustains
  * ({@link ConcurrencyLimit}): a create or delete waits for a free place, and holds it until Cinder is seen done
  * with the volume — a {@code getVolume} (or a list: {@code findVolumes}, {@code listVolumes}) that no longer
- * answers {@code creating} (or {@code deleting}; or a read that finds it gone) — or until the thread that made it starts another (it no longer waits for this one), or, if nobody looks
- * again, for at most {@link #MAX_HOLD}. How long that took feeds the limit; so does
- * every 429, 413 overLimit and 503 of any call. The ceiling is meant to be the controller's {@code --workers}; it is
- * not wired into {@code run} yet: two benchmark runs stalled with it (docs/benchmarks.md). A proxy, as the
- * other decorators: calls it does not know pass through.
+ * answers {@code creating} (or {@code deleting}; or a read that finds it gone) — or until the thread that made it
+ * starts another (it no longer waits for this one), or, if nobody looks again, for at most {@link #MAX_HOLD}. How
+ * long that took feeds the limit; so does every 429, 413 overLimit and 503 of any call. The ceiling is meant to be
+ * the controller's {@code --workers}; it is not wired into {@code run} yet: two benchmark runs stalled with it
+ * (docs/benchmarks.md). A proxy, as the other decorators: calls it does not know pass through.
  */
 public final class AdaptiveCinderGateway {
   private static final Logger log = LoggerFactory.getLogger(AdaptiveCinderGateway.class);

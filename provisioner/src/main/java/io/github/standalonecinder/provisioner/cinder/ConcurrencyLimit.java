@@ -9,7 +9,8 @@ package io.github.standalonecinder.provisioner.cinder;
  *       unloaded, grows: by one per operation done until the first back-off (slow start: doubles every round),
  *       then by one per round (additive increase).
  *       After a back-off it doubles again up to just below the limit it backed off from, then goes on by one per
- *       round: a limit far below what Cinder serves leaves its backend idle while polls notice finished volumes. It grows only while the operations under way use at least half
+ *       round: a limit far below what Cinder serves leaves its backend idle while polls notice finished volumes.
+ *       It grows only while the operations under way use at least half
  *       of it, so an idle controller does not hold a limit it never tried.
  *   <li>It halves when Cinder says it is overloaded (429, 413 overLimit, 503) or when an operation took more than
  *       {@link #LATENCY_TOLERANCE} times the fastest one seen of its kind (by the last poll that still saw it under
