@@ -57,7 +57,8 @@ import org.slf4j.LoggerFactory;
  * {@link Builder#volumeType}, {@link Builder#defaultVolumeType}, {@link Builder#availabilityZones} ("nova"),
  * {@link Builder#users}, {@link Builder#applicationCredential}, {@link Builder#tokenLifetime} (1 h),
  * {@link Builder#region} ("RegionOne"), {@link Builder#seed} (deterministic ids and CHAP secrets),
- * {@link Builder#httpThreads} (32), {@link Builder#backupService} (true: backups, see {@link BackupState}).
+ * {@link Builder#httpThreads} (32), {@link Builder#backupService} (true: backups, see {@link BackupState}),
+ * {@link Builder#capacity} (unlimited).
  *
  * <h2>URLs</h2> {@code /} (300, versions document), {@code /v3/} (v3 version document), {@code /v3/{project}/...}
  * and {@code /v3/...} (same project), {@code /v2/{project}/...} when v2 is enabled, {@code /identity/v3} and
@@ -269,6 +270,17 @@ public final class CinderSimulator implements AutoCloseable {
 
   public void resetRequestCounts() {
     counts.clear();
+    state.backend.resetPeaks();
+  }
+
+  /** The backend's capacity model ({@link Builder#capacity}). */
+  public BackendCapacity capacity() {
+    return cfg.capacity;
+  }
+
+  /** The backend's load under its capacity model: now, at its peak, and the operations refused. */
+  public BackendCapacity.Stats capacityStats() {
+    return state.backend.stats();
   }
 
   /** Invalidates a Keystone token (so 401 → re-authentication paths can be tested). */
@@ -837,6 +849,7 @@ public final class CinderSimulator implements AutoCloseable {
     String region = "RegionOne";
     Long seed;
     int httpThreads = 32;
+    BackendCapacity capacity = BackendCapacity.UNLIMITED;
 
     private Builder() {}
 
@@ -1023,6 +1036,15 @@ public final class CinderSimulator implements AutoCloseable {
     /** Makes volume/attachment ids and CHAP credentials deterministic. */
     public Builder seed(long value) {
       this.seed = value;
+      return this;
+    }
+
+    /**
+     * How many volume creates and deletes the backend works on at once, how many more wait, and what an
+     * overloaded Cinder answers beyond that (default {@link BackendCapacity#UNLIMITED}: all at once).
+     */
+    public Builder capacity(BackendCapacity value) {
+      this.capacity = Objects.requireNonNull(value);
       return this;
     }
 

@@ -58,6 +58,8 @@ final class CinderState {
   final String secondaryKeyring;
   /** The cinder-volume service's replication state ({@link CinderSimulator.Builder#replication}). */
   final Replication replication;
+  /** Where volume creates and deletes are worked on: as many at once as the backend's capacity allows. */
+  final BackendCapacity.Slots backend;
 
   CinderState(CinderSimulator.Builder cfg, ScheduledExecutorService scheduler, SimulatorFaults faults,
       ObjectMapper mapper) {
@@ -67,6 +69,7 @@ final class CinderState {
     this.mapper = mapper;
     this.random = cfg.seed == null ? new Random() : new Random(cfg.seed);
     this.backups = new BackupState(this, cfg);
+    this.backend = new BackendCapacity.Slots(cfg.capacity, this::schedule);
     VolType def = new VolType(newId(), DEFAULT_TYPE, "Default Volume Type", Map.of());
     types.put(def.id, def);
     cfg.volumeTypes.forEach((name, specs) -> {
@@ -298,7 +301,12 @@ final class CinderState {
 
   /** Moves {@code v} from {@code from} to {@code to} unless its status changed meanwhile. */
   private void transitionLater(Vol v, String from, String to, Duration delay, Runnable alsoUnderLock) {
-    schedule(() -> {
+    schedule(transition(v, from, to, alsoUnderLock), delay);
+  }
+
+  /** Moves {@code v} from {@code from} to {@code to} when run, unless its status changed meanwhile. */
+  private Runnable transition(Vol v, String from, String to, Runnable alsoUnderLock) {
+    return () -> {
       synchronized (v) {
         if (!v.gone && from.equals(v.status)) {
           if (alsoUnderLock != null) {
@@ -307,7 +315,7 @@ final class CinderState {
           setStatus(v, to);
         }
       }
-    }, delay);
+    };
   }
 
   VolType typeOf(Vol v) {
@@ -589,8 +597,17 @@ final class CinderState {
     if (fate == null || !fate.stay) {
       String target = noRoom ? "error" : fate == null ? "available" : fate.status;
       // As Cinder's scheduler does when no backend takes the volume: the reason goes to the user messages API.
-      transitionLater(vol, "creating", target, cfg.createDelay, "error".equals(target)
+      Runnable created = transition(vol, "creating", target, "error".equals(target)
           ? () -> addMessage(req.projectId, id, NO_VALID_BACKEND) : null);
+      try {
+        backend.submit(cfg.createDelay, created);
+      } catch (ApiException refused) { // an overloaded Cinder's front refuses it: no volume is made
+        synchronized (quotaLock) {
+          volumes.remove(id);
+          histories.remove(id);
+        }
+        throw refused;
+      }
     }
     Map<String, Object> view;
     synchronized (vol) {
@@ -883,20 +900,21 @@ final class CinderState {
             + " group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume"
             + " transfer.");
       }
-      setStatus(v, "deleting");
-    }
-    schedule(() -> {
-      synchronized (v) {
-        if (!v.gone && "deleting".equals(v.status)) {
-          v.gone = true;
-          volumes.remove(v.id);
-          List<String> h = histories.get(v.id);
-          synchronized (h) {
-            h.add("deleted");
+      // an overloaded Cinder's front refuses it before the volume changes
+      backend.submit(cfg.deleteDelay, () -> {
+        synchronized (v) {
+          if (!v.gone && "deleting".equals(v.status)) {
+            v.gone = true;
+            volumes.remove(v.id);
+            List<String> h = histories.get(v.id);
+            synchronized (h) {
+              h.add("deleted");
+            }
           }
         }
-      }
-    }, cfg.deleteDelay);
+      });
+      setStatus(v, "deleting");
+    }
     return new Resp(202, null);
   }
 

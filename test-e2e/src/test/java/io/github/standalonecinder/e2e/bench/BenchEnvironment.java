@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.github.standalonecinder.simulator.BackendCapacity;
 import io.github.standalonecinder.simulator.CinderSimulator;
 import io.github.standalonecinder.simulator.SimulatedBackend;
 import java.io.IOException;
@@ -51,8 +52,15 @@ final class BenchEnvironment implements AutoCloseable {
   /** With tls, the API server speaks HTTPS (a self-signed certificate), as a pod's API server does. */
   BenchEnvironment(Path dir, Duration apiLatency, Duration createDelay, Duration deleteDelay, int simThreads,
       boolean tls) throws IOException {
+    this(dir, apiLatency, createDelay, deleteDelay, simThreads, tls, BackendCapacity.UNLIMITED);
+  }
+
+  /** With a capacity model: the simulator works on so many creates and deletes at once (docs/benchmarks.md). */
+  BenchEnvironment(Path dir, Duration apiLatency, Duration createDelay, Duration deleteDelay, int simThreads,
+      boolean tls, BackendCapacity capacity) throws IOException {
     sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP).volumeType("iscsi", Map.of())
-        .apiLatency(apiLatency).createDelay(createDelay).deleteDelay(deleteDelay).httpThreads(simThreads).start();
+        .apiLatency(apiLatency).createDelay(createDelay).deleteDelay(deleteDelay).httpThreads(simThreads)
+        .capacity(capacity).start();
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
         new KubernetesCrudDispatcher(), tls);
     server.init(InetAddress.getLoopbackAddress(), 0);

@@ -14,6 +14,7 @@ import io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest;
 import io.github.standalonecinder.provisioner.config.CinderGateways;
 import io.github.standalonecinder.provisioner.config.CloudConfig;
 import io.github.standalonecinder.provisioner.config.GatewayOptions;
+import io.github.standalonecinder.simulator.BackendCapacity;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +59,12 @@ class Benchmarks {
   /** Claims provisioned (and left Bound) before each measured burst; 0 measures a cold controller. */
   static final int WARMUP = Integer.parseInt(prop("bench.warmup", "50"));
   static final boolean STRICT = Boolean.parseBoolean(prop("bench.strict", "false"));
+  /** Claims of each burst of {@link #capacity()}. */
+  static final int CAPACITY_CLAIMS = Integer.parseInt(prop("bench.capacityClaims", "200"));
+  /** The simulator's capacity settings of {@link #capacity()}: name=at once/queued/create and delete ms; ... */
+  static final String CAPACITY_SETTINGS = prop("bench.capacitySettings", "fast=32/32/1000;slow=8/8/2000");
+  /** The controller flags of {@link #capacity()}'s runs, ";"-separated; empty: the defaults. */
+  static final String CAPACITY_ARGS = prop("bench.capacityArgs", ";--workers 64");
   static final Path OUT = Path.of(prop("bench.out", "target/bench"));
 
   private static String prop(String name, String def) {
@@ -439,13 +446,72 @@ class Benchmarks {
   /** One controller process against a fresh mock API server and simulator: n claims at once. */
   private Map<String, Object> burst(String name, int n, Duration apiLatency, Duration createDelay,
       Duration deleteDelay, boolean deleteStorm, List<String> args) throws Exception {
+    return burst(name, n, apiLatency, createDelay, deleteDelay, deleteStorm, args, BackendCapacity.UNLIMITED);
+  }
+
+  /**
+   * Issue 22: bursts against a simulator with a capacity model (so many creates and deletes at once, a queue, 503
+   * beyond it), whose ideal is the simulator's capacity, not the controller's workers. Each setting of
+   * {@code bench.capacitySettings} with each flag set of {@code bench.capacityArgs}; writes
+   * {@code report-capacity.json}. {@code -Dtest=Benchmarks#capacity} runs it alone.
+   */
+  @Test
+  void capacity() throws Exception {
+    Files.createDirectories(OUT);
+    List<Map<String, Object>> runs = new ArrayList<>();
+    for (String setting : CAPACITY_SETTINGS.split(";")) {
+      String[] kv = setting.trim().split("=");
+      String[] f = kv[1].split("/");
+      BackendCapacity capacity = BackendCapacity.of(Integer.parseInt(f[0]), Integer.parseInt(f[1]));
+      Duration delay = Duration.ofMillis(Long.parseLong(f[2]));
+      for (String argLine : CAPACITY_ARGS.split(";", -1)) {
+        List<String> args = argLine.isBlank() ? List.of() : List.of(argLine.trim().split("\\s+"));
+        String label = kv[0] + " (" + capacity + ", " + delay.toMillis() + " ms), "
+            + (args.isEmpty() ? "defaults" : String.join(" ", args));
+        Map<String, Object> r = burst("capacity-" + kv[0] + (args.isEmpty() ? "" : "-" + args.get(args.size() - 1)),
+            CAPACITY_CLAIMS, API_LATENCY, delay, delay, true, args, capacity);
+        r.put("label", label);
+        runs.add(r);
+        double pv = (double) r.get("allPvCreatedSeconds");
+        double ideal = (double) r.get("capacityIdealSeconds");
+        row(kv[0] + " " + CAPACITY_CLAIMS + ", " + (args.isEmpty() ? "defaults" : String.join(" ", args))
+            + ": all PVs / Bound", fmt(pv) + " / " + fmt(r.get("allBoundSeconds")) + " s",
+            "capacity " + fmt(ideal) + " s (x" + fmt(pv / ideal) + "); target <= x1.15",
+            args.isEmpty() ? pv <= 1.15 * ideal : null);
+        BackendCapacity.Stats b = (BackendCapacity.Stats) r.get("backend");
+        BackendCapacity.Stats d = (BackendCapacity.Stats) r.get("deleteBackend");
+        double del = (double) r.get("deleteStormSeconds");
+        double delIdeal = (double) r.get("deleteCapacityIdealSeconds");
+        row("  delete storm", fmt(del) + " s", "capacity " + fmt(delIdeal) + " s (x" + fmt(del / delIdeal) + ")",
+            args.isEmpty() ? del <= 1.15 * delIdeal : null);
+        row("  refused (create / delete), most at once", b.refused() + " / " + d.refused() + ", "
+            + b.peakRunning() + " of " + capacity.concurrent(), "", null);
+      }
+    }
+    report.put("capacity", runs);
+    printTable();
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(OUT.resolve("report-capacity.json")
+        .toFile(), report);
+    if (STRICT && !missed.isEmpty()) {
+      throw new AssertionError("targets missed: " + missed);
+    }
+  }
+
+  /**
+   * As above, against a simulator with a capacity model: the report also has the capacity's ideal (C volumes
+   * every create delay, plus one claim's Cinder calls) and what the backend saw (refusals, most at once).
+   */
+  private Map<String, Object> burst(String name, int n, Duration apiLatency, Duration createDelay,
+      Duration deleteDelay, boolean deleteStorm, List<String> args, BackendCapacity capacity) throws Exception {
     System.out.println("== " + name + ": " + n + " claims, apiLatency " + apiLatency.toMillis() + " ms, createDelay "
-        + createDelay.toMillis() + " ms, controller args " + args);
+        + createDelay.toMillis() + " ms, capacity " + capacity + ", controller args " + args);
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("claims", n);
     r.put("controllerArgs", args);
+    r.put("capacity", capacity.toString());
     Path dir = OUT.resolve(name);
-    try (BenchEnvironment env = new BenchEnvironment(dir, apiLatency, createDelay, deleteDelay, 128);
+    try (BenchEnvironment env = new BenchEnvironment(dir, apiLatency, createDelay, deleteDelay, 128, false,
+        capacity);
         PersistentVolumeBinder binder = new PersistentVolumeBinder(env.client).start();
         ControllerProcess controller = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf, args)) {
       Map<String, Long> created = new ConcurrentHashMap<>();
@@ -554,6 +620,12 @@ class Benchmarks {
       r.put("cpuMs", cpu1 - cpu0);
       r.put("cpuMsPerVolume", (double) (cpu1 - cpu0) / n);
       r.put("rssAfterBurstMiB", controller.rssKiB() / 1024.0);
+      if (capacity != BackendCapacity.UNLIMITED) {
+        r.put("capacityIdealSeconds", capacityIdeal(n, capacity, createDelay, callsPerVolume, apiLatency));
+        r.put("backend", env.sim.capacityStats());
+        System.out.printf("   all PVs %.2f s against the capacity's %.2f s; backend %s%n", (tPv - t0) / 1e9,
+            r.get("capacityIdealSeconds"), env.sim.capacityStats());
+      }
 
       // Latency per claim, and the overhead: latency minus what the simulator itself needed for that claim,
       // queueing behind earlier claims for a free worker included (FIFO, W workers).
@@ -618,6 +690,10 @@ class Benchmarks {
         r.put("deleteCinderCalls", dCinder);
         r.put("deleteKubeCalls", dKube);
         r.put("deleteCpuMsPerVolume", (double) (dcpu1 - dcpu0) / n);
+        if (capacity != BackendCapacity.UNLIMITED) {
+          r.put("deleteCapacityIdealSeconds", capacityIdeal(n, capacity, deleteDelay, dCalls, apiLatency));
+          r.put("deleteBackend", env.sim.capacityStats());
+        }
         System.out.printf("   delete storm: all gone in %.2f s%n", del);
       }
       pool.shutdownNow();
@@ -784,6 +860,16 @@ class Benchmarks {
     String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     p.waitFor();
     return out;
+  }
+
+  /**
+   * What a Cinder of this capacity needs for n operations: C of them every {@code delay}, plus the API calls of the
+   * last one (its calls come one after the other).
+   */
+  static double capacityIdeal(int n, BackendCapacity capacity, Duration delay, double callsPerVolume,
+      Duration apiLatency) {
+    return (Math.ceil((double) n / capacity.concurrent()) * delay.toMillis()
+        + callsPerVolume * apiLatency.toMillis()) / 1000.0;
   }
 
   private static int workersFromLog(ControllerProcess c) throws Exception {
