@@ -75,20 +75,7 @@ class SnapshotControllerTest {
     if (h != null) {
       h.close();
     }
-    for (var ctx : List.of(SnapshotApi.SNAPSHOTS, SnapshotApi.CONTENTS, SnapshotApi.CLASSES)) {
-      for (GenericKubernetesResource r : (ctx.isNamespaceScoped()
-          ? client.genericKubernetesResources(ctx).inAnyNamespace() : client.genericKubernetesResources(ctx))
-          .list().getItems()) {
-        var api = ctx.isNamespaceScoped()
-            ? client.genericKubernetesResources(ctx).inNamespace(r.getMetadata().getNamespace())
-            : client.genericKubernetesResources(ctx);
-        api.withName(r.getMetadata().getName()).edit(x -> {
-          x.getMetadata().setFinalizers(List.of());
-          return x;
-        });
-        api.withName(r.getMetadata().getName()).delete();
-      }
-    }
+    SnapshotObjects.wipe(client);
     if (sim != null) {
       sim.close();
     }

@@ -75,7 +75,8 @@ class FencingTest {
     // visible here, where someone must decide.
     Set<String> reads = Arrays.stream(CinderGateway.class.getMethods()).filter(FencedCinderGateway::isRead)
         .map(Method::getName).collect(Collectors.toCollection(TreeSet::new));
-    assertThat(reads).containsExactly("apiVersion", "findVolumes", "getSnapshot", "getVolume", "listAttachments",
-        "listAvailabilityZones", "listSnapshots", "listUserMessages", "listVolumeTypes", "listVolumes");
+    assertThat(reads).containsExactly("apiVersion", "findBackups", "findVolumes", "getBackup", "getSnapshot",
+        "getVolume", "listAttachments", "listAvailabilityZones", "listSnapshots", "listUserMessages",
+        "listVolumeTypes", "listVolumes");
   }
 }
