@@ -60,17 +60,11 @@ final class RemapCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    ProvisionerSettings.AttachMode mode;
-    try {
-      mode = ProvisionerSettings.AttachMode.valueOf(attachMode.toUpperCase(java.util.Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw UserError.input("--attach-mode must be auto, attachments or legacy, got \"" + attachMode + "\"");
-    }
+    ProvisionerSettings.AttachMode mode = RunCommand.attachMode(attachMode);
     if (namespace == null || namespace.isBlank()) {
       throw UserError.input("--namespace must not be empty");
     }
-    ProvisionerSettings settings = ProvisionerSettings.defaults(namespace, connector.toConnector())
-        .withAttachMode(mode);
+    ProvisionerSettings settings = ProvisionerSettings.defaults(namespace, connector.toConnector());
     settings = new ProvisionerSettings(provisionerName, identity, settings.namespace(), settings.clusterIds(),
         settings.volumeNamePrefix(), settings.workers(), settings.connector(), mode, settings.availableTimeout(),
         settings.resyncPeriod(), settings.baseBackoff(), settings.maxBackoff(), settings.maxSizeGiB());

@@ -185,12 +185,7 @@ final class RunCommand implements Runnable {
     if (maxSizeGiB < 1) {
       throw UserError.input("--max-size-gib must be positive, got " + maxSizeGiB);
     }
-    ProvisionerSettings.AttachMode mode;
-    try {
-      mode = ProvisionerSettings.AttachMode.valueOf(attachMode.toUpperCase());
-    } catch (IllegalArgumentException e) {
-      throw UserError.input("--attach-mode must be auto, attachments or legacy, got \"" + attachMode + "\"");
-    }
+    ProvisionerSettings.AttachMode mode = attachMode(attachMode);
     ProvisionerSettings.OrphanMode orphans;
     try {
       orphans = ProvisionerSettings.OrphanMode.valueOf(orphanMode.toUpperCase());
@@ -218,6 +213,15 @@ final class RunCommand implements Runnable {
     return new ProvisionerSettings(provisionerName, identity, namespace, ClusterIdentity.requested(clusterId),
         volumeNamePrefix, workers, connector.toConnector(), mode, availableTimeout, resyncPeriod,
         Duration.ofSeconds(1), Duration.ofMinutes(5), maxSizeGiB, orphanSweepInterval, orphanGracePeriod, orphans);
+  }
+
+  /** {@code --attach-mode}'s value, or one line saying what it may be. */
+  static ProvisionerSettings.AttachMode attachMode(String value) {
+    try {
+      return ProvisionerSettings.AttachMode.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw UserError.input("--attach-mode must be auto, attachments or legacy, got \"" + value + "\"");
+    }
   }
 
   static void positive(String flag, Duration d) {

@@ -471,8 +471,7 @@ public final class CloudConfig {
   }
 
   public boolean tlsInsecure() {
-    String v = get("tls-insecure");
-    return v != null && Set.of("true", "1", "yes").contains(v.toLowerCase(Locale.ROOT));
+    return isTrue(get("tls-insecure"));
   }
 
   public Optional<Path> caFile() {

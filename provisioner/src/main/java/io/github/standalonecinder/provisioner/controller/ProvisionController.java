@@ -68,8 +68,6 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   private final WorkQueue<Key> queue;
   /** Each cloud's Cinder side, by the cloud's name ({@link Clouds}). */
   private final Map<String, CloudScope> scopes;
-  /** Any cloud's deleter: which PVs are ours and released is the same question in every cloud. */
-  private final VolumeDeleter anyDeleter;
   private final SnapshotController snapshots;
   static final long LIST_PAGE = 500;
   private final Map<Key, Instant> firstAttempt = new ConcurrentHashMap<>();
@@ -133,7 +131,6 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       }
     }
     this.scopes = Map.copyOf(byName);
-    this.anyDeleter = scopes.values().iterator().next().deleter;
     metrics.workQueueDepth(queue::size);
     metrics.failingClaims(this::failingClaims, Clock.systemUTC());
   }
@@ -190,7 +187,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     volumes.addEventHandler(handler(v -> {
       savedNotCached.remove(v.getMetadata().getName());
       VolumeKey key = new VolumeKey(v.getMetadata().getName());
-      if (anyDeleter.shouldDelete(v) || firstAttempt.containsKey(key)) {
+      if (VolumeDeleter.shouldDelete(v, settings) || firstAttempt.containsKey(key)) {
         queue.add(key);
       }
     }));
@@ -534,7 +531,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   private void dayTwo(ClaimKey key, PersistentVolumeClaim claim) {
     PersistentVolume pv = cachedPv(claim.getSpec().getVolumeName());
     StorageClass sc = storageClassOf(claim);
-    if (pv == null || sc == null || !anyDeleter.isOurs(pv)) {
+    if (pv == null || sc == null || !VolumeDeleter.isOurs(pv, settings)) {
       return; // not (yet) known here, or not a volume of ours: its update event brings the claim back
     }
     // The volume's own cloud, whatever the class says now.
@@ -716,7 +713,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   /** Deletes a released volume, all of it in the Cinder slot (every step but the last is Cinder's). */
   void syncVolume(VolumeKey key) throws InterruptedException {
     PersistentVolume pv = cachedPv(key.name());
-    if (pv == null || !anyDeleter.shouldDelete(pv)) {
+    if (pv == null || !VolumeDeleter.shouldDelete(pv, settings)) {
       firstAttempt.remove(key);
       return;
     }

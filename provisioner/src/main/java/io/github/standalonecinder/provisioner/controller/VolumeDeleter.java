@@ -50,17 +50,13 @@ final class VolumeDeleter {
    * Whether this PV is ours to delete: Released, reclaim Delete, and made by this provisioner identity — by us, or
    * by the Go original with the same identity.
    */
-  boolean shouldDelete(PersistentVolume pv) {
+  static boolean shouldDelete(PersistentVolume pv, ProvisionerSettings settings) {
     if (pv.getStatus() == null || !"Released".equals(pv.getStatus().getPhase())) {
       return false;
     }
     if (!"Delete".equals(pv.getSpec().getPersistentVolumeReclaimPolicy())) {
       return false;
     }
-    return isOurs(pv);
-  }
-
-  boolean isOurs(PersistentVolume pv) {
     return isOurs(pv, settings);
   }
 
