@@ -70,9 +70,10 @@ final class RunCommand implements Runnable {
           + "Default: ${DEFAULT-VALUE}.")
   String namespace;
 
-  @Option(names = "--workers", defaultValue = "${env:WORKERS:-16}",
-      description = "Claims and volumes in their Cinder work at once; a claim past it saves its PV beside them "
-          + "(env WORKERS). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--workers", defaultValue = "${env:WORKERS:-64}",
+      description = "The most claims and volumes in their Cinder work at once: how many are follows what each "
+          + "cloud's Cinder sustains, from 16 up to this; a claim past it saves its PV beside them (env WORKERS). "
+          + "Default: ${DEFAULT-VALUE}.")
   int workers;
 
   @Option(names = "--kube-api-qps", defaultValue = "150", description = "Kubernetes API requests per second, "

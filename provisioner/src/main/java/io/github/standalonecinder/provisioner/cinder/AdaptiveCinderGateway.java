@@ -4,9 +4,8 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
-import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,32 +18,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wraps a {@link CinderGateway} so the volume creates and deletes under way follow what Cinder sustains
- * ({@link ConcurrencyLimit}): a create or delete waits for a free place, and holds it until Cinder is seen done
- * with the volume — a {@code getVolume} (or a list: {@code findVolumes}, {@code listVolumes}) that no longer
- * answers {@code creating} (or {@code deleting}; or a read that finds it gone) — or until the thread that made it
- * starts another (it no longer waits for this one), or, if nobody looks again, for at most {@link #MAX_HOLD}. How
- * long that took feeds the limit; so does every 429, 413 overLimit and 503 of any call. The ceiling is meant to be
- * the controller's {@code --workers}; it is not wired into {@code run} yet: two benchmark runs stalled with it
- * (docs/benchmarks.md). A proxy, as the other decorators: calls it does not know pass through.
+ * ({@link ConcurrencyLimit}), {@code ceiling} at most.
+ *
+ * <p>The work that starts an operation and waits for it is a {@link Stage} on one thread (a worker's pass over a
+ * claim or a PV, opened with {@link #openStage()}). The stage's first create or delete takes a place, waiting while
+ * every place is taken, and the stage holds it until it closes: a place cannot outlive the work that took it, so
+ * the count of places taken is the count of stages holding one. A read in the stage ({@code getVolume}, or a list)
+ * that finds its volume no longer {@code creating} ({@code deleting}), or gone, ends the operation: how long it
+ * took feeds the limit. A stage that closes before it saw its volume done (the claim leaves the worker, to be read
+ * again later) reports how long it saw the volume under way, a lower bound: past the tolerance, the limit backs
+ * off. A 429, 413 overLimit or 503 of any call halves it. Calls made outside a stage (the orphan sweeper, the CLI,
+ * tests calling a step directly) are not paced. A proxy, as the other decorators: calls it does not know pass
+ * through.
  */
 public final class AdaptiveCinderGateway {
   private static final Logger log = LoggerFactory.getLogger(AdaptiveCinderGateway.class);
-  /**
-   * A place is given back after this even if its volume was not seen done: a claim waits for its volume in a
-   * worker for 5 s ({@code AvailabilityWait.IN_WORKER}), then leaves it to be read again seconds later. Held past
-   * that, the places of claims nobody waits for would stall the workers, and their late reads would read as a
-   * slow Cinder.
-   */
-  static final Duration MAX_HOLD = Duration.ofSeconds(6);
+  private static final ThreadLocal<Stage> STAGE = new ThreadLocal<>();
 
   private final int ceiling;
   private final LongSupplier clock;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition freed = lock.newCondition();
-  /** Operations holding a place, by volume id. */
-  private final Map<String, Held> held = new HashMap<>();
-  /** The volume whose place each thread took last. */
-  private final Map<Thread, String> takenBy = new HashMap<>();
   /** The fastest operation seen, by kind ("create", "delete"). */
   private final Map<String, Long> fastest = new HashMap<>();
   private int inFlight;
@@ -64,42 +58,53 @@ public final class AdaptiveCinderGateway {
     return new AdaptiveCinderGateway(ceiling, System::nanoTime).around(delegate);
   }
 
+  /**
+   * Opens a stage on this thread; close it (try-with-resources) when the work is done with its Cinder operation.
+   * A stage opened inside another one replaces it until it closes.
+   */
+  public static Stage openStage() {
+    Stage stage = new Stage(STAGE.get());
+    STAGE.set(stage);
+    return stage;
+  }
+
   CinderGateway around(CinderGateway delegate) {
     InvocationHandler handler = (proxy, method, args) -> {
       if (method.getDeclaringClass() == Object.class) {
         return method.invoke(delegate, args);
       }
       String kind = kindOf(method);
-      if (kind != null) {
-        movedOn(Thread.currentThread());
+      Stage stage = STAGE.get();
+      Place place = stage == null ? null : stage.placeOf(this);
+      if (kind != null && stage != null && place == null) {
+        place = acquire();
+        stage.places.add(place);
       }
-      long started = kind == null ? clock.getAsLong() : acquire();
+      long started = clock.getAsLong();
       Object result;
       try {
         result = method.invoke(delegate, args);
       } catch (InvocationTargetException e) {
-        if (kind != null) {
-          release(null, null, started, started);
-        }
         if (e.getCause() instanceof CinderException ce && ConcurrencyLimit.overload(ce)) {
           overloaded(started);
         }
         throw e.getCause();
       }
+      if (place == null) {
+        return result;
+      }
       if (kind != null) {
         String volumeId = result instanceof CinderVolume v ? v.id() : (String) args[0];
         boolean underWay = result instanceof CinderVolume v ? v.hasStatus("creating") : Boolean.TRUE.equals(result);
-        if (underWay) {
-          hold(volumeId, kind, started);
-        } else {
-          release(null, null, started, started); // done at once, or already gone
-        }
+        place.begin(kind, volumeId, started, clock.getAsLong(), underWay);
       } else if (method.getName().equals("getVolume")) {
-        seen((String) args[0], (Optional<?>) result);
-      } else if (result instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof CinderVolume) {
-        // a claim read again later finds its volume by name: a list seen is as good as a read
+        seen(place, (String) args[0], ((Optional<?>) result).orElse(null));
+      } else if (result instanceof List<?> list && place.underWay()) {
+        // a claim read again finds its volume by name: a list seen is as good as a read; not in it is not gone
         for (Object v : list) {
-          seen(((CinderVolume) v).id(), Optional.of(v));
+          if (v instanceof CinderVolume cv) {
+            seen(place, cv.id(), cv);
+          }
         }
       }
       return result;
@@ -127,105 +132,78 @@ public final class AdaptiveCinderGateway {
     }
   }
 
+  /** Places taken now (for tests). */
+  int inFlight() {
+    lock.lock();
+    try {
+      return inFlight;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /**
-   * Waits for a free place and takes it; returns when it was taken. An interrupt (shutting down) ends the wait and
-   * is kept for the call to see.
+   * Waits for a free place and takes it. An interrupt (shutting down) ends the wait and is kept for the call to
+   * see; the place is taken all the same, and given back when the stage closes.
    */
-  long acquire() {
+  private Place acquire() {
     lock.lock();
     try {
       while (inFlight >= limit.permits()) {
-        expire();
-        if (inFlight < limit.permits()) {
-          break;
-        }
         try {
-          freed.await(1, TimeUnit.SECONDS);
+          freed.await();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           break;
         }
       }
       inFlight++;
-      return clock.getAsLong();
+      return new Place(this);
     } finally {
       lock.unlock();
     }
   }
 
-  /**
-   * A thread that starts another create or delete has stopped waiting for its last one (the claim left the worker
-   * to be read again later: {@code AvailabilityWait.IN_WORKER}): that place is given back, without a sample. Else
-   * the workers could all wait here for places only the claims they left could free.
-   */
-  void movedOn(Thread thread) {
-    lock.lock();
-    try {
-      String last = takenBy.remove(thread);
-      if (last != null && held.remove(last) != null) {
-        inFlight--;
-        freed.signalAll();
-      }
-    } finally {
-      lock.unlock();
+  /** What a read in the stage answered for {@code volumeId} ({@code null}: gone). */
+  private void seen(Place place, String volumeId, Object answer) {
+    if (!place.underWay() || !volumeId.equals(place.volumeId)) {
+      return;
     }
-  }
-
-  /** The volume's operation is under way in Cinder: its place is held until it is seen done. */
-  void hold(String volumeId, String kind, long started) {
-    lock.lock();
-    try {
-      takenBy.put(Thread.currentThread(), volumeId);
-      if (held.putIfAbsent(volumeId, new Held(kind, started, clock.getAsLong())) != null) {
-        // a second delete of a volume already being deleted: one place is enough
-        release(null, null, started, started);
-      }
-    } finally {
-      lock.unlock();
+    CinderVolume v = answer instanceof CinderVolume cv ? cv : null;
+    long now = clock.getAsLong();
+    boolean create = place.kind.equals("create");
+    if (v != null && v.hasStatus(create ? "creating" : "deleting")) {
+      place.lastBusy = now;
+      return;
     }
-  }
-
-  /** What {@code getVolume(volumeId)} answered: the end of an operation holding a place, if it is done. */
-  void seen(String volumeId, Optional<?> answer) {
-    lock.lock();
-    try {
-      Held h = held.get(volumeId);
-      if (h == null) {
-        return;
-      }
-      CinderVolume v = answer.isPresent() && answer.get() instanceof CinderVolume cv ? cv : null;
-      boolean done = h.kind.equals("create") ? v == null || !v.hasStatus("creating")
-          : v == null || !v.hasStatus("deleting");
-      if (!done) {
-        h.lastBusy = clock.getAsLong();
-        return;
-      }
-      held.remove(volumeId);
-      takenBy.values().remove(volumeId);
-      // A create that ended in error or vanished says nothing about how fast Cinder is: no sample.
-      boolean sample = (h.kind.equals("create") ? v != null && !v.hasStatus("error") : v == null)
-          && clock.getAsLong() - h.started <= MAX_HOLD.toNanos(); // later: read late, not slow
-      release(sample ? h.kind : null, volumeId, h.started, h.lastBusy);
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * Gives a place back; with a {@code kind}, the operation's time also feeds the limit: it was seen done now, and
-   * under way at {@code lastBusy}.
-   */
-  private void release(String kind, String volumeId, long started, long lastBusy) {
-    lock.lock();
-    try {
-      if (kind != null) {
-        long now = clock.getAsLong();
-        long took = Math.max(1, now - started);
-        long best = Math.min(fastest.getOrDefault(kind, Long.MAX_VALUE), took);
-        fastest.put(kind, best);
+    place.underWay = false;
+    // A create that ended in error or vanished says nothing about how fast Cinder is: no sample.
+    if (create ? v != null && !v.hasStatus("error") : v == null) {
+      lock.lock();
+      try {
+        long took = Math.max(1, now - place.started);
+        long best = Math.min(fastest.getOrDefault(place.kind, Long.MAX_VALUE), took);
+        fastest.put(place.kind, best);
         ConcurrencyLimit before = limit;
-        limit = limit.settled(ceiling, started, now, lastBusy - started, best, inFlight);
-        logChange(before, kind + " of " + volumeId + " took " + TimeUnit.NANOSECONDS.toMillis(took) + " ms");
+        limit = limit.settled(ceiling, place.started, now, place.lastBusy - place.started, best, inFlight);
+        changed(before, place.kind + " of " + volumeId + " took " + TimeUnit.NANOSECONDS.toMillis(took) + " ms");
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  /** The stage holding {@code place} closed: the place is given back; an operation not seen done reports. */
+  private void release(Place place) {
+    lock.lock();
+    try {
+      if (place.underWay()) {
+        Long best = fastest.get(place.kind);
+        ConcurrencyLimit before = limit;
+        limit = limit.unfinished(place.started, clock.getAsLong(), place.lastBusy - place.started,
+            best == null ? 0 : best);
+        changed(before, place.kind + " of " + place.volumeId + " still under way after "
+            + TimeUnit.NANOSECONDS.toMillis(place.lastBusy - place.started) + " ms");
       }
       inFlight--;
       freed.signalAll();
@@ -239,41 +217,79 @@ public final class AdaptiveCinderGateway {
     try {
       ConcurrencyLimit before = limit;
       limit = limit.overloaded(started, clock.getAsLong());
-      logChange(before, "Cinder answered as overloaded");
+      changed(before, "Cinder answered as overloaded");
     } finally {
       lock.unlock();
     }
   }
 
-  /** Places held longer than {@link #MAX_HOLD} are given back without a sample. */
-  private void expire() {
-    long now = clock.getAsLong();
-    for (Iterator<Held> it = held.values().iterator(); it.hasNext(); ) {
-      Held h = it.next();
-      if (now - h.started > MAX_HOLD.toNanos()) {
-        it.remove();
-        inFlight--;
-      }
-    }
-    takenBy.values().removeIf(id -> !held.containsKey(id));
-  }
-
-  private void logChange(ConcurrencyLimit before, String why) {
+  /** Called with the lock held: logs a change of the permits, and wakes waiters when they grew. */
+  private void changed(ConcurrencyLimit before, String why) {
     if (before.permits() != limit.permits()) {
       log.debug("Cinder operations at once: {} -> {} ({})", before.permits(), limit.permits(), why);
+      freed.signalAll();
     }
   }
 
-  /** A place held by a volume's operation, started at {@code started}, last seen under way at {@code lastBusy}. */
-  private static final class Held {
-    final String kind;
-    final long started;
-    long lastBusy;
+  /**
+   * The work of one thread that may start a Cinder operation and wait for it; holds at most one place of each
+   * gateway it used, given back when it closes.
+   */
+  public static final class Stage implements AutoCloseable {
+    private final Stage outer;
+    private final List<Place> places = new ArrayList<>(1);
 
-    Held(String kind, long started, long lastBusy) {
+    private Stage(Stage outer) {
+      this.outer = outer;
+    }
+
+    private Place placeOf(AdaptiveCinderGateway gateway) {
+      for (Place p : places) {
+        if (p.owner == gateway) {
+          return p;
+        }
+      }
+      return null;
+    }
+
+    @Override
+    public void close() {
+      if (outer == null) {
+        STAGE.remove();
+      } else {
+        STAGE.set(outer);
+      }
+      for (Place p : places) {
+        p.owner.release(p);
+      }
+      places.clear();
+    }
+  }
+
+  /** A place held by a stage, and the operation it last started, if any. */
+  private static final class Place {
+    final AdaptiveCinderGateway owner;
+    String kind;
+    String volumeId;
+    long started;
+    long lastBusy;
+    boolean underWay;
+
+    Place(AdaptiveCinderGateway owner) {
+      this.owner = owner;
+    }
+
+    /** An operation started at {@code started} on {@code volumeId}; Cinder answered at {@code answered}. */
+    void begin(String kind, String volumeId, long started, long answered, boolean underWay) {
       this.kind = kind;
+      this.volumeId = volumeId;
       this.started = started;
-      this.lastBusy = lastBusy;
+      this.lastBusy = answered;
+      this.underWay = underWay;
+    }
+
+    boolean underWay() {
+      return kind != null && underWay;
     }
   }
 }

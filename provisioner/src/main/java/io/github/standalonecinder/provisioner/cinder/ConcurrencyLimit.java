@@ -67,6 +67,19 @@ public record ConcurrencyLimit(double limit, double slowStartUntil, long lastBac
     return new ConcurrencyLimit(Math.min(ceiling, grown), slowStartUntil, lastBackOffNanos);
   }
 
+  /**
+   * An operation started at {@code startedNanos} was left before it was seen done, having been seen under way
+   * {@code tookAtLeastNanos} after it started (the claim left its worker, to be read again later): past the
+   * tolerance of the fastest one of its kind ({@code fastestNanos}, 0 when none was seen yet) a queue is building
+   * in Cinder and the limit backs off; else it says nothing yet.
+   */
+  public ConcurrencyLimit unfinished(long startedNanos, long nowNanos, long tookAtLeastNanos, long fastestNanos) {
+    if (fastestNanos > 0 && tookAtLeastNanos > LATENCY_TOLERANCE * fastestNanos) {
+      return backOff(startedNanos, nowNanos);
+    }
+    return this;
+  }
+
   /** Cinder refused, at {@code nowNanos}, a call started at {@code startedNanos} as overloaded. */
   public ConcurrencyLimit overloaded(long startedNanos, long nowNanos) {
     return backOff(startedNanos, nowNanos);

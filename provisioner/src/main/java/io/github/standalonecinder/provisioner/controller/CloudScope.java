@@ -3,6 +3,7 @@ package io.github.standalonecinder.provisioner.controller;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.github.standalonecinder.mappers.SecretStore;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.provisioner.cinder.AdaptiveCinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.metrics.ControllerMetrics;
 import java.time.Clock;
@@ -30,7 +31,8 @@ final class CloudScope implements AutoCloseable {
       ProvisionController caches, ClaimPlanner.RestoreSources restoreSources) {
     this.name = cloud.name();
     ProvisionerSettings settings = base.withConnector(cloud.connector());
-    CinderGateway cinder = SharedBackoff.wrap(cloud.gateway()); // a rate limit slows every worker of this cloud
+    // a rate limit slows every worker of this cloud; the creates and deletes under way follow what it sustains
+    CinderGateway cinder = AdaptiveCinderGateway.wrap(SharedBackoff.wrap(cloud.gateway()), base.workers());
     this.exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());
     SecretStore secretStore = new SecretStore(kube);
     ClaimProvisioner.Sleeper sleeper = d -> TimeUnit.MILLISECONDS.sleep(d.toMillis());

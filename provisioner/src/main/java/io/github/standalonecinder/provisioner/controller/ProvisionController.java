@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
+import io.github.standalonecinder.provisioner.cinder.AdaptiveCinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.kube.LeanItemStore;
 import io.github.standalonecinder.provisioner.leader.Replica;
@@ -314,13 +315,18 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     }
   }
 
-  /** A key's Cinder work; for a claim whose volume is exported, returns the writes that save it. */
+  /**
+   * A key's Cinder work; for a claim whose volume is exported, returns the writes that save it. The Cinder work is
+   * one stage of its cloud's adaptive limit: a create or delete it starts holds a place until it returns.
+   */
   private TwoStageWorkers.SecondStage process(Key key) throws InterruptedException {
-    if (key instanceof ClaimKey ck) {
-      return syncClaim(ck);
+    try (AdaptiveCinderGateway.Stage stage = AdaptiveCinderGateway.openStage()) {
+      if (key instanceof ClaimKey ck) {
+        return syncClaim(ck);
+      }
+      syncVolume((VolumeKey) key);
+      return null;
     }
-    syncVolume((VolumeKey) key);
-    return null;
   }
 
   PersistentVolumeClaim cachedClaim(String namespacedName) {

@@ -9,13 +9,20 @@ import static org.mockito.Mockito.when;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
-/** The decorator's bookkeeping, with a clock the test moves: which call holds a place, and what frees it. */
+/**
+ * The decorator's bookkeeping, with a clock the test moves: a stage's create or delete holds a place until the
+ * stage closes, and what the stage saw of its volume feeds the limit.
+ */
 class AdaptiveCinderGatewayTest {
   static final long SECOND = Duration.ofSeconds(1).toNanos();
   final AtomicLong now = new AtomicLong(SECOND);
@@ -27,16 +34,7 @@ class AdaptiveCinderGatewayTest {
   }
 
   static VolumeCreateRequest request() {
-    return new VolumeCreateRequest("pvc", 1, null, null, null, java.util.Map.of(), null, null);
-  }
-
-  /** The call made on a thread of its own, as each worker makes its own (a thread's next create frees its last). */
-  static <T> T elsewhere(java.util.function.Supplier<T> call) {
-    try {
-      return CompletableFuture.supplyAsync(call, r -> new Thread(r).start()).get();
-    } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException(e);
-    }
+    return new VolumeCreateRequest("pvc", 1, null, null, null, Map.of(), null, null);
   }
 
   AdaptiveCinderGateway limiter(int ceiling) {
@@ -44,81 +42,109 @@ class AdaptiveCinderGatewayTest {
     return new AdaptiveCinderGateway(ceiling, now::get);
   }
 
+  /** A stage on a thread of its own, as each worker runs its own; open until {@code close} counts down. */
+  static CompletableFuture<Void> stage(Consumer<CountDownLatch> work, CountDownLatch close) {
+    return CompletableFuture.runAsync(() -> {
+      try (AdaptiveCinderGateway.Stage s = AdaptiveCinderGateway.openStage()) {
+        work.accept(close);
+        close.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    }, r -> new Thread(r).start());
+  }
+
   @Test
-  void aCreateHoldsItsPlaceUntilTheVolumeIsSeenAvailable() throws Exception {
+  void aStagesCreateHoldsAPlaceUntilTheStageCloses() throws Exception {
     AdaptiveCinderGateway limiter = limiter(2);
     CinderGateway gw = limiter.around(cinder);
-    String first = elsewhere(() -> gw.createVolume(request())).id();
-    elsewhere(() -> gw.createVolume(request()));
-    CompletableFuture<CinderVolume> third = CompletableFuture.supplyAsync(() -> gw.createVolume(request()),
-        r -> new Thread(r).start());
-    await().atMost(Duration.ofSeconds(10)).until(() -> ids.get() == 2 && !third.isDone());
+    CountDownLatch firstEnds = new CountDownLatch(1);
+    CountDownLatch othersEnd = new CountDownLatch(1);
+    stage(c -> gw.createVolume(request()), firstEnds);
+    stage(c -> gw.createVolume(request()), othersEnd);
+    CompletableFuture<Void> third = stage(c -> gw.createVolume(request()), othersEnd);
+    await().atMost(Duration.ofSeconds(10)).until(() -> ids.get() == 2 && limiter.inFlight() == 2);
+    Thread.sleep(100);
+    assertThat(ids.get()).as("the third waits for a place").isEqualTo(2);
 
-    when(cinder.getVolume(first)).thenReturn(Optional.of(volume(first, "creating")));
-    gw.getVolume(first);
-    assertThat(third).as("still creating: no place freed").isNotDone();
-
-    now.addAndGet(SECOND);
-    when(cinder.getVolume(first)).thenReturn(Optional.of(volume(first, "available")));
-    gw.getVolume(first);
-    assertThat(third.get().id()).isEqualTo("v3");
+    firstEnds.countDown();
+    await().atMost(Duration.ofSeconds(10)).until(() -> ids.get() == 3);
+    othersEnd.countDown();
+    third.get(10, TimeUnit.SECONDS);
+    assertThat(limiter.inFlight()).as("every closed stage gave its place back").isZero();
   }
 
   @Test
-  void aDeleteHoldsItsPlaceUntilTheVolumeIsGone() throws Exception {
+  void aStageHoldsOnePlaceForAllItsOperations() {
     AdaptiveCinderGateway limiter = limiter(1);
     CinderGateway gw = limiter.around(cinder);
-    when(cinder.deleteVolume("a")).thenReturn(true);
-    when(cinder.forceDeleteVolume("a")).thenReturn(true);
-    elsewhere(() -> gw.deleteVolume("a"));
-    CompletableFuture<CinderVolume> create = CompletableFuture.supplyAsync(() -> gw.createVolume(request()),
-        r -> new Thread(r).start());
-    when(cinder.getVolume("a")).thenReturn(Optional.of(volume("a", "deleting")));
-    gw.getVolume("a");
-    assertThat(create).isNotDone();
-    when(cinder.getVolume("a")).thenReturn(Optional.empty());
-    gw.getVolume("a");
-    assertThat(create.get().id()).isEqualTo("v1");
+    when(cinder.deleteVolume("v1")).thenReturn(true);
+    try (AdaptiveCinderGateway.Stage s = AdaptiveCinderGateway.openStage()) {
+      gw.createVolume(request());
+      gw.deleteVolume("v1"); // a failed volume replaced in the same pass
+      gw.createVolume(request());
+      assertThat(limiter.inFlight()).isEqualTo(1);
+    }
+    assertThat(limiter.inFlight()).isZero();
   }
 
   @Test
-  void aFailedOrAlreadyDoneCallGivesItsPlaceBackAtOnce() {
+  void callsOutsideAStageAndReadsTakeNoPlace() {
     AdaptiveCinderGateway limiter = limiter(1);
     CinderGateway gw = limiter.around(cinder);
-    when(cinder.deleteVolume("gone")).thenReturn(false);
-    when(cinder.deleteVolume("bad")).thenThrow(new CinderException(CinderException.Kind.BAD_REQUEST, 400, "no"));
-    assertThat(gw.deleteVolume("gone")).isFalse();
-    assertThatThrownBy(() -> gw.deleteVolume("bad")).isInstanceOf(CinderException.class);
-    when(cinder.createVolume(any())).thenReturn(volume("sync", "available"));
+    when(cinder.deleteVolume(any())).thenReturn(true);
     gw.createVolume(request());
-    gw.createVolume(request()); // would wait for ever if any of the above still held the only place
-    assertThat(limiter.permits()).isEqualTo(1);
+    gw.deleteVolume("a");
+    assertThat(limiter.inFlight()).as("the sweeper and the CLI are not paced").isZero();
+    try (AdaptiveCinderGateway.Stage s = AdaptiveCinderGateway.openStage()) {
+      gw.getVolume("a");
+      gw.findVolumes("n", Map.of());
+      assertThat(limiter.inFlight()).isZero();
+    }
+  }
+
+  @Test
+  void aFailedCallKeepsItsPlaceOnlyUntilTheStageCloses() {
+    AdaptiveCinderGateway limiter = new AdaptiveCinderGateway(4, now::get);
+    CinderGateway gw = limiter.around(cinder);
+    when(cinder.createVolume(any())).thenThrow(new CinderException(CinderException.Kind.BAD_REQUEST, 400, "bad"));
+    try (AdaptiveCinderGateway.Stage s = AdaptiveCinderGateway.openStage()) {
+      assertThatThrownBy(() -> gw.createVolume(request())).isInstanceOf(CinderException.class);
+    }
+    assertThat(limiter.inFlight()).isZero();
+    assertThat(limiter.permits()).as("a bad request says nothing of Cinder's load").isEqualTo(4);
   }
 
   @Test
   void overloadFromAnyCallHalvesTheLimit() {
-    AdaptiveCinderGateway limiter = limiter(64);
+    AdaptiveCinderGateway limiter = limiter(32);
     CinderGateway gw = limiter.around(cinder);
     when(cinder.listVolumeTypes()).thenThrow(new CinderException(CinderException.Kind.SERVER_ERROR, 503, "busy"));
-    assertThat(limiter.permits()).isEqualTo(16);
+    when(cinder.getVolume("x")).thenThrow(new CinderException(CinderException.Kind.RATE_LIMITED, 429, "slow"));
+    when(cinder.getVolume("y")).thenThrow(new CinderException(CinderException.Kind.SERVER_ERROR, 500, "bug"));
     now.addAndGet(SECOND);
     assertThatThrownBy(gw::listVolumeTypes).isInstanceOf(CinderException.class);
     assertThat(limiter.permits()).isEqualTo(8);
+    now.addAndGet(SECOND);
+    assertThatThrownBy(() -> gw.getVolume("x")).isInstanceOf(CinderException.class);
+    assertThat(limiter.permits()).isEqualTo(4);
+    now.addAndGet(SECOND);
+    assertThatThrownBy(() -> gw.getVolume("y")).isInstanceOf(CinderException.class);
+    assertThat(limiter.permits()).as("a 500 is a fault, not a load").isEqualTo(4);
   }
 
-  /**
-   * One round of a busy controller: a second later every volume under way is seen available, and each place it
-   * frees is taken again at once by the next claim, up to the limit.
-   */
-  void round(AdaptiveCinderGateway limiter, CinderGateway gw, List<String> underWay) {
-    now.addAndGet(SECOND);
-    List<String> done = List.copyOf(underWay);
-    underWay.clear();
-    for (String id : done) {
-      when(cinder.getVolume(id)).thenReturn(Optional.of(volume(id, "available")));
+  /** One stage: creates a volume, reads it {@code creating} after {@code busy} s, then as {@code last}. */
+  void createAndWait(CinderGateway gw, long busy, long total, String last) {
+    try (AdaptiveCinderGateway.Stage s = AdaptiveCinderGateway.openStage()) {
+      long t0 = now.get();
+      String id = gw.createVolume(request()).id();
+      now.set(t0 + busy);
+      when(cinder.getVolume(id)).thenReturn(Optional.of(volume(id, "creating")));
       gw.getVolume(id);
-      while (underWay.size() + (done.size() - done.indexOf(id) - 1) < limiter.permits()) {
-        underWay.add(elsewhere(() -> gw.createVolume(request())).id());
+      if (last != null) {
+        now.set(t0 + total);
+        when(cinder.getVolume(id)).thenReturn(Optional.of(volume(id, last)));
+        gw.getVolume(id);
       }
     }
   }
@@ -127,80 +153,75 @@ class AdaptiveCinderGatewayTest {
   void fastCreatesGrowTheLimitAndASlowOneHalvesIt() {
     AdaptiveCinderGateway limiter = limiter(64);
     CinderGateway gw = limiter.around(cinder);
-    List<String> underWay = new java.util.ArrayList<>();
-    for (int i = 0; i < 16; i++) {
-      underWay.add(elsewhere(() -> gw.createVolume(request())).id());
+    // the stages of 16 workers at once: each create done in ~1 s while the others are under way
+    List<AdaptiveCinderGateway.Stage> open = new java.util.ArrayList<>();
+    for (int i = 0; i < 15; i++) {
+      open.add(AdaptiveCinderGateway.openStage());
+      gw.createVolume(request());
     }
-    round(limiter, gw, underWay);
-    assertThat(limiter.permits()).as("slow start: doubles in a round of 1 s operations").isEqualTo(32);
-    round(limiter, gw, underWay);
-    assertThat(limiter.permits()).as("the ceiling").isEqualTo(64);
-    assertThat(underWay).hasSize(64);
+    createAndWait(gw, SECOND / 2, SECOND, "available");
+    assertThat(limiter.permits()).as("slow start: one more per operation done").isEqualTo(17);
+    createAndWait(gw, 0, SECOND, "error");
+    assertThat(limiter.permits()).as("an error says nothing of the pace").isEqualTo(17);
+    createAndWait(gw, 2 * SECOND, 3 * SECOND, "available");
+    assertThat(limiter.permits()).as("2x the fastest: a queue Cinder keeps its backend busy with").isEqualTo(18);
+    createAndWait(gw, 4 * SECOND, 5 * SECOND, "available");
+    assertThat(limiter.permits()).as("under way at 4x the fastest: back off").isEqualTo(9);
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+    assertThat(limiter.inFlight()).isZero();
+  }
 
-    String late = underWay.get(1);
-    now.addAndGet(4 * SECOND);
-    when(cinder.getVolume(late)).thenReturn(Optional.of(volume(late, "available")));
-    gw.getVolume(late);
-    assertThat(limiter.permits()).as("not looked at for 4 s: maybe done long ago, no back-off").isEqualTo(64);
-    String slow = underWay.get(0);
-    when(cinder.getVolume(slow)).thenReturn(Optional.of(volume(slow, "creating")));
-    gw.getVolume(slow);
+  @Test
+  void aStageLeftBeforeItsVolumeWasDoneBacksOffOnlyPastTheTolerance() {
+    AdaptiveCinderGateway limiter = limiter(64);
+    CinderGateway gw = limiter.around(cinder);
+    createAndWait(gw, 2 * SECOND, 2 * SECOND, null);
+    assertThat(limiter.permits()).as("nothing known of Cinder's pace yet").isEqualTo(16);
+    createAndWait(gw, SECOND / 2, SECOND, "available"); // the fastest: 1 s (alone: no growth)
+    createAndWait(gw, 2 * SECOND, 2 * SECOND, null);
+    assertThat(limiter.permits()).as("left at 2 s: within 3x").isEqualTo(16);
     now.addAndGet(SECOND);
-    when(cinder.getVolume(slow)).thenReturn(Optional.of(volume(slow, "available")));
-    gw.getVolume(slow);
-    assertThat(limiter.permits()).as("still creating after 4 s, against 1 s: Cinder is queueing").isEqualTo(32);
+    createAndWait(gw, 5 * SECOND, 5 * SECOND, null);
+    assertThat(limiter.permits()).as("the claim parked at 5 s, 5x the fastest").isEqualTo(8);
   }
 
   @Test
-  void aPlaceNobodyReleasesIsGivenBackAfterTheMaximumHold() throws Exception {
-    AdaptiveCinderGateway limiter = limiter(1);
+  void aDeleteIsDoneWhenTheVolumeIsGone() {
+    AdaptiveCinderGateway limiter = limiter(64);
     CinderGateway gw = limiter.around(cinder);
-    elsewhere(() -> gw.createVolume(request()));
-    now.addAndGet(AdaptiveCinderGateway.MAX_HOLD.toNanos() + SECOND);
-    assertThat(elsewhere(() -> gw.createVolume(request())).id()).isEqualTo("v2");
+    when(cinder.deleteVolume("a")).thenReturn(true);
+    try (AdaptiveCinderGateway.Stage s = AdaptiveCinderGateway.openStage()) {
+      gw.deleteVolume("a");
+      now.addAndGet(SECOND);
+      when(cinder.getVolume("a")).thenReturn(Optional.of(volume("a", "deleting")));
+      gw.getVolume("a");
+      now.addAndGet(SECOND);
+      when(cinder.getVolume("a")).thenReturn(Optional.empty());
+      gw.getVolume("a");
+    }
+    // alone, so the limit did not grow; then a delete seen under way at 4x that: back off
+    try (AdaptiveCinderGateway.Stage s = AdaptiveCinderGateway.openStage()) {
+      gw.deleteVolume("a");
+      now.addAndGet(8 * SECOND);
+      when(cinder.getVolume("a")).thenReturn(Optional.of(volume("a", "deleting")));
+      gw.getVolume("a");
+    }
+    assertThat(limiter.permits()).isEqualTo(8);
   }
 
   @Test
-  void aThreadStartingAnotherCreateGivesBackThePlaceOfItsLast() {
-    AdaptiveCinderGateway limiter = limiter(1);
+  void aVolumeFoundByNameEndsTheOperationAsARead() {
+    AdaptiveCinderGateway limiter = limiter(64);
     CinderGateway gw = limiter.around(cinder);
-    String left = gw.createVolume(request()).id();
-    assertThat(gw.createVolume(request()).id()).as("the claim of %s left this worker", left).isEqualTo("v2");
-    CompletableFuture<CinderVolume> other = CompletableFuture.supplyAsync(() -> gw.createVolume(request()),
-        r -> new Thread(r).start());
-    await().atMost(Duration.ofSeconds(10)).until(() -> ids.get() == 2 && !other.isDone());
-    when(cinder.getVolume(left)).thenReturn(Optional.of(volume(left, "available")));
-    gw.getVolume(left);
-    assertThat(other).as("the place was given back already: reading the left volume frees nothing more")
-        .isNotDone();
-    when(cinder.getVolume("v2")).thenReturn(Optional.of(volume("v2", "available")));
-    gw.getVolume("v2");
-    assertThat(other.join().id()).isEqualTo("v3");
-  }
-
-  @Test
-  void aVolumeFoundAvailableByNameFreesItsPlace() throws Exception {
-    AdaptiveCinderGateway limiter = limiter(1);
-    CinderGateway gw = limiter.around(cinder);
-    String id = elsewhere(() -> gw.createVolume(request())).id();
-    CompletableFuture<CinderVolume> next = CompletableFuture.supplyAsync(() -> gw.createVolume(request()),
-        r -> new Thread(r).start());
-    when(cinder.findVolumes(any(), any())).thenReturn(List.of(volume(id, "creating")));
-    gw.findVolumes("n", java.util.Map.of());
-    assertThat(next).isNotDone();
-    when(cinder.findVolumes(any(), any())).thenReturn(List.of(volume(id, "available")));
-    gw.findVolumes("n", java.util.Map.of());
-    assertThat(next.get().id()).isEqualTo("v2");
-  }
-
-  @Test
-  void onlyCreatesAndDeletesTakeAPlace() throws Exception {
-    assertThat(AdaptiveCinderGateway.kindOf(CinderGateway.class.getMethod("createVolume",
-        VolumeCreateRequest.class))).isEqualTo("create");
-    assertThat(AdaptiveCinderGateway.kindOf(CinderGateway.class.getMethod("deleteVolume", String.class)))
-        .isEqualTo("delete");
-    assertThat(AdaptiveCinderGateway.kindOf(CinderGateway.class.getMethod("forceDeleteVolume", String.class)))
-        .isEqualTo("delete");
-    assertThat(AdaptiveCinderGateway.kindOf(CinderGateway.class.getMethod("getVolume", String.class))).isNull();
+    try (AdaptiveCinderGateway.Stage s = AdaptiveCinderGateway.openStage()) {
+      String id = gw.createVolume(request()).id();
+      now.addAndGet(10 * SECOND);
+      when(cinder.findVolumes(any(), any())).thenReturn(List.of(volume("other", "creating"),
+          volume(id, "creating")));
+      gw.findVolumes("n", Map.of());
+    }
+    assertThat(limiter.permits()).as("nothing to compare with yet").isEqualTo(16);
   }
 }

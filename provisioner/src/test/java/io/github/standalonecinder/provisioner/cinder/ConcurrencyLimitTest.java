@@ -62,6 +62,14 @@ class ConcurrencyLimitTest {
   }
 
   @Test
+  void anOperationLeftUnfinishedBacksOffOnlyPastTheToleranceOfAKnownFastest() {
+    ConcurrencyLimit l = new ConcurrencyLimit(32, 16, 0);
+    assertThat(l.unfinished(SECOND, 9 * SECOND, 8 * SECOND, 0)).as("no fastest known yet").isEqualTo(l);
+    assertThat(l.unfinished(SECOND, 4 * SECOND, 3 * SECOND, SECOND)).as("3x: within").isEqualTo(l);
+    assertThat(l.unfinished(SECOND, 6 * SECOND, 5 * SECOND, SECOND).permits()).isEqualTo(16);
+  }
+
+  @Test
   void backsOffOncePerRound() {
     ConcurrencyLimit l = new ConcurrencyLimit(32, 32, 0).overloaded(10 * SECOND, 11 * SECOND);
     ConcurrencyLimit again = l.overloaded(10 * SECOND + 1, 11 * SECOND + 5)

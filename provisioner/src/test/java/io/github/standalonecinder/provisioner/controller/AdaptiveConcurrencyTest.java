@@ -6,22 +6,19 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.github.standalonecinder.provisioner.cinder.AdaptiveCinderGateway;
-import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.simulator.BackendCapacity;
 import io.github.standalonecinder.simulator.CinderSimulator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * A burst against a Cinder that works on 4 volumes at once and queues 4 more, with a worker ceiling far above
- * that: the adaptive limit keeps the controller from overloading it (few refusals, where the same burst without it
- * is refused over and over) and still fills its capacity.
+ * that: the adaptive limit (wired in every cloud's scope) keeps the controller from overloading it and still fills
+ * its capacity. The same burst paced by 32 workers alone was refused 104-126 times (docs/benchmarks.md).
  */
 @EnableKubernetesMockClient(crud = true)
 class AdaptiveConcurrencyTest {
@@ -44,10 +41,10 @@ class AdaptiveConcurrencyTest {
   }
 
   /** Provisions and deletes {@link #CLAIMS} claims at once; returns the backend's stats of the whole run. */
-  private BackendCapacity.Stats burst(String ns, UnaryOperator<CinderGateway> limit) throws Exception {
+  private BackendCapacity.Stats burst(String ns) throws Exception {
     sim = CinderSimulator.builder().createDelay(Duration.ofMillis(500)).deleteDelay(Duration.ofMillis(500))
         .capacity(CAPACITY).start();
-    h = new ControllerHarness(client, sim, limit.apply(TestCinder.connect(sim)),
+    h = new ControllerHarness(client, sim, TestCinder.connect(sim),
         s -> s.withWorkers(WORKERS).withAvailableTimeout(Duration.ofSeconds(60)));
     h.storageClass("std", Map.of(), "Delete", "Immediate");
     long t0 = System.nanoTime();
@@ -72,14 +69,9 @@ class AdaptiveConcurrencyTest {
 
   @Test
   void theLimitKeepsABurstWithinWhatCinderServesAndUsesAllOfIt() throws Exception {
-    BackendCapacity.Stats limited = burst("adaptive", gw -> AdaptiveCinderGateway.wrap(gw, WORKERS));
+    BackendCapacity.Stats limited = burst("adaptive");
     assertThat(limited.peakRunning()).as("every slot of the backend was used").isEqualTo(CAPACITY.concurrent());
     assertThat(limited.refused()).as("creates and deletes refused as overload, of %d of each", CLAIMS)
         .isLessThanOrEqualTo(CLAIMS / 2);
-    tearDown();
-
-    BackendCapacity.Stats unlimited = burst("workers", gw -> gw);
-    assertThat(unlimited.refused()).as("the same burst paced by the workers alone")
-        .isGreaterThan(3 * Math.max(1, limited.refused()));
   }
 }
