@@ -64,7 +64,7 @@ class Benchmarks {
   /** The simulator's capacity settings of {@link #capacity()}: name=at once/queued/create and delete ms; ... */
   static final String CAPACITY_SETTINGS = prop("bench.capacitySettings", "fast=32/32/1000;slow=8/8/2000");
   /** The controller flags of {@link #capacity()}'s runs, ";"-separated; empty: the defaults. */
-  static final String CAPACITY_ARGS = prop("bench.capacityArgs", ";--workers 64");
+  static final String CAPACITY_ARGS = prop("bench.capacityArgs", "");
   static final Path OUT = Path.of(prop("bench.out", "target/bench"));
 
   private static String prop(String name, String def) {
