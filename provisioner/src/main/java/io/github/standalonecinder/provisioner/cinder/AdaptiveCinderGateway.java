@@ -22,26 +22,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The work that starts an operation and waits for it is a {@link Stage} on one thread (a worker's pass over a
  * claim or a PV, opened with {@link #openStage()}). The stage's first create or delete takes a place, waiting while
- * every place is taken, and the stage holds it until it closes. A read ({@code getVolume}, or a list) that finds
- * the volume no longer {@code creating} ({@code deleting}), or gone, ends the operation: how long it took feeds
- * the limit. A stage that closes before its volume was seen done (the claim leaves the worker, to be read again
- * later) leaves its place with the volume, still taken, until a read sees the volume done or for
- * {@link #PARKED_HOLD_NANOS} at most: Cinder is still working on it, and a place given back at once would let one more
- * operation in than Cinder holds. A hold that runs out reports how long the volume was seen under way, a lower
- * bound: past the tolerance, the limit backs off. So no place outlives its stage by more than
- * {@link #PARKED_HOLD_NANOS}: the workers can wait for places, never for good. A 429, 413 overLimit or 503 of any call
- * halves the limit. Calls made outside a stage (the orphan sweeper, the CLI, tests calling a step directly) are not
- * paced. A proxy, as the other decorators: calls it does not know pass through.
+ * every place is taken, and the stage holds it until it closes: a place cannot outlive the work that took it, so
+ * the count of places taken is the count of stages holding one. A read in the stage ({@code getVolume}, or a list)
+ * that finds its volume no longer {@code creating} ({@code deleting}), or gone, ends the operation: how long it
+ * took feeds the limit. A stage that closes before it saw its volume done (the claim leaves the worker, to be read
+ * again later) reports how long it saw the volume under way, a lower bound: past the tolerance, the limit backs
+ * off. A stage waits in its worker long enough ({@code AvailabilityWait.IN_WORKER}) for a volume in a Cinder that
+ * queues but keeps up, so the places taken match the operations Cinder has; a place kept after its stage until a
+ * later read would keep the workers waiting for it from doing that read (tried: the 2 s, 8-at-once capacity bench
+ * took 90 s for 200 claims instead of 51). A 429, 413 overLimit or 503 of any call halves it. Calls made outside a stage (the orphan sweeper, the CLI,
+ * tests calling a step directly) are not paced. A proxy, as the other decorators: calls it does not know pass
+ * through.
  */
 public final class AdaptiveCinderGateway {
   private static final Logger log = LoggerFactory.getLogger(AdaptiveCinderGateway.class);
   private static final ThreadLocal<Stage> STAGE = new ThreadLocal<>();
-  /**
-   * The longest a volume's place stays taken after its stage closed without seeing it done: a parked claim is read
-   * again within 4 s ({@code PollSchedule}), so a volume Cinder is done with frees its place at that read; one
-   * slower than this stops counting, and says Cinder is slow.
-   */
-  static final long PARKED_HOLD_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final int ceiling;
   private final LongSupplier clock;
@@ -49,10 +44,13 @@ public final class AdaptiveCinderGateway {
   private final Condition freed = lock.newCondition();
   /** The fastest operation seen, by kind ("create", "delete"). */
   private final Map<String, Long> fastest = new HashMap<>();
-  /** Places left with their volume by a closed stage, by volume id. */
-  private final Map<String, Place> parked = new HashMap<>();
   private int inFlight;
   private ConcurrencyLimit limit;
+
+  /** A limit of at most {@code ceiling} operations at once; {@link #around} puts it in front of a gateway. */
+  public AdaptiveCinderGateway(int ceiling) {
+    this(ceiling, System::nanoTime);
+  }
 
   AdaptiveCinderGateway(int ceiling, LongSupplier clock) {
     if (ceiling < 1) {
@@ -61,11 +59,6 @@ public final class AdaptiveCinderGateway {
     this.ceiling = ceiling;
     this.clock = clock;
     this.limit = ConcurrencyLimit.initial(ceiling, clock.getAsLong());
-  }
-
-  /** {@code delegate} with its creates and deletes limited as Cinder sustains, never more than {@code ceiling}. */
-  public static CinderGateway wrap(CinderGateway delegate, int ceiling) {
-    return new AdaptiveCinderGateway(ceiling, System::nanoTime).around(delegate);
   }
 
   /**
@@ -78,7 +71,8 @@ public final class AdaptiveCinderGateway {
     return stage;
   }
 
-  CinderGateway around(CinderGateway delegate) {
+  /** {@code delegate} with its creates and deletes paced by this limit. */
+  public CinderGateway around(CinderGateway delegate) {
     InvocationHandler handler = (proxy, method, args) -> {
       if (method.getDeclaringClass() == Object.class) {
         return method.invoke(delegate, args);
@@ -100,14 +94,16 @@ public final class AdaptiveCinderGateway {
         }
         throw e.getCause();
       }
-      if (kind != null && place != null) {
+      if (place == null) {
+        return result;
+      }
+      if (kind != null) {
         String volumeId = result instanceof CinderVolume v ? v.id() : (String) args[0];
         boolean underWay = result instanceof CinderVolume v ? v.hasStatus("creating") : Boolean.TRUE.equals(result);
-        unpark(volumeId); // asked again (a force delete): this stage's place counts for it now
         place.begin(kind, volumeId, started, clock.getAsLong(), underWay);
       } else if (method.getName().equals("getVolume")) {
         seen(place, (String) args[0], ((Optional<?>) result).orElse(null));
-      } else if (result instanceof List<?> list) {
+      } else if (result instanceof List<?> list && place.underWay()) {
         // a claim read again finds its volume by name: a list seen is as good as a read; not in it is not gone
         for (Object v : list) {
           if (v instanceof CinderVolume cv) {
@@ -130,8 +126,8 @@ public final class AdaptiveCinderGateway {
     };
   }
 
-  /** The permits now (for tests and logs). */
-  int permits() {
+  /** Operations allowed under way at once now. */
+  public int permits() {
     lock.lock();
     try {
       return limit.permits();
@@ -140,8 +136,8 @@ public final class AdaptiveCinderGateway {
     }
   }
 
-  /** Places taken now, by stages and by parked volumes (for tests). */
-  int inFlight() {
+  /** Operations under way now: places taken by stages. */
+  public int inFlight() {
     lock.lock();
     try {
       return inFlight;
@@ -157,14 +153,9 @@ public final class AdaptiveCinderGateway {
   private Place acquire() {
     lock.lock();
     try {
-      expireParked();
       while (inFlight >= limit.permits()) {
-        long wait = expireParked();
-        if (inFlight < limit.permits()) {
-          break;
-        }
         try {
-          freed.awaitNanos(wait);
+          freed.await();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           break;
@@ -177,43 +168,20 @@ public final class AdaptiveCinderGateway {
     }
   }
 
-  /**
-   * What a read answered for {@code volumeId} ({@code null}: gone): the end of the operation of the stage's
-   * {@code place} (may be null) or of a parked one, if it is done.
-   */
+  /** What a read in the stage answered for {@code volumeId} ({@code null}: gone). */
   private void seen(Place place, String volumeId, Object answer) {
-    CinderVolume v = answer instanceof CinderVolume cv ? cv : null;
-    if (place != null && place.underWay() && volumeId.equals(place.volumeId)) {
-      if (settle(place, v)) {
-        place.underWay = false;
-      }
+    if (!place.underWay() || !volumeId.equals(place.volumeId)) {
       return;
     }
-    lock.lock();
-    try {
-      Place p = parked.get(volumeId);
-      if (p != null && settle(p, v)) {
-        parked.remove(volumeId);
-        inFlight--;
-        freed.signalAll();
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * {@code v} as read now for {@code place}'s operation: false while it is under way (it was busy now), true once
-   * it is done, its time then fed to the limit. A create that ended in error or vanished says nothing about how
-   * fast Cinder is: no sample.
-   */
-  private boolean settle(Place place, CinderVolume v) {
+    CinderVolume v = answer instanceof CinderVolume cv ? cv : null;
     long now = clock.getAsLong();
     boolean create = place.kind.equals("create");
     if (v != null && v.hasStatus(create ? "creating" : "deleting")) {
       place.lastBusy = now;
-      return false;
+      return;
     }
+    place.underWay = false;
+    // A create that ended in error or vanished says nothing about how fast Cinder is: no sample.
     if (create ? v != null && !v.hasStatus("error") : v == null) {
       lock.lock();
       try {
@@ -222,73 +190,30 @@ public final class AdaptiveCinderGateway {
         fastest.put(place.kind, best);
         ConcurrencyLimit before = limit;
         limit = limit.settled(ceiling, place.started, now, place.lastBusy - place.started, best, inFlight);
-        changed(before, place.kind + " of " + place.volumeId + " took " + TimeUnit.NANOSECONDS.toMillis(took)
-            + " ms");
+        changed(before, place.kind + " of " + volumeId + " took " + TimeUnit.NANOSECONDS.toMillis(took) + " ms");
       } finally {
         lock.unlock();
       }
     }
-    return true;
   }
 
-  /**
-   * The stage holding {@code place} closed: the place is given back, or, while its volume is still under way in
-   * Cinder, left with it.
-   */
+  /** The stage holding {@code place} closed: the place is given back; an operation not seen done reports. */
   private void release(Place place) {
     lock.lock();
     try {
       if (place.underWay()) {
-        place.parkedAt = clock.getAsLong();
-        Place before = parked.put(place.volumeId, place);
-        if (before == null) {
-          return; // still taken
-        }
-        // a second stage's operation on the same volume: one place is enough
+        Long best = fastest.get(place.kind);
+        ConcurrencyLimit before = limit;
+        limit = limit.unfinished(place.started, clock.getAsLong(), place.lastBusy - place.started,
+            best == null ? 0 : best);
+        changed(before, place.kind + " of " + place.volumeId + " still under way after "
+            + TimeUnit.NANOSECONDS.toMillis(place.lastBusy - place.started) + " ms");
       }
       inFlight--;
       freed.signalAll();
     } finally {
       lock.unlock();
     }
-  }
-
-  /** A stage starts a new operation on {@code volumeId}: a place left with it is given back. */
-  private void unpark(String volumeId) {
-    lock.lock();
-    try {
-      if (parked.remove(volumeId) != null) {
-        inFlight--;
-        freed.signalAll();
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * Called with the lock held: gives back the places of parked volumes held {@link #PARKED_HOLD_NANOS}, each
-   * reporting how long its volume was seen under way; returns how long until the next one runs out.
-   */
-  private long expireParked() {
-    long now = clock.getAsLong();
-    long next = PARKED_HOLD_NANOS;
-    for (var it = parked.values().iterator(); it.hasNext(); ) {
-      Place p = it.next();
-      long left = p.parkedAt + PARKED_HOLD_NANOS - now;
-      if (left > 0) {
-        next = Math.min(next, left);
-        continue;
-      }
-      it.remove();
-      inFlight--;
-      Long best = fastest.get(p.kind);
-      ConcurrencyLimit before = limit;
-      limit = limit.unfinished(p.started, now, p.lastBusy - p.started, best == null ? 0 : best);
-      changed(before, p.kind + " of " + p.volumeId + " still under way after "
-          + TimeUnit.NANOSECONDS.toMillis(p.lastBusy - p.started) + " ms");
-    }
-    return next;
   }
 
   private void overloaded(long started) {
@@ -353,8 +278,6 @@ public final class AdaptiveCinderGateway {
     long started;
     long lastBusy;
     boolean underWay;
-    /** When its stage closed with the volume under way. */
-    long parkedAt;
 
     Place(AdaptiveCinderGateway owner) {
       this.owner = owner;

@@ -32,7 +32,9 @@ final class CloudScope implements AutoCloseable {
     this.name = cloud.name();
     ProvisionerSettings settings = base.withConnector(cloud.connector());
     // a rate limit slows every worker of this cloud; the creates and deletes under way follow what it sustains
-    CinderGateway cinder = AdaptiveCinderGateway.wrap(SharedBackoff.wrap(cloud.gateway()), base.workers());
+    AdaptiveCinderGateway pacing = new AdaptiveCinderGateway(base.workers());
+    CinderGateway cinder = pacing.around(SharedBackoff.wrap(cloud.gateway()));
+    metrics.cinderOperations(name, pacing::permits, pacing::inFlight);
     this.exporter = new CinderExporter(cinder, settings.connector(), settings.attachMode());
     SecretStore secretStore = new SecretStore(kube);
     ClaimProvisioner.Sleeper sleeper = d -> TimeUnit.MILLISECONDS.sleep(d.toMillis());

@@ -81,6 +81,19 @@ public final class ControllerMetrics {
   }
 
   /**
+   * {@code standalone_cinder_cinder_operations_limit{cloud}}: how many volume creates and deletes the adaptive limit
+   * lets be under way in the cloud's Cinder now (between 1 and {@code --workers}); and
+   * {@code standalone_cinder_cinder_operations_in_flight{cloud}}: how many are (places taken).
+   */
+  public void cinderOperations(String cloud, IntSupplier limit, IntSupplier inFlight) {
+    Gauge.builder("standalone_cinder_cinder_operations_limit", limit::getAsInt).tag("cloud", cloud)
+        .description("Volume creates and deletes allowed under way at once in this cloud's Cinder")
+        .register(registry);
+    Gauge.builder("standalone_cinder_cinder_operations_in_flight", inFlight::getAsInt).tag("cloud", cloud)
+        .description("Volume creates and deletes under way in this cloud's Cinder").register(registry);
+  }
+
+  /**
    * {@code standalone_cinder_claims_failing}: claims whose latest provisioning attempt failed and that have no PV
    * yet (retried with backoff, or bad input held until the claim or its class changes); and
    * {@code standalone_cinder_claims_failing_oldest_seconds}: how long ago the oldest of them was first taken up

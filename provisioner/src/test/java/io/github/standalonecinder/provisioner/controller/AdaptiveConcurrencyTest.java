@@ -73,5 +73,10 @@ class AdaptiveConcurrencyTest {
     assertThat(limited.peakRunning()).as("every slot of the backend was used").isEqualTo(CAPACITY.concurrent());
     assertThat(limited.refused()).as("creates and deletes refused as overload, of %d of each", CLAIMS)
         .isLessThanOrEqualTo(CLAIMS / 2);
+    double limit = h.registry.find("standalone_cinder_cinder_operations_limit").tag("cloud", "default").gauge()
+        .value();
+    assertThat(limit).isBetween(1.0, (double) WORKERS);
+    await().atMost(Duration.ofSeconds(15)).until(() -> h.registry.find(
+        "standalone_cinder_cinder_operations_in_flight").tag("cloud", "default").gauge().value() == 0.0);
   }
 }
