@@ -21,18 +21,17 @@ import org.slf4j.LoggerFactory;
  * ({@link ConcurrencyLimit}), {@code ceiling} at most.
  *
  * <p>The work that starts an operation and waits for it is a {@link Stage} on one thread (a worker's pass over a
- * claim or a PV, opened with {@link #openStage()}). The stage's first create or delete takes a place, waiting while
- * every place is taken, and the stage holds it until it closes: a place cannot outlive the work that took it, so
- * the count of places taken is the count of stages holding one. A read in the stage ({@code getVolume}, or a list)
- * that finds its volume no longer {@code creating} ({@code deleting}), or gone, ends the operation: how long it
- * took feeds the limit. A stage that closes before it saw its volume done (the claim leaves the worker, to be read
- * again later) reports how long it saw the volume under way, a lower bound: past the tolerance, the limit backs
- * off. A stage waits in its worker long enough ({@code AvailabilityWait.IN_WORKER}) for a volume in a Cinder that
- * queues but keeps up, so the places taken match the operations Cinder has; a place kept after its stage until a
- * later read would keep the workers waiting for it from doing that read (tried: the 2 s, 8-at-once capacity bench
- * took 90 s for 200 claims instead of 51). A 429, 413 overLimit or 503 of any call halves it. Calls made outside a stage (the orphan sweeper, the CLI,
- * tests calling a step directly) are not paced. A proxy, as the other decorators: calls it does not know pass
- * through.
+ * claim or a PV, opened with {@link #openStage()}). The stage's create or delete takes a place, waiting while every
+ * place is taken, and holds it until a read in the stage ({@code getVolume}, or a list) finds the volume no longer
+ * {@code creating} ({@code deleting}), or gone, or until the stage closes: a place cannot outlive the work that took
+ * it. How long an operation took feeds the limit. A stage that closes before it saw its volume done (the claim
+ * leaves the worker, to be read again later) reports how long it saw the volume under way, a lower bound: past the
+ * tolerance, the limit backs off. A stage waits in its worker long enough ({@code AvailabilityWait.IN_WORKER}) for
+ * a volume in a Cinder that queues but keeps up, so the places taken match the operations Cinder has; a place kept
+ * after its stage until a later read would keep the workers waiting for it from doing that read (tried: the 2 s,
+ * 8-at-once capacity bench took 90 s for 200 claims instead of 51). A 429, 413 overLimit or 503 of any call halves
+ * the limit. Calls made outside a stage (the orphan sweeper, the CLI, tests calling a step directly) are not paced.
+ * A proxy, as the other decorators: calls it does not know pass through.
  */
 public final class AdaptiveCinderGateway {
   private static final Logger log = LoggerFactory.getLogger(AdaptiveCinderGateway.class);
@@ -80,9 +79,15 @@ public final class AdaptiveCinderGateway {
       String kind = kindOf(method);
       Stage stage = STAGE.get();
       Place place = stage == null ? null : stage.placeOf(this);
-      if (kind != null && stage != null && place == null) {
-        place = acquire();
-        stage.places.add(place);
+      if (kind != null && stage != null) {
+        if (place == null) {
+          place = new Place(this);
+          stage.places.add(place);
+        }
+        if (!place.held) {
+          acquire();
+          place.held = true;
+        }
       }
       long started = clock.getAsLong();
       Object result;
@@ -150,7 +155,7 @@ public final class AdaptiveCinderGateway {
    * Waits for a free place and takes it. An interrupt (shutting down) ends the wait and is kept for the call to
    * see; the place is taken all the same, and given back when the stage closes.
    */
-  private Place acquire() {
+  private void acquire() {
     lock.lock();
     try {
       while (inFlight >= limit.permits()) {
@@ -162,7 +167,6 @@ public final class AdaptiveCinderGateway {
         }
       }
       inFlight++;
-      return new Place(this);
     } finally {
       lock.unlock();
     }
@@ -181,24 +185,31 @@ public final class AdaptiveCinderGateway {
       return;
     }
     place.underWay = false;
-    // A create that ended in error or vanished says nothing about how fast Cinder is: no sample.
-    if (create ? v != null && !v.hasStatus("error") : v == null) {
-      lock.lock();
-      try {
+    lock.lock();
+    try {
+      // A create that ended in error or vanished says nothing about how fast Cinder is: no sample.
+      if (create ? v != null && !v.hasStatus("error") : v == null) {
         long took = Math.max(1, now - place.started);
         long best = Math.min(fastest.getOrDefault(place.kind, Long.MAX_VALUE), took);
         fastest.put(place.kind, best);
         ConcurrencyLimit before = limit;
         limit = limit.settled(ceiling, place.started, now, place.lastBusy - place.started, best, inFlight);
         changed(before, place.kind + " of " + volumeId + " took " + TimeUnit.NANOSECONDS.toMillis(took) + " ms");
-      } finally {
-        lock.unlock();
       }
+      // Cinder is done with it: the rest of the stage (the export, the Kubernetes writes) needs no place
+      place.held = false;
+      inFlight--;
+      freed.signalAll();
+    } finally {
+      lock.unlock();
     }
   }
 
   /** The stage holding {@code place} closed: the place is given back; an operation not seen done reports. */
   private void release(Place place) {
+    if (!place.held) {
+      return;
+    }
     lock.lock();
     try {
       if (place.underWay()) {
@@ -278,6 +289,8 @@ public final class AdaptiveCinderGateway {
     long started;
     long lastBusy;
     boolean underWay;
+    /** Whether it counts against the limit: from its create or delete until Cinder is seen done with it. */
+    boolean held;
 
     Place(AdaptiveCinderGateway owner) {
       this.owner = owner;

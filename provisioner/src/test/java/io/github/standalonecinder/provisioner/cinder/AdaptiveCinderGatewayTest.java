@@ -75,6 +75,21 @@ class AdaptiveCinderGatewayTest {
   }
 
   @Test
+  void aPlaceIsGivenBackOnceCinderIsSeenDoneWithTheVolume() {
+    AdaptiveCinderGateway limiter = limiter(1);
+    CinderGateway gw = limiter.around(cinder);
+    try (AdaptiveCinderGateway.Stage s = AdaptiveCinderGateway.openStage()) {
+      String id = gw.createVolume(request()).id();
+      when(cinder.getVolume(id)).thenReturn(Optional.of(volume(id, "available")));
+      gw.getVolume(id);
+      assertThat(limiter.inFlight()).as("the export and the PV need no place").isZero();
+      gw.createVolume(request()); // a second create in the stage takes one again
+      assertThat(limiter.inFlight()).isEqualTo(1);
+    }
+    assertThat(limiter.inFlight()).isZero();
+  }
+
+  @Test
   void aStageHoldsOnePlaceForAllItsOperations() {
     AdaptiveCinderGateway limiter = limiter(1);
     CinderGateway gw = limiter.around(cinder);

@@ -110,7 +110,7 @@ final class ControllerHarness implements AutoCloseable {
   }
 
   PersistentVolumeClaim awaitBound(PersistentVolumeClaim claim) {
-    await().atMost(Duration.ofSeconds(20)).until(() -> {
+    await().atMost(Duration.ofSeconds(40)).until(() -> {
       PersistentVolumeClaim c = get(claim);
       return c != null && c.getStatus() != null && "Bound".equals(c.getStatus().getPhase());
     });

@@ -620,7 +620,7 @@ class ProvisionControllerTest {
     String slowVolume = sim.volumes().get(0).id();
     sim.faults().reset();
 
-    // The one worker polls the slow volume for a few seconds, then parks the claim: the next claim gets the worker
+    // The one worker polls the slow volume for up to 15 s, then parks the claim: the next claim gets the worker
     // (before, it waited for the whole --available-timeout, 5 minutes).
     PersistentVolumeClaim quick = h.claim(ns, "quick", "slow-" + ns, "1Gi", b -> b);
     h.awaitBound(quick);
