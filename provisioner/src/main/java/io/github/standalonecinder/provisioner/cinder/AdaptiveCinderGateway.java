@@ -70,6 +70,15 @@ public final class AdaptiveCinderGateway {
     return stage;
   }
 
+  /**
+   * Whether this thread's stage holds a place now: it started a create or delete that Cinder is not yet seen done
+   * with.
+   */
+  public static boolean holdingPlace() {
+    Stage stage = STAGE.get();
+    return stage != null && stage.places.stream().anyMatch(p -> p.held);
+  }
+
   /** {@code delegate} with its creates and deletes paced by this limit. */
   public CinderGateway around(CinderGateway delegate) {
     InvocationHandler handler = (proxy, method, args) -> {

@@ -1,5 +1,6 @@
 package io.github.standalonecinder.provisioner.controller;
 
+import io.github.standalonecinder.provisioner.cinder.AdaptiveCinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderException;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.CinderVolume;
@@ -21,14 +22,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * is stuck in {@code creating} past the timeout, is replaced ({@link FailedVolumes}).
  */
 final class AvailabilityWait {
+  /** The longest a new wait polls in the worker before the claim is parked. */
+  static final Duration IN_WORKER = Duration.ofSeconds(5);
   /**
-   * The longest a new wait polls in the worker before the claim is parked: a volume in a Cinder that queues
-   * creates but keeps up (a few times its unloaded time) is seen done in the worker, which holds the claim's
-   * place of the adaptive limit ({@code AdaptiveCinderGateway}) meanwhile: a claim parked with its volume still
-   * under way gives its place back while Cinder still works on it, and one more create gets in than Cinder holds
-   * (at 5 s, a 2 s Cinder with 8 queued refused 404 deletes of 200 and took x2.3 its capacity).
+   * As {@link #IN_WORKER}, while the pass holds a place of the adaptive limit ({@code AdaptiveCinderGateway}: it
+   * made the create or delete waited for): a volume in a Cinder that queues but keeps up (a few times its unloaded
+   * time) is seen done in the worker, the place held meanwhile. A claim parked with its volume still under way
+   * gives its place back while Cinder still works on it, and one more operation gets in than Cinder holds (at 5 s,
+   * a 2 s Cinder with 8 queued refused 404 deletes of 200 and took x2.3 its capacity).
    */
-  static final Duration IN_WORKER = Duration.ofSeconds(15);
+  static final Duration IN_WORKER_HOLDING_PLACE = Duration.ofSeconds(15);
   /** The shortest time a claim or PV waits in the queue for Cinder. */
   static final Duration SHORTEST_PARK = Duration.ofMillis(500);
 
@@ -79,7 +82,7 @@ final class AvailabilityWait {
       w = new Waiting(volume.id(), now.plus(timeout), new PollSchedule());
       waiting.put(claimUid, w);
     }
-    Instant inWorkerUntil = resumed ? now : now.plus(IN_WORKER);
+    Instant waitStarted = now;
     CinderVolume current = volume;
     boolean unexported = false;
     try {
@@ -117,7 +120,7 @@ final class AvailabilityWait {
               + " after " + timeout.toSeconds() + "s; will keep checking", null);
         }
         Duration next = w.polls().untilNextRead();
-        if (Instant.now().plus(next).isAfter(inWorkerUntil)) {
+        if (Instant.now().plus(next).isAfter(inWorkerUntil(waitStarted, resumed))) {
           Duration park = next.compareTo(SHORTEST_PARK) < 0 ? SHORTEST_PARK : next;
           throw ProvisioningException.waiting("Cinder volume " + current.id() + " is " + current.status(), park);
         }
@@ -133,6 +136,14 @@ final class AvailabilityWait {
       waiting.remove(claimUid);
       throw e;
     }
+  }
+
+  /** Until when a wait that started at {@code started} may poll in the worker (none when resumed). */
+  static Instant inWorkerUntil(Instant started, boolean resumed) {
+    if (resumed) {
+      return started;
+    }
+    return started.plus(AdaptiveCinderGateway.holdingPlace() ? IN_WORKER_HOLDING_PLACE : IN_WORKER);
   }
 
   private CinderVolume unexport(CinderVolume v) throws ProvisioningException {

@@ -124,7 +124,7 @@ final class VolumeDeleter {
 
   /**
    * Asks Cinder to delete the volume and waits until it is gone, in the worker for at most
-   * {@link AvailabilityWait#IN_WORKER} on the first pass; then the PV leaves the worker
+   * {@link AvailabilityWait#inWorkerUntil} on the first pass; then the PV leaves the worker
    * ({@link ProvisioningException#waiting}) and each later pass reads the volume once. A refusal (the volume is
    * still detaching, or a snapshot depends on it) is asked again a few times, then reported. A volume Cinder cannot
    * delete ({@code error_deleting}), or still {@code deleting} after {@code --available-timeout} (a lost message),
@@ -137,7 +137,7 @@ final class VolumeDeleter {
       d = new Deletion();
       deletions.put(volumeId, d);
     }
-    Instant inWorkerUntil = Instant.now().plus(resumed ? Duration.ZERO : AvailabilityWait.IN_WORKER);
+    Instant waitStarted = Instant.now();
     try {
       while (true) {
         Optional<CinderVolume> found = cinder.getVolume(volumeId);
@@ -160,7 +160,7 @@ final class VolumeDeleter {
           ask(volumeId, d);
         }
         Duration next = d.polls.untilNextRead();
-        if (Instant.now().plus(next).isAfter(inWorkerUntil)) {
+        if (Instant.now().plus(next).isAfter(AvailabilityWait.inWorkerUntil(waitStarted, resumed))) {
           throw ProvisioningException.waiting("Cinder volume " + volumeId + " is " + v.status(),
               next.compareTo(AvailabilityWait.SHORTEST_PARK) < 0 ? AvailabilityWait.SHORTEST_PARK : next);
         }
