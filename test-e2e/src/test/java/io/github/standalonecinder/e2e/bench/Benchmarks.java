@@ -70,7 +70,7 @@ class Benchmarks {
   static final int CLIENT_CLAIMS = Integer.parseInt(prop("bench.clientClaims", "300"));
   /** Rounds of {@link #clients()}: each runs every client once, in the order of {@code bench.clients}. */
   static final int CLIENT_ROUNDS = Integer.parseInt(prop("bench.clientRounds", "3"));
-  /** Fabric8 HTTP clients {@link #clients()} compares: jdk (the jar's own) and folders of bench.clientsDir. */
+  /** Fabric8 HTTP clients {@link #clients()} compares, by their folders of bench.clientsDir. */
   static final List<String> CLIENTS = List.of(prop("bench.clients", "jdk,vertx,okhttp").split("\\s*,\\s*"));
   /** One folder of jars per client besides jdk (the bench profile copies them there). */
   static final Path CLIENTS_DIR = Path.of(prop("bench.clientsDir", "target/clients"));
@@ -514,11 +514,12 @@ class Benchmarks {
   /**
    * Issue 22: Fabric8's HTTP clients for the Kubernetes API compared by the controller's CPU per volume. Each round
    * runs the fast-simulator burst (no Cinder latency: the Kubernetes side is the work) once per client, in the order
-   * of {@code bench.clients}, so the machine's drift falls on every client alike; then the median per client. The
-   * jar holds the JDK client, and runs as it ships. Another client runs from its jars (from
-   * {@code bench.clientsDir}/name), then a copy of the jar whose ServiceLoader entry for the JDK client is left out:
-   * Fabric8 takes the factory of highest priority among those registered, and Vert.x's (-1) would lose to the JDK's
-   * (0), OkHttp's (0) tie with it. Writes {@code report-clients.json}; {@code -Dtest=Benchmarks#clients} runs it alone.
+   * of {@code bench.clients}, so the machine's drift falls on every client alike; then the median per client. Each
+   * run also measures the idle RSS in pod style (as {@link #run()}'s target row). Every client, the jar's own too,
+   * runs the same way: its jars (from {@code bench.clientsDir}/name) first, then a copy of the jar whose
+   * ServiceLoader entry for its own client is left out, so the client in front is the only one Fabric8 finds (it
+   * takes the factory of highest priority: Vert.x's, -1, would lose to the JDK's, 0, and OkHttp's, 0, tie with it).
+   * Writes {@code report-clients.json}; {@code -Dtest=Benchmarks#clients} runs it alone.
    */
   @Test
   void clients() throws Exception {
@@ -530,18 +531,17 @@ class Benchmarks {
     }
     Map<String, List<Path>> classpaths = new LinkedHashMap<>();
     for (String client : CLIENTS) {
-      List<Path> cp = new ArrayList<>();
-      if (!client.equals("jdk")) {
-        cp.addAll(jarsOf(CLIENTS_DIR.resolve(client)));
-        cp.add(jarWithoutClient);
-      }
+      List<Path> cp = new ArrayList<>(jarsOf(CLIENTS_DIR.resolve(client)));
+      cp.add(jarWithoutClient);
       classpaths.put(client, cp);
     }
     List<Map<String, Object>> runs = new ArrayList<>();
     for (int round = 1; round <= CLIENT_ROUNDS; round++) {
       for (String client : CLIENTS) {
-        Map<String, Object> r = burst("clients-" + client + "-" + round, CLIENT_CLAIMS, Duration.ZERO, Duration.ZERO,
-            Duration.ZERO, false, controllerArgs(), BackendCapacity.UNLIMITED, classpaths.get(client));
+        String name = "clients-" + client + "-" + round;
+        Map<String, Object> r = burst(name, CLIENT_CLAIMS, Duration.ZERO, Duration.ZERO, Duration.ZERO, false,
+            controllerArgs(), BackendCapacity.UNLIMITED, classpaths.get(client));
+        r.put("idlePodStyleRssMiB", idleInPodStyle(name + "-idle", classpaths.get(client)).get("idleRssMiB"));
         @SuppressWarnings("unchecked")
         Map<String, Long> threads = (Map<String, Long>) r.get("cpuMsByThread");
         String marker = CLIENT_THREADS.get(client);
@@ -554,9 +554,9 @@ class Benchmarks {
         r.put("client", client);
         r.put("round", round);
         runs.add(r);
-        System.out.printf("   %s, round %d: %.2f ms CPU/volume, %.1f PVs/s, %.1f Bound/s, idle RSS %.1f MiB%n",
-            client, round, r.get("cpuMsPerVolume"), r.get("pvsPerSecond"), r.get("claimsPerSecond"),
-            r.get("idleRssMiB"));
+        System.out.printf("   %s, round %d: %.2f ms CPU/volume, %.1f PVs/s, %.1f Bound/s, idle RSS %.1f MiB"
+            + " (pod style %.1f)%n", client, round, r.get("cpuMsPerVolume"), r.get("pvsPerSecond"),
+            r.get("claimsPerSecond"), r.get("idleRssMiB"), r.get("idlePodStyleRssMiB"));
       }
     }
     for (String client : CLIENTS) {
@@ -564,8 +564,9 @@ class Benchmarks {
       List<Double> cpu = mine.stream().map(r -> (Double) r.get("cpuMsPerVolume")).toList();
       row(client + ": controller CPU / volume, median (each run)", fmt(median(cpu)) + " ms (" + String.join(", ",
           cpu.stream().map(Benchmarks::fmt).toList()) + ")", "PVs / Bound " + fmt(medianOf(mine, "pvsPerSecond"))
-          + " / " + fmt(medianOf(mine, "claimsPerSecond")) + " claims/s, idle RSS " + fmt(medianOf(mine,
-          "idleRssMiB")) + " MiB, Kubernetes calls / claim " + fmt(medianOf(mine, "kubeCallsPerClaim")), null);
+          + " / " + fmt(medianOf(mine, "claimsPerSecond")) + " claims/s, idle RSS pod style / --kubeconfig "
+          + fmt(medianOf(mine, "idlePodStyleRssMiB")) + " / " + fmt(medianOf(mine, "idleRssMiB"))
+          + " MiB, Kubernetes calls / claim " + fmt(medianOf(mine, "kubeCallsPerClaim")), null);
     }
     report.put("clients", runs);
     printTable();
@@ -577,7 +578,7 @@ class Benchmarks {
     try (var files = Files.list(dir)) {
       List<Path> jars = files.filter(f -> f.toString().endsWith(".jar")).sorted().toList();
       if (jars.isEmpty()) {
-        throw new IllegalStateException("no jars in " + dir + " (the bench profile copies them)");
+        throw new IllegalStateException("no jars in " + dir + " (the bench profile copies them there)");
       }
       return jars;
     }
@@ -838,13 +839,18 @@ class Benchmarks {
    * kubeconfig and plain HTTP (cheaper for the mock server); their idle RSS is reported beside this one.
    */
   private Map<String, Object> idleInPodStyle() throws Exception {
-    System.out.println("== idle, pod style");
+    return idleInPodStyle("idle-pod-style", List.of());
+  }
+
+  /** As above, the controller run from this classpath when not empty (ControllerProcess#start). */
+  private Map<String, Object> idleInPodStyle(String name, List<Path> classpath) throws Exception {
+    System.out.println("== " + name + ": idle, pod style");
     Map<String, Object> r = new LinkedHashMap<>();
-    Path dir = OUT.resolve("idle-pod-style");
+    Path dir = OUT.resolve(name);
     Files.createDirectories(dir);
     try (BenchEnvironment env = new BenchEnvironment(dir, Duration.ZERO, Duration.ZERO, Duration.ZERO, 8, true);
         ControllerProcess controller = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf, controllerArgs(),
-            true)) {
+            true, classpath)) {
       measureIdle(controller, r);
     }
     return r;
