@@ -72,7 +72,7 @@ class Benchmarks {
   static final int CLIENT_ROUNDS = Integer.parseInt(prop("bench.clientRounds", "3"));
   /** Fabric8 HTTP clients {@link #clients()} compares, by their folders of bench.clientsDir. */
   static final List<String> CLIENTS = List.of(prop("bench.clients", "jdk,vertx,okhttp").split("\\s*,\\s*"));
-  /** One folder of jars per client besides jdk (the bench profile copies them there). */
+  /** One folder of jars per client (the bench-clients profile copies them there). */
   static final Path CLIENTS_DIR = Path.of(prop("bench.clientsDir", "target/clients"));
   /**
    * A thread (its name as /proc shows it: 15 characters at most) that only the client makes: a run proves which
@@ -519,10 +519,14 @@ class Benchmarks {
    * runs the same way: its jars (from {@code bench.clientsDir}/name) first, then a copy of the jar whose
    * ServiceLoader entry for its own client is left out, so the client in front is the only one Fabric8 finds (it
    * takes the factory of highest priority: Vert.x's, -1, would lose to the JDK's, 0, and OkHttp's, 0, tie with it).
-   * Writes {@code report-clients.json}; {@code -Dtest=Benchmarks#clients} runs it alone.
+   * Writes {@code report-clients.json}; {@code -Dtest=Benchmarks#clients} runs it alone. Skipped without the jars
+   * (the {@code bench-clients} profile copies them).
    */
   @Test
   void clients() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(CLIENTS.stream().allMatch(c -> Files.isDirectory(
+        CLIENTS_DIR.resolve(c))), "no jars of the clients " + CLIENTS + " in " + CLIENTS_DIR
+        + ": add -Pbench-clients");
     Files.createDirectories(OUT);
     Path jarWithoutClient = OUT.resolve("standalone-cinder-no-http-client.jar");
     Files.copy(ControllerProcess.jar(), jarWithoutClient, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -578,7 +582,7 @@ class Benchmarks {
     try (var files = Files.list(dir)) {
       List<Path> jars = files.filter(f -> f.toString().endsWith(".jar")).sorted().toList();
       if (jars.isEmpty()) {
-        throw new IllegalStateException("no jars in " + dir + " (the bench profile copies them there)");
+        throw new IllegalStateException("no jars in " + dir + " (the bench-clients profile copies them there)");
       }
       return jars;
     }
