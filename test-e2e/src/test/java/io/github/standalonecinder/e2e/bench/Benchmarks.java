@@ -66,6 +66,20 @@ class Benchmarks {
   /** The controller flags of {@link #capacity()}'s runs, ";"-separated; empty: the defaults. */
   static final String CAPACITY_ARGS = prop("bench.capacityArgs", ";--workers 64");
   static final Path OUT = Path.of(prop("bench.out", "target/bench"));
+  /** Claims of each fast-simulator burst of {@link #clients()}. */
+  static final int CLIENT_CLAIMS = Integer.parseInt(prop("bench.clientClaims", "300"));
+  /** Rounds of {@link #clients()}: each runs every client once, in the order of {@code bench.clients}. */
+  static final int CLIENT_ROUNDS = Integer.parseInt(prop("bench.clientRounds", "3"));
+  /** Fabric8 HTTP clients {@link #clients()} compares, by their folders of bench.clientsDir. */
+  static final List<String> CLIENTS = List.of(prop("bench.clients", "jdk,vertx,okhttp").split("\\s*,\\s*"));
+  /** One folder of jars per client (the bench-clients profile copies them there). */
+  static final Path CLIENTS_DIR = Path.of(prop("bench.clientsDir", "target/clients"));
+  /**
+   * A thread (its name as /proc shows it: 15 characters at most) that only the client makes: a run proves which
+   * client the controller used, since Fabric8 picks one from the classpath without saying.
+   */
+  static final Map<String, String> CLIENT_THREADS = Map.of("jdk", "HttpClient-", "vertx", "vert.x-eventloo",
+      "okhttp", "OkHttp Dispatch");
 
   private static String prop(String name, String def) {
     String v = System.getProperty(name);
@@ -498,11 +512,104 @@ class Benchmarks {
   }
 
   /**
+   * Issue 22: Fabric8's HTTP clients for the Kubernetes API compared by the controller's CPU per volume. Each round
+   * runs the fast-simulator burst (no Cinder latency: the Kubernetes side is the work) once per client, in the order
+   * of {@code bench.clients}, so the machine's drift falls on every client alike; then the median per client. Each
+   * run also measures the idle RSS in pod style (as {@link #run()}'s target row). Every client, the jar's own too,
+   * runs the same way: its jars (from {@code bench.clientsDir}/name) first, then a copy of the jar whose
+   * ServiceLoader entry for its own client is left out, so the client in front is the only one Fabric8 finds (it
+   * takes the factory of highest priority: Vert.x's, -1, would lose to the JDK's, 0, and OkHttp's, 0, tie with it).
+   * Writes {@code report-clients.json}; {@code -Dtest=Benchmarks#clients} runs it alone. Skipped without the jars
+   * (the {@code bench-clients} profile copies them).
+   */
+  @Test
+  void clients() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(CLIENTS.stream().allMatch(c -> Files.isDirectory(
+        CLIENTS_DIR.resolve(c))), "no jars of the clients " + CLIENTS + " in " + CLIENTS_DIR
+        + ": add -Pbench-clients");
+    Files.createDirectories(OUT);
+    Path jarWithoutClient = OUT.resolve("standalone-cinder-no-http-client.jar");
+    Files.copy(ControllerProcess.jar(), jarWithoutClient, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    try (java.nio.file.FileSystem zip = java.nio.file.FileSystems.newFileSystem(jarWithoutClient)) {
+      Files.delete(zip.getPath("META-INF/services/io.fabric8.kubernetes.client.http.HttpClient$Factory"));
+    }
+    Map<String, List<Path>> classpaths = new LinkedHashMap<>();
+    for (String client : CLIENTS) {
+      List<Path> cp = new ArrayList<>(jarsOf(CLIENTS_DIR.resolve(client)));
+      cp.add(jarWithoutClient);
+      classpaths.put(client, cp);
+    }
+    List<Map<String, Object>> runs = new ArrayList<>();
+    for (int round = 1; round <= CLIENT_ROUNDS; round++) {
+      for (String client : CLIENTS) {
+        String name = "clients-" + client + "-" + round;
+        Map<String, Object> r = burst(name, CLIENT_CLAIMS, Duration.ZERO, Duration.ZERO, Duration.ZERO, false,
+            controllerArgs(), BackendCapacity.UNLIMITED, classpaths.get(client));
+        r.put("idlePodStyleRssMiB", idleInPodStyle(name + "-idle", classpaths.get(client)).get("idleRssMiB"));
+        @SuppressWarnings("unchecked")
+        Map<String, Long> threads = (Map<String, Long>) r.get("cpuMsByThread");
+        String marker = CLIENT_THREADS.get(client);
+        String jdkMarker = CLIENT_THREADS.get("jdk");
+        if (marker == null || threads.keySet().stream().noneMatch(t -> t.startsWith(marker))
+            || !client.equals("jdk") && threads.keySet().stream().anyMatch(t -> t.startsWith(jdkMarker))) {
+          throw new IllegalStateException("the " + client + " run did not use (only) the " + client
+              + " client; its threads: " + threads.keySet());
+        }
+        r.put("client", client);
+        r.put("round", round);
+        runs.add(r);
+        System.out.printf("   %s, round %d: %.2f ms CPU/volume, %.1f PVs/s, %.1f Bound/s, idle RSS %.1f MiB"
+            + " (pod style %.1f)%n", client, round, r.get("cpuMsPerVolume"), r.get("pvsPerSecond"),
+            r.get("claimsPerSecond"), r.get("idleRssMiB"), r.get("idlePodStyleRssMiB"));
+      }
+    }
+    for (String client : CLIENTS) {
+      List<Map<String, Object>> mine = runs.stream().filter(r -> r.get("client").equals(client)).toList();
+      List<Double> cpu = mine.stream().map(r -> (Double) r.get("cpuMsPerVolume")).toList();
+      row(client + ": controller CPU / volume, median (each run)", fmt(median(cpu)) + " ms (" + String.join(", ",
+          cpu.stream().map(Benchmarks::fmt).toList()) + ")", "PVs / Bound " + fmt(medianOf(mine, "pvsPerSecond"))
+          + " / " + fmt(medianOf(mine, "claimsPerSecond")) + " claims/s, idle RSS pod style / --kubeconfig "
+          + fmt(medianOf(mine, "idlePodStyleRssMiB")) + " / " + fmt(medianOf(mine, "idleRssMiB"))
+          + " MiB, Kubernetes calls / claim " + fmt(medianOf(mine, "kubeCallsPerClaim")), null);
+    }
+    report.put("clients", runs);
+    printTable();
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(OUT.resolve("report-clients.json")
+        .toFile(), report);
+  }
+
+  private static List<Path> jarsOf(Path dir) throws java.io.IOException {
+    try (var files = Files.list(dir)) {
+      List<Path> jars = files.filter(f -> f.toString().endsWith(".jar")).sorted().toList();
+      if (jars.isEmpty()) {
+        throw new IllegalStateException("no jars in " + dir + " (the bench-clients profile copies them there)");
+      }
+      return jars;
+    }
+  }
+
+  private static double medianOf(List<Map<String, Object>> runs, String key) {
+    return median(runs.stream().map(r -> (Double) r.get(key)).toList());
+  }
+
+  static double median(List<Double> values) {
+    double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  /**
    * As above, against a simulator with a capacity model: the report also has the capacity's ideal (C volumes
    * every create delay, plus one claim's Cinder calls) and what the backend saw (refusals, most at once).
    */
   private Map<String, Object> burst(String name, int n, Duration apiLatency, Duration createDelay,
       Duration deleteDelay, boolean deleteStorm, List<String> args, BackendCapacity capacity) throws Exception {
+    return burst(name, n, apiLatency, createDelay, deleteDelay, deleteStorm, args, capacity, List.of());
+  }
+
+  /** As above, the controller run from this classpath when not empty (ControllerProcess#start). */
+  private Map<String, Object> burst(String name, int n, Duration apiLatency, Duration createDelay,
+      Duration deleteDelay, boolean deleteStorm, List<String> args, BackendCapacity capacity,
+      List<Path> classpath) throws Exception {
     System.out.println("== " + name + ": " + n + " claims, apiLatency " + apiLatency.toMillis() + " ms, createDelay "
         + createDelay.toMillis() + " ms, capacity " + capacity + ", controller args " + args);
     Map<String, Object> r = new LinkedHashMap<>();
@@ -513,7 +620,8 @@ class Benchmarks {
     try (BenchEnvironment env = new BenchEnvironment(dir, apiLatency, createDelay, deleteDelay, 128, false,
         capacity);
         PersistentVolumeBinder binder = new PersistentVolumeBinder(env.client).start();
-        ControllerProcess controller = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf, args)) {
+        ControllerProcess controller = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf, args, false,
+            classpath)) {
       Map<String, Long> created = new ConcurrentHashMap<>();
       Map<String, Long> storeOrder = new ConcurrentHashMap<>();
       Map<String, Long> pvAt = new ConcurrentHashMap<>();
@@ -736,13 +844,18 @@ class Benchmarks {
    * kubeconfig and plain HTTP (cheaper for the mock server); their idle RSS is reported beside this one.
    */
   private Map<String, Object> idleInPodStyle() throws Exception {
-    System.out.println("== idle, pod style");
+    return idleInPodStyle("idle-pod-style", List.of());
+  }
+
+  /** As above, the controller run from this classpath when not empty (ControllerProcess#start). */
+  private Map<String, Object> idleInPodStyle(String name, List<Path> classpath) throws Exception {
+    System.out.println("== " + name + ": idle, pod style");
     Map<String, Object> r = new LinkedHashMap<>();
-    Path dir = OUT.resolve("idle-pod-style");
+    Path dir = OUT.resolve(name);
     Files.createDirectories(dir);
     try (BenchEnvironment env = new BenchEnvironment(dir, Duration.ZERO, Duration.ZERO, Duration.ZERO, 8, true);
         ControllerProcess controller = ControllerProcess.start(dir, env.kubeconfig, env.cloudConf, controllerArgs(),
-            true)) {
+            true, classpath)) {
       measureIdle(controller, r);
     }
     return r;

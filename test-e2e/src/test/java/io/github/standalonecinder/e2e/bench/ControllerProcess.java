@@ -55,10 +55,16 @@ public final class ControllerProcess implements AutoCloseable {
    */
   static ControllerProcess start(Path dir, Path kubeconfig, Path cloudConf, List<String> extraArgs, boolean podLike)
       throws IOException {
-    String jar = System.getProperty("standalone-cinder.jar");
-    if (jar == null || !Files.isRegularFile(Path.of(jar))) {
-      throw new IllegalStateException("the standalone-cinder jar is missing (" + jar + "): build cmd first");
-    }
+    return start(dir, kubeconfig, cloudConf, extraArgs, podLike, List.of());
+  }
+
+  /**
+   * With a classpath, the controller runs as {@code -cp <classpath> Main} instead of {@code -jar <the jar>}
+   * (Benchmarks#clients: another of Fabric8's HTTP clients, then the jar with no client of its own registered).
+   */
+  static ControllerProcess start(Path dir, Path kubeconfig, Path cloudConf, List<String> extraArgs, boolean podLike,
+      List<Path> classpath) throws IOException {
+    String jar = jar().toString();
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -73,7 +79,12 @@ public final class ControllerProcess implements AutoCloseable {
     if (!extra.isBlank() && !extra.startsWith("${")) {
       cmd.addAll(List.of(extra.trim().replace("{run}", dir.toAbsolutePath().toString()).split("\\s+")));
     }
-    cmd.addAll(List.of("-jar", jar, "run"));
+    if (classpath.isEmpty()) {
+      cmd.addAll(List.of("-jar", jar, "run"));
+    } else {
+      cmd.addAll(List.of("-cp", String.join(java.io.File.pathSeparator, classpath.stream().map(Path::toString)
+          .toList()), "io.github.standalonecinder.cmd.Main", "run"));
+    }
     if (!podLike) {
       cmd.addAll(List.of("--kubeconfig", kubeconfig.toString()));
     }
@@ -95,6 +106,15 @@ public final class ControllerProcess implements AutoCloseable {
     }
     long t0 = System.nanoTime();
     return new ControllerProcess(pb.start(), log, port, t0);
+  }
+
+  /** The shaded jar cmd built (the system property standalone-cinder.jar). */
+  static Path jar() {
+    String jar = System.getProperty("standalone-cinder.jar");
+    if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+      throw new IllegalStateException("the standalone-cinder jar is missing (" + jar + "): build cmd first");
+    }
+    return Path.of(jar);
   }
 
   /** Polls /readyz every 10 ms; returns the time from process start to the first 200. */
