@@ -15,17 +15,20 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * writing a new one, so a claim
  * retried for hours does not flood etcd. Recording never fails the caller: errors are logged. The controller writes
  * through {@link #backgroundWriter(Runnable)}, as client-go's broadcaster does: a worker does not wait for its Events.
+ *
+ * <p>An Event may be deferred ({@link #defer}): it is written, with its own time, before the object's next Event,
+ * when the caller {@linkplain #flush flushes} it, or once its deferral passes; and dropped when the Event it names as
+ * its outcome comes first, within the deferral ({@link EventDeferral}). {@code Provisioning} is deferred this way: a
+ * claim provisioned at once costs one Event write instead of two.
  */
 public final class EventRecorder {
   private static final Logger log = LoggerFactory.getLogger(EventRecorder.class);
@@ -62,8 +70,18 @@ public final class EventRecorder {
   private final Clock clock;
   private final Executor writer;
   private final Map<String, Series> recent = new LinkedHashMap<>();
+  /** Runs a task once a delay has passed (the deferrals' timer). */
+  private final BiConsumer<Duration, Runnable> later;
+  /**
+   * Deferred Events not yet written or dropped, by object. Guarded by itself, which is also held while an Event is
+   * handed to the writer: a deferred Event and the object's next one reach the writer in the order recorded.
+   */
+  private final Map<String, Deferred> deferred = new HashMap<>();
 
   private record Series(String namespace, String name, int count, Instant first) {}
+
+  private record Deferred(ObjectReference regarding, Type type, String reason, String action, String note,
+      Instant at, Duration deferral, String outcome) {}
 
   /** Writes each Event before {@code record} returns. */
   public EventRecorder(KubernetesClient client, String reportingController, String reportingInstance, Clock clock) {
@@ -72,6 +90,16 @@ public final class EventRecorder {
 
   public EventRecorder(KubernetesClient client, String reportingController, String reportingInstance, Clock clock,
       Executor writer) {
+    // A deferral's end runs on the JDK's delay thread, which only hands the Event to the writer.
+    this(client, reportingController, reportingInstance, clock, writer,
+        (delay, task) -> CompletableFuture.delayedExecutor(delay.toNanos(), TimeUnit.NANOSECONDS, Runnable::run)
+            .execute(task));
+  }
+
+  /** @param later runs a task once a delay has passed: when deferred Events are written at the latest */
+  EventRecorder(KubernetesClient client, String reportingController, String reportingInstance, Clock clock,
+      Executor writer, BiConsumer<Duration, Runnable> later) {
+    this.later = later;
     this.client = client;
     this.reportingController = truncate(reportingController, 128);
     this.reportingInstance = truncate(reportingInstance, 128);
@@ -113,15 +141,85 @@ public final class EventRecorder {
     ObjectReference ref = reference(regarding);
     String safeNote = truncate(note, MAX_NOTE);
     Instant now = clock.instant();
-    writer.execute(() -> write(ref, type, reason, action, safeNote, now));
+    synchronized (deferred) {
+      if (!deferred.isEmpty()) {
+        settle(objectKey(ref), null, reason, now);
+      }
+      writer.execute(() -> write(ref, type, reason, action, safeNote, now));
+    }
+  }
+
+  /**
+   * Records an Event that waits up to {@code deferral} to be written (with the time recorded here), and is dropped
+   * if the object's next Event is {@code outcome} within that time ({@link EventDeferral}). A repeat while one of
+   * the same reason waits is that Event.
+   */
+  public void defer(HasMetadata regarding, Type type, String reason, String action, String note, Duration deferral,
+      String outcome) {
+    ObjectReference ref = reference(regarding);
+    String key = objectKey(ref);
+    Deferred d = new Deferred(ref, type, reason, action, truncate(note, MAX_NOTE), clock.instant(), deferral,
+        outcome);
+    synchronized (deferred) {
+      Deferred waiting = deferred.get(key);
+      if (waiting != null && waiting.reason().equals(reason) && waiting.type() == type) {
+        return;
+      }
+      if (waiting != null) {
+        settle(key, waiting, reason, d.at());
+      }
+      deferred.put(key, d);
+    }
+    later.accept(deferral, () -> {
+      synchronized (deferred) {
+        settle(key, d, null, clock.instant());
+      }
+    });
+  }
+
+  /** Writes the object's deferred Event now, if one waits: the object is waiting (for Cinder) and says so. */
+  public void flush(HasMetadata regarding) {
+    String key = objectKey(reference(regarding));
+    synchronized (deferred) {
+      settle(key, null, null, clock.instant());
+    }
+  }
+
+  /** Writes every deferred Event now (the controller is stopping). */
+  public void flushAll() {
+    synchronized (deferred) {
+      for (String key : java.util.List.copyOf(deferred.keySet())) {
+        settle(key, null, null, clock.instant());
+      }
+    }
+  }
+
+  /**
+   * The object's deferred Event (only {@code which}, unless null) is written or dropped as {@link EventDeferral}
+   * says, {@code next} being the reason of the Event about to be recorded (null: none). Holds {@link #deferred}.
+   */
+  private void settle(String key, Deferred which, String next, Instant now) {
+    Deferred d = deferred.get(key);
+    if (d == null || (which != null && d != which)) {
+      return; // settled already
+    }
+    deferred.remove(key);
+    if (EventDeferral.decide(Duration.between(d.at(), now), d.deferral(), d.outcome(), next)
+        == EventDeferral.Outcome.WRITE) {
+      writer.execute(() -> write(d.regarding(), d.type(), d.reason(), d.action(), d.note(), d.at()));
+    }
+  }
+
+  private static String objectKey(ObjectReference regarding) {
+    return regarding.getUid() != null ? regarding.getUid() : regarding.getKind() + "/"
+        + regarding.getNamespace() + "/" + regarding.getName();
   }
 
   private void write(ObjectReference regarding, Type type, String reason, String action, String safeNote,
       Instant now) {
     // By reason, not by note: notes name volumes, attempts and Cinder's words, which change from one try to the
     // next; one Event per object and reason, its note the latest, its series counting the repeats.
-    String key = (regarding.getUid() != null ? regarding.getUid() : regarding.getKind() + "/"
-        + regarding.getNamespace() + "/" + regarding.getName()) + "|" + type + "|" + reason;
+    String key = objectKey(regarding) + "|" + type + "|" + reason;
     try {
       Series series;
       synchronized (recent) {

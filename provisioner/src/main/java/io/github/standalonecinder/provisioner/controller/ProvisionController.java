@@ -72,6 +72,13 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   private final SnapshotController snapshots;
   static final long LIST_PAGE = 500;
   private final Map<Key, Instant> firstAttempt = new ConcurrentHashMap<>();
+  /**
+   * How long a claim's {@code Provisioning} Event waits to be written: a claim provisioned within it shows
+   * {@code ProvisioningSucceeded} alone (one Event write instead of two); one that takes longer, waits for Cinder
+   * (parked once its worker has polled {@link AvailabilityWait#IN_WORKER}) or fails shows {@code Provisioning}
+   * first, with the time it was taken up.
+   */
+  static final Duration PROVISIONING_EVENT_DEFERRAL = AvailabilityWait.IN_WORKER;
   private final PermanentFailures permanentFailures = new PermanentFailures();
   /** Claims whose latest attempt failed and that have no PV yet, by when their provisioning began. */
   private final Map<ClaimKey, Instant> failingSince = new ConcurrentHashMap<>();
@@ -279,6 +286,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       }
     }
     workers.close();
+    events.flushAll();
     eventWriter.shutdown();
     try {
       // The Events of the work just done; the process is going away.
@@ -472,8 +480,9 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     try {
       ProvisionPlan plan = scope.planner.plan(claim, sc);
       if (!provisioner.waitingForCinder(claim)) {
-        events.normal(claim, "Provisioning", "Provision",
-            "External provisioner is provisioning volume for claim \"" + key.namespace() + "/" + key.name() + "\"");
+        events.defer(claim, EventRecorder.Type.Normal, "Provisioning", "Provision",
+            "External provisioner is provisioning volume for claim \"" + key.namespace() + "/" + key.name() + "\"",
+            PROVISIONING_EVENT_DEFERRAL, "ProvisioningSucceeded");
       }
       Optional<ClaimProvisioner.ExportedVolume> exported = provisioner.export(claim, plan);
       if (exported.isEmpty()) {
@@ -492,6 +501,11 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     return null;
   }
 
+  /** "1.2 s": how long a claim took, for its Event. */
+  static String seconds(Duration d) {
+    return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+  }
+
   private void saveClaim(ClaimKey key, StorageClass sc, ProvisionPlan plan, ClaimProvisioner.ExportedVolume exported,
       Instant started, ClaimProvisioner provisioner) throws InterruptedException {
     PersistentVolumeClaim claim = exported.claim();
@@ -507,9 +521,10 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
         throw e;
       }
       log.info("saved PV {} of Cinder volume {}", pv.getMetadata().getName(), Annotations.cinderVolumeId(pv));
+      Duration took = Duration.between(started, Instant.now());
       events.normal(claim, "ProvisioningSucceeded", "Provision",
-          "Successfully provisioned volume " + pv.getMetadata().getName());
-      metrics.provisioned(sc.getMetadata().getName(), Duration.between(started, Instant.now()));
+          "Successfully provisioned volume " + pv.getMetadata().getName() + " in " + seconds(took));
+      metrics.provisioned(sc.getMetadata().getName(), took);
       failingSince.remove(key);
       try {
         provisioner.deleteDuplicates(exported, pv);
@@ -598,7 +613,9 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   private void provisionFailed(ClaimKey key, PersistentVolumeClaim claim, StorageClass sc,
       ClaimProvisioner provisioner, ProvisioningException e) {
     if (e.waiting()) {
-      // Cinder is still at work on the volume: the claim leaves the worker and comes back to its wait.
+      // Cinder is still at work on the volume: the claim leaves the worker and comes back to its wait, and its
+      // user sees that it was taken up.
+      events.flush(claim);
       Duration again = queue.addNotBefore(key, e.retryAfter().orElseThrow());
       log.debug("{}: {}; looking again in {} ms", key, e.getMessage(), again.toMillis());
       return;

@@ -80,9 +80,14 @@ final class VolumeExpander {
     return pv.getSpec().getCapacity() == null ? 0 : gib(pv.getSpec().getCapacity().get("storage"));
   }
 
-  /** Whether a bound claim of ours may have resize work: it asks for more than its status, or a resize is open. */
+  /**
+   * Whether a bound claim of ours may have resize work: it asks for more than its status says it has, or a resize
+   * is open. A claim whose status shows no capacity yet is still being bound (kube-controller-manager writes its
+   * volumeName, then its status, in two writes): that is no resize, and its status update brings it back.
+   */
   static boolean mayNeed(PersistentVolumeClaim claim) {
-    return requestedGiB(claim) > statusGiB(claim) || condition(claim, FS_PENDING) != null;
+    int status = statusGiB(claim);
+    return (status > 0 && requestedGiB(claim) > status) || condition(claim, FS_PENDING) != null;
   }
 
   private static PersistentVolumeClaimCondition condition(PersistentVolumeClaim claim, String type) {

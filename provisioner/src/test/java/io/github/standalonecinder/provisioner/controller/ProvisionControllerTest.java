@@ -166,8 +166,25 @@ class ProvisionControllerTest {
     assertThat(decode(chap, "node.session.auth.password")).isEqualTo(data.get("auth_password"));
     assertThat(client.secrets().inNamespace(ns).list().getItems()).as("no keys in the user's namespace").isEmpty();
 
-    h.awaitEvent(claim, "ProvisioningSucceeded");
+    assertThat(h.awaitEvent(claim, "ProvisioningSucceeded").getNote())
+        .matches("Successfully provisioned volume pvc-" + uid + " in \\d+\\.\\d s");
     assertThat(h.get(claim).getMetadata().getFinalizers()).doesNotContain(Annotations.CLAIM_FINALIZER);
+    // Provisioned within the deferral: its Provisioning Event was dropped, not merely late (stopping the controller
+    // writes every deferred Event still waiting).
+    h.controller.close();
+    assertThat(reasonsInOrder(claim)).containsExactly("ProvisioningSucceeded");
+  }
+
+  /**
+   * The claim's Events' reasons in the order they were recorded (their eventTime, the first occurrence's for a
+   * series; a deferred Event keeps the time it was recorded). The write order is EventRecorderTest's.
+   */
+  private List<String> reasonsInOrder(PersistentVolumeClaim claim) {
+    return client.events().v1().events().inNamespace(claim.getMetadata().getNamespace()).list().getItems().stream()
+        .filter(e -> claim.getMetadata().getUid().equals(e.getRegarding().getUid()))
+        .sorted(java.util.Comparator.comparing((io.fabric8.kubernetes.api.model.events.v1.Event e) ->
+            e.getEventTime().getTime()))
+        .map(io.fabric8.kubernetes.api.model.events.v1.Event::getReason).toList();
   }
 
   @Test
@@ -638,6 +655,12 @@ class ProvisionControllerTest {
     assertThat(h.events(slow, "Provisioning")).as("waiting is one attempt: one Event, never repeated")
         .singleElement().satisfies(e -> assertThat(e.getSeries()).isNull());
     assertThat(h.events(slow, "ProvisioningFailed")).isEmpty();
+    h.awaitEvent(slow, "ProvisioningSucceeded");
+    // Nothing else either: no FileSystemResizeRequired for a claim seen between the binder's two writes.
+    assertThat(reasonsInOrder(slow)).as("longer than the deferral: taken up, then done")
+        .containsExactly("Provisioning", "ProvisioningSucceeded");
+    h.controller.close(); // writes what is still deferred
+    assertThat(reasonsInOrder(quick)).as("bound at once").containsExactly("ProvisioningSucceeded");
     assertThat(sim.requestCount("POST /volumes")).isEqualTo(2);
   }
 
@@ -688,6 +711,9 @@ class ProvisionControllerTest {
     sim.faults().reset();
     h.awaitBound(claim);
     await().atMost(Duration.ofSeconds(10)).until(() -> liveVolumes().size() == 1);
+    h.awaitEvent(claim, "ProvisioningSucceeded");
+    assertThat(reasonsInOrder(claim)).as("a failure shows that the claim was taken up first")
+        .containsExactly("Provisioning", "ProvisioningFailed", "ProvisioningSucceeded");
   }
 
   @Test

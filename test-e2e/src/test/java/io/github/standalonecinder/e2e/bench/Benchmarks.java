@@ -729,6 +729,7 @@ class Benchmarks {
       r.put("cinderCalls", cinderCalls);
       r.put("kubeCallsPerClaim", (double) kubeTotal / n);
       r.put("kubeCalls", kubeCalls);
+      r.put("eventsByReason", eventsByReason(env));
       r.put("cpuMs", cpu1 - cpu0);
       r.put("cpuMsPerVolume", (double) (cpu1 - cpu0) / n);
       r.put("rssAfterBurstMiB", controller.rssKiB() / 1024.0);
@@ -1054,5 +1055,20 @@ class Benchmarks {
       return d >= 100 ? String.format("%.0f", d) : d >= 10 ? String.format("%.1f", d) : String.format("%.2f", d);
     }
     return String.valueOf(o);
+  }
+
+  /**
+   * The Events in the API server by reason (warm-up and burst), each counted once and with its series (repeats
+   * written as a PATCH): what the "POST events" of the calls per claim are.
+   */
+  private static Map<String, Long> eventsByReason(BenchEnvironment env) {
+    Map<String, Long> counts = new java.util.TreeMap<>();
+    for (var e : env.client.events().v1().events().inAnyNamespace().list().getItems()) {
+      counts.merge(e.getReason(), 1L, Long::sum);
+      if (e.getSeries() != null) {
+        counts.merge(e.getReason() + " (repeats)", (long) e.getSeries().getCount() - 1, Long::sum);
+      }
+    }
+    return counts;
   }
 }

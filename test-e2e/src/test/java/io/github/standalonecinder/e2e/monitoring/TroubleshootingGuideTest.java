@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /** docs/troubleshooting.md has a section for every Event reason the provisioner writes; README links to it. */
 class TroubleshootingGuideTest {
   /** {@code events.normal(x, "Reason", ...)}, {@code events.warning(...)}, and named reason constants. */
-  private static final Pattern EVENT_CALL = Pattern.compile("events\\.(?:normal|warning)\\(\\s*\\w+,\\s*\"(\\w+)\"");
+  private static final Pattern EVENT_CALL = Pattern.compile(
+      "events\\.(?:normal|warning|defer)\\(\\s*\\w+,\\s*(?:EventRecorder\\.Type\\.\\w+,\\s*)?\"(\\w+)\"");
   private static final Pattern REASON_CONSTANT = Pattern.compile(
       "static final String [A-Z_]+ = \"([A-Z][A-Za-z]+)\";");
 
