@@ -114,7 +114,8 @@ final class VolumeDeleter {
   /** A deletion under way: when this process first asked, its poll schedule, what Cinder has said. */
   private static final class Deletion {
     final Instant started = Instant.now();
-    final PollSchedule polls = new PollSchedule();
+    /** Reads from when Cinder last accepted the delete (a delete may wait for a place of the adaptive limit). */
+    PollSchedule polls = new PollSchedule();
     int refusals;
     boolean forced;
   }
@@ -158,6 +159,9 @@ final class VolumeDeleter {
           d.forced = true;
         } else if (!v.hasStatus("deleting")) {
           ask(volumeId, d);
+          // the ask may have waited for a place of the adaptive limit: the wait is counted from Cinder's answer
+          waitStarted = Instant.now();
+          d.polls = new PollSchedule();
         }
         Duration next = d.polls.untilNextRead();
         if (Instant.now().plus(next).isAfter(AvailabilityWait.inWorkerUntil(waitStarted, resumed))) {
