@@ -146,6 +146,11 @@ class LabBurstBenchmark {
         if (!p.isAlive()) {
           System.out.println("the provisioner exited:\n" + p.output());
         }
+        // kept for a look at what the provisioner did (LOG_LEVEL=DEBUG shows the adaptive limit's changes)
+        Path kept = Path.of("target", "bench", "lab-burst-controller.log");
+        Files.createDirectories(kept.getParent());
+        Files.copy(p.logFile(), kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        System.out.println("provisioner log: " + kept.toAbsolutePath());
       }
     } finally {
       pool.shutdownNow();
