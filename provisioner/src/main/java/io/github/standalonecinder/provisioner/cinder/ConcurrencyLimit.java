@@ -34,9 +34,11 @@ public record ConcurrencyLimit(double limit, double slowStartUntil, long lastBac
    * An operation slower than this many times the fastest one of its kind means Cinder is queueing more than it
    * should. Some queue is wanted: the volumes waiting in Cinder keep its backend busy while polls notice the ones
    * done (a 2 s Cinder is read at 2, 3 and 5 s); at 2x a simulator serving 8 at once made 200 volumes in 148 s
-   * against 50 s of capacity, the limit held below what kept it busy.
+   * against 50 s of capacity, the limit held below what kept it busy. A real Cinder's operations also slow down
+   * while it does more of them at once and still gets more done: at 3x the lab's Cinder (1-7 s creates under
+   * load) held the limit at 9-28 and 100 claims took x1.25 of 100 volumes made all at once.
    */
-  public static final double LATENCY_TOLERANCE = 3.0;
+  public static final double LATENCY_TOLERANCE = 6.0;
 
   /** The starting state under {@code ceiling}. */
   public static ConcurrencyLimit initial(int ceiling, long nowNanos) {

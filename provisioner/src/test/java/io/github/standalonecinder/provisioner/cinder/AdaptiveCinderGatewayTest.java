@@ -180,8 +180,8 @@ class AdaptiveCinderGatewayTest {
     assertThat(limiter.permits()).as("an error says nothing of the pace").isEqualTo(17);
     createAndWait(gw, 2 * SECOND, 3 * SECOND, "available");
     assertThat(limiter.permits()).as("2x the fastest: a queue Cinder keeps its backend busy with").isEqualTo(18);
-    createAndWait(gw, 4 * SECOND, 5 * SECOND, "available");
-    assertThat(limiter.permits()).as("under way at 4x the fastest: back off").isEqualTo(9);
+    createAndWait(gw, 7 * SECOND, 8 * SECOND, "available");
+    assertThat(limiter.permits()).as("under way at 7x the fastest: back off").isEqualTo(9);
     for (int i = open.size() - 1; i >= 0; i--) {
       open.get(i).close();
     }
@@ -195,11 +195,11 @@ class AdaptiveCinderGatewayTest {
     createAndWait(gw, 2 * SECOND, 2 * SECOND, null);
     assertThat(limiter.permits()).as("nothing known of Cinder's pace yet").isEqualTo(16);
     createAndWait(gw, SECOND / 2, SECOND, "available"); // the fastest: 1 s (alone: no growth)
-    createAndWait(gw, 2 * SECOND, 2 * SECOND, null);
-    assertThat(limiter.permits()).as("left at 2 s: within 3x").isEqualTo(16);
-    now.addAndGet(SECOND);
     createAndWait(gw, 5 * SECOND, 5 * SECOND, null);
-    assertThat(limiter.permits()).as("the claim parked at 5 s, 5x the fastest").isEqualTo(8);
+    assertThat(limiter.permits()).as("left at 5 s: within 6x").isEqualTo(16);
+    now.addAndGet(SECOND);
+    createAndWait(gw, 15 * SECOND, 15 * SECOND, null);
+    assertThat(limiter.permits()).as("the claim parked at 15 s, 15x the fastest").isEqualTo(8);
   }
 
   @Test
@@ -216,10 +216,10 @@ class AdaptiveCinderGatewayTest {
       when(cinder.getVolume("a")).thenReturn(Optional.empty());
       gw.getVolume("a");
     }
-    // alone, so the limit did not grow; then a delete seen under way at 4x that: back off
+    // alone, so the limit did not grow; then a delete seen under way at 7x that: back off
     try (AdaptiveCinderGateway.Stage s = AdaptiveCinderGateway.openStage()) {
       gw.deleteVolume("a");
-      now.addAndGet(8 * SECOND);
+      now.addAndGet(14 * SECOND);
       when(cinder.getVolume("a")).thenReturn(Optional.of(volume("a", "deleting")));
       gw.getVolume("a");
     }

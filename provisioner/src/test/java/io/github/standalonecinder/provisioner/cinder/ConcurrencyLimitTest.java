@@ -54,10 +54,10 @@ class ConcurrencyLimitTest {
   @Test
   void backsOffWhenAnOperationTakesMuchLongerThanTheFastest() {
     ConcurrencyLimit l = new ConcurrencyLimit(20, 20, 0);
-    ConcurrencyLimit slow = l.settled(CEILING, 10 * SECOND, 15 * SECOND, SECOND * 7 / 2, SECOND, 20);
-    assertThat(slow.permits()).as("still under way after 3.5 s, against 1 s: Cinder is queueing").isEqualTo(10);
-    ConcurrencyLimit tolerable = l.settled(CEILING, 10 * SECOND, 15 * SECOND, 3 * SECOND, SECOND, 20);
-    assertThat(tolerable.permits()).as("seen done at 5 s but under way only until 3 s: polls and a short queue")
+    ConcurrencyLimit slow = l.settled(CEILING, 10 * SECOND, 18 * SECOND, SECOND * 13 / 2, SECOND, 20);
+    assertThat(slow.permits()).as("still under way after 6.5 s, against 1 s: Cinder is queueing").isEqualTo(10);
+    ConcurrencyLimit tolerable = l.settled(CEILING, 10 * SECOND, 18 * SECOND, 6 * SECOND, SECOND, 20);
+    assertThat(tolerable.permits()).as("seen done at 8 s but under way only until 6 s: polls and a queue")
         .isEqualTo(20);
   }
 
@@ -65,15 +65,15 @@ class ConcurrencyLimitTest {
   void anOperationLeftUnfinishedBacksOffOnlyPastTheToleranceOfAKnownFastest() {
     ConcurrencyLimit l = new ConcurrencyLimit(32, 16, 0);
     assertThat(l.unfinished(SECOND, 9 * SECOND, 8 * SECOND, 0)).as("no fastest known yet").isEqualTo(l);
-    assertThat(l.unfinished(SECOND, 4 * SECOND, 3 * SECOND, SECOND)).as("3x: within").isEqualTo(l);
-    assertThat(l.unfinished(SECOND, 6 * SECOND, 5 * SECOND, SECOND).permits()).isEqualTo(16);
+    assertThat(l.unfinished(SECOND, 7 * SECOND, 6 * SECOND, SECOND)).as("6x: within").isEqualTo(l);
+    assertThat(l.unfinished(SECOND, 9 * SECOND, 8 * SECOND, SECOND).permits()).isEqualTo(16);
   }
 
   @Test
   void backsOffOncePerRound() {
     ConcurrencyLimit l = new ConcurrencyLimit(32, 32, 0).overloaded(10 * SECOND, 11 * SECOND);
     ConcurrencyLimit again = l.overloaded(10 * SECOND + 1, 11 * SECOND + 5)
-        .settled(CEILING, 10 * SECOND, 14 * SECOND, 4 * SECOND, SECOND, 16);
+        .settled(CEILING, 10 * SECOND, 18 * SECOND, 7 * SECOND, SECOND, 16);
     assertThat(again.permits()).as("started before the back-off: already answered").isEqualTo(16);
     assertThat(l.overloaded(12 * SECOND, 13 * SECOND).permits()).as("started after it: backs off again")
         .isEqualTo(8);
