@@ -75,8 +75,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   /**
    * How long a claim's {@code Provisioning} Event waits to be written: a claim provisioned within it shows
    * {@code ProvisioningSucceeded} alone (one Event write instead of two); one that takes longer, waits for Cinder
-   * (parked once its worker has polled {@link AvailabilityWait#IN_WORKER}) or fails shows {@code Provisioning}
-   * first, with the time it was taken up.
+   * (parked when its worker stops polling: {@link AvailabilityWait#inWorkerUntil}) or fails shows
+   * {@code Provisioning} first, with the time it was taken up.
    */
   static final Duration PROVISIONING_EVENT_DEFERRAL = AvailabilityWait.IN_WORKER;
   private final PermanentFailures permanentFailures = new PermanentFailures();
@@ -325,7 +325,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
 
   /**
    * A key's Cinder work; for a claim whose volume is exported, returns the writes that save it. The Cinder work is
-   * one stage of its cloud's adaptive limit: a create or delete it starts holds a place until it returns.
+   * one stage of its cloud's adaptive limit: a create or delete it starts holds a place until Cinder is seen done
+   * with the volume, or until it returns.
    */
   private TwoStageWorkers.SecondStage process(Key key) throws InterruptedException {
     try (AdaptiveCinderGateway.Stage stage = AdaptiveCinderGateway.openStage()) {
