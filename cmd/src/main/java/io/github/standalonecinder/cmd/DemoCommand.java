@@ -3,12 +3,12 @@ package io.github.standalonecinder.cmd;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -211,9 +211,11 @@ final class DemoCommand implements Runnable {
   private void grow(KubernetesClient kube, List<PersistentVolumeClaim> claims) throws InterruptedException {
     step("Growing every claim to 2Gi (the class allows volume expansion)");
     for (PersistentVolumeClaim c : claims) {
+      // As `kubectl patch --type merge`: no resourceVersion, so the controller's own write right after the claim
+      // bound (its intent record cleared) cannot make this one fail with a 409.
       kube.persistentVolumeClaims().inNamespace(c.getMetadata().getNamespace()).withName(c.getMetadata().getName())
-          .edit(x -> new PersistentVolumeClaimBuilder(x).editSpec().editResources()
-              .addToRequests("storage", new Quantity("2Gi")).endResources().endSpec().build());
+          .patch(PatchContext.of(PatchType.JSON_MERGE),
+              "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"2Gi\"}}}}");
     }
     awaitOrFail("volumes grown", () -> claims.stream().allMatch(c -> {
       PersistentVolumeClaim latest = reload(kube, c);

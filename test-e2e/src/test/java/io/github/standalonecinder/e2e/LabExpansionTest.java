@@ -51,7 +51,7 @@ class LabExpansionTest {
       assertThat(Tool.run("qemu-io", "-f", "raw", "-c", "write -P 0x3c 8192 4096", lun).exit()).isZero();
       assertThat(length(lun)).as("1 GiB before").isEqualTo(1L << 30);
 
-      api.client.persistentVolumeClaims().inNamespace("default").withName("grow").edit(c ->
+      UserEdits.edit(api.client.persistentVolumeClaims().inNamespace("default").withName("grow"), c ->
           new PersistentVolumeClaimBuilder(c).editSpec().editResources().addToRequests("storage", new Quantity("2Gi"))
               .endResources().endSpec().build());
       long t0 = System.nanoTime();

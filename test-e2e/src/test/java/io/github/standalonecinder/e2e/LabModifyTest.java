@@ -54,7 +54,7 @@ class LabModifyTest {
       String id = cluster.pv(claim).getMetadata().getAnnotations().get("cinderVolumeId");
       assertThat(cinder.getVolume(id).orElseThrow().volumeType()).isEqualTo(lab.get("CINDER_VOLUME_TYPE"));
 
-      api.client.persistentVolumeClaims().inNamespace("default").withName("db").edit(c ->
+      UserEdits.edit(api.client.persistentVolumeClaims().inNamespace("default").withName("db"), c ->
           new PersistentVolumeClaimBuilder(c).editSpec().withVolumeAttributesClassName("gold").endSpec().build());
       long t0 = System.nanoTime();
       await().atMost(Duration.ofMinutes(2)).until(() -> "gold".equals(cluster.claim("db").getStatus()

@@ -26,6 +26,7 @@ import io.github.standalonecinder.mappers.SecretStore;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.github.standalonecinder.e2e.UserEdits;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest;
 import io.github.standalonecinder.provisioner.config.CinderGateways;
@@ -289,7 +290,7 @@ class ChartRbacTest {
       secrets.delete(new SecretRef(NAMESPACE, "rbac-probe-chap"));
       // A claim write from a stale cached copy meets a 409 and reads the claim afresh: Updates.update's get.
       PersistentVolumeClaim stale = client.resource(claim).get();
-      client.resource(stale).edit(c -> new PersistentVolumeClaimBuilder(c).editMetadata()
+      UserEdits.edit(client.resource(stale), c -> new PersistentVolumeClaimBuilder(c).editMetadata()
           .addToAnnotations("example.com/touched", "yes").endMetadata().build());
       var claims = provisioner.persistentVolumeClaims().inNamespace(stale.getMetadata().getNamespace());
       Updates.update(claims.withName(stale.getMetadata().getName()), claims::resource,
@@ -297,8 +298,8 @@ class ChartRbacTest {
               .endMetadata().build(), stale);
       await().atMost(Duration.ofSeconds(30)).until(() -> "Bound".equals(phase(claim)));
       // A resize: Cinder extend, the PV's capacity, the claim's status conditions.
-      client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
-          .withName(claim.getMetadata().getName()).edit(c -> new PersistentVolumeClaimBuilder(c).editSpec()
+      UserEdits.edit(client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
+          .withName(claim.getMetadata().getName()), c -> new PersistentVolumeClaimBuilder(c).editSpec()
               .editResources().addToRequests("storage", new io.fabric8.kubernetes.api.model.Quantity("2Gi"))
               .endResources().endSpec().build());
       await().atMost(Duration.ofSeconds(30)).until(() -> {
@@ -311,8 +312,8 @@ class ChartRbacTest {
           new io.fabric8.kubernetes.api.model.storage.VolumeAttributesClassBuilder().withNewMetadata()
               .withName("same").endMetadata().withDriverName(ProvisionerSettings.DEFAULT_PROVISIONER_NAME)
               .withParameters(Map.of("type", "iscsi")).build()).create();
-      client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
-          .withName(claim.getMetadata().getName()).edit(c -> new PersistentVolumeClaimBuilder(c).editSpec()
+      UserEdits.edit(client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
+          .withName(claim.getMetadata().getName()), c -> new PersistentVolumeClaimBuilder(c).editSpec()
               .withVolumeAttributesClassName("same").endSpec().build());
       await().atMost(Duration.ofSeconds(30)).until(() -> "same".equals(client.resource(claim).get().getStatus()
           .getCurrentVolumeAttributesClassName()));
@@ -341,10 +342,10 @@ class ChartRbacTest {
         return o;
       };
       GenericKubernetesResource staleSnapshot = vsApi.withName("snap").get();
-      vsApi.withName("snap").edit(touch);
+      UserEdits.edit(vsApi.withName("snap"), touch);
       Updates.update(ourSnapshots.withName("snap"), ourSnapshots::resource, probeLabel, staleSnapshot);
       GenericKubernetesResource staleContent = contentsApi.withName(contentName).get();
-      contentsApi.withName(contentName).edit(touch);
+      UserEdits.edit(contentsApi.withName(contentName), touch);
       Updates.update(ourContents.withName(contentName), ourContents::resource, probeLabel, staleContent);
       vsApi.withName("snap").delete();
       await().atMost(Duration.ofSeconds(30)).until(() -> vsApi.withName("snap").get() == null
