@@ -773,6 +773,10 @@ class Benchmarks {
       System.out.printf("   all Bound in %.2f s (ideal %.2f s, %d workers), %.1f Cinder calls/volume, %.1f ms CPU/volume%n",
           allBound, ideal, workers, callsPerVolume, (double) (cpu1 - cpu0) / n);
       System.out.println("   controller CPU ms by thread: " + r.get("cpuMsByThread"));
+      // Printed as measured: a run that fails later (a crash at a later point) still shows each point's numbers.
+      System.out.println("   overhead to PV ms: " + r.get("overheadToPvMs") + "; to Bound: " + r.get("overheadToBoundMs")
+          + "; Kubernetes calls/claim " + fmt(r.get("kubeCallsPerClaim")) + "; start to ready "
+          + r.get("startToReadySeconds") + " s");
 
       if (deleteStorm) {
         env.sim.resetRequestCounts();
@@ -873,7 +877,7 @@ class Benchmarks {
     Map<String, Long> rss = controller.rssPartsKiB();
     r.put("idleRssMiB", rss.get("VmRSS") / 1024.0);
     r.put("idleRssPartsKiB", rss);
-    System.out.println("   idle RSS (KiB): " + rss);
+    System.out.println("   start to ready " + r.get("startToReadySeconds") + " s; idle RSS (KiB): " + rss);
     printJcmd(controller);
   }
 
