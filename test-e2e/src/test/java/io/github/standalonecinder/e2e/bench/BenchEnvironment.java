@@ -14,7 +14,6 @@ import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.github.standalonecinder.simulator.BackendCapacity;
 import io.github.standalonecinder.simulator.CinderSimulator;
-import io.github.standalonecinder.simulator.SimulatedBackend;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -58,7 +57,7 @@ final class BenchEnvironment implements AutoCloseable {
   /** With a capacity model: the simulator works on so many creates and deletes at once (docs/benchmarks.md). */
   BenchEnvironment(Path dir, Duration apiLatency, Duration createDelay, Duration deleteDelay, int simThreads,
       boolean tls, BackendCapacity capacity) throws IOException {
-    sim = CinderSimulator.builder().backend(SimulatedBackend.ISCSI_CHAP).volumeType("iscsi", Map.of())
+    sim = CinderSimulator.builder().backend(Benchmarks.BACKEND).volumeType("iscsi", Map.of())
         .apiLatency(apiLatency).createDelay(createDelay).deleteDelay(deleteDelay).httpThreads(simThreads)
         .capacity(capacity).start();
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),

@@ -16,6 +16,7 @@ import io.github.standalonecinder.provisioner.config.CloudConfig;
 import io.github.standalonecinder.provisioner.config.GatewayOptions;
 import io.github.standalonecinder.simulator.BackendCapacity;
 import io.github.standalonecinder.simulator.emulation.PersistentVolumeBinder;
+import io.github.standalonecinder.simulator.SimulatedBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,6 +56,8 @@ class Benchmarks {
    * capacity bench measures the defaults. Empty: the controller's own default.
    */
   static final String WORKERS = prop("bench.workers", "16");
+  /** The simulator's backend: iSCSI with CHAP (a Secret per volume) unless named, e.g. ISCSI (none) or FC. */
+  static final SimulatedBackend BACKEND = SimulatedBackend.valueOf(prop("bench.backend", "ISCSI_CHAP"));
   static final String QPS = prop("bench.qps", "");
   static final String BURST = prop("bench.burst", "");
   /** The controller flags of the sized fast-simulator burst (docs/benchmarks.md: QPS >= calls/claim x rate). */
