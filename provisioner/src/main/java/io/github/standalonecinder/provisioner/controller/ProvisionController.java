@@ -84,6 +84,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   private final Map<ClaimKey, Instant> failingSince = new ConcurrentHashMap<>();
   /** Names of PVs this process is saving or saved that the PV cache has not shown yet. */
   private final Set<String> savedNotCached = ConcurrentHashMap.newKeySet();
+  /** Claims whose PV this process saved: their intent is cleared once they show Bound. */
+  private final ClearWhenBound clearWhenBound = new ClearWhenBound();
   private final TwoStageWorkers<Key> workers;
   private final ExecutorService eventWriter;
   private SharedIndexInformer<PersistentVolumeClaim> claims;
@@ -424,6 +426,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       if (ClaimIntent.hasFinalizer(claim)) {
         cleanUpDeletedClaim(key, claim, pvName, scope, cloud);
       }
+      clearWhenBound.forget(claim.getMetadata().getUid());
       return null;
     }
     boolean bound = ClaimPlanner.isBound(claim);
@@ -435,6 +438,9 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     }
     if (bound || !namesUs(claim)) {
       if (bound && (ClaimIntent.holds(claim) || owesCleanUp)) {
+        if (!clearedWhenBound(key, claim, scope)) {
+          return null;
+        }
         if (scope == null) {
           Duration delay = queue.addRateLimited(key, null);
           log.warn("{}: cannot finish it, retrying in {} ms: {}", key, delay.toMillis(), Clouds.notConfigured(cloud));
@@ -471,7 +477,7 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     ClaimProvisioner provisioner = scope.provisioner;
     Optional<PersistentVolume> saved = savedPv(key, pvName, claim, provisioner);
     if (saved.isPresent()) {
-      if (ClaimIntent.holds(claim) || owesCleanUp) {
+      if ((ClaimIntent.holds(claim) || owesCleanUp) && clearedWhenBound(key, claim, scope)) {
         finish(key, claim, saved, scope);
       }
       return null;
@@ -535,7 +541,10 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
         log.warn("{}; retrying in {} ms", e.getMessage(), delay.toMillis());
         return;
       }
-      provisioner.clearIntent(claim);
+      // The intent goes once the claim shows Bound: the binder (kube-controller-manager) writes the claim twice
+      // right after the PV appears, and a write of ours beside those met a 409 and a read afresh on 10-20 % of
+      // claims. Until then the claim keeps our finalizer; a deletion meanwhile finds the PV and only clears it.
+      clearWhenBound.saved(claim.getMetadata().getUid());
       provisioner.finished(claim);
       firstAttempt.remove(key);
       queue.forget(key);
@@ -731,6 +740,35 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
     } catch (ProvisioningException | KubernetesClientException e) {
       Duration delay = queue.addRateLimited(key, null);
       log.warn("finishing {} failed, retrying in {} ms: {}", key, delay.toMillis(), e.getMessage());
+    }
+  }
+
+  /**
+   * A claim holding our intent whose PV is saved, as {@link ClearWhenBound} says: false when this pass is done with
+   * it (waiting for the binder or the cache, or the intent cleared here); true when the full finish is owed.
+   */
+  private boolean clearedWhenBound(ClaimKey key, PersistentVolumeClaim claim, CloudScope scope) {
+    switch (clearWhenBound.step(claim)) {
+      case WAIT -> {
+        return false;
+      }
+      case CLEAR -> {
+        if (scope == null) {
+          return true; // its cloud's scope is gone (a config reload): the full finish reports that
+        }
+        try {
+          scope.provisioner.clearIntent(claim);
+          clearWhenBound.cleared(claim.getMetadata().getUid());
+        } catch (KubernetesClientException e) {
+          Duration delay = queue.addRateLimited(key, null);
+          log.warn("clearing the intent of {} failed, retrying in {} ms: {}", key, delay.toMillis(),
+              e.getMessage());
+        }
+        return false;
+      }
+      default -> {
+        return true;
+      }
     }
   }
 
