@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
 import io.github.standalonecinder.e2e.LabCinderE2ETest.Tool;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.kube.Updates;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -51,7 +52,8 @@ class LabExpansionTest {
       assertThat(Tool.run("qemu-io", "-f", "raw", "-c", "write -P 0x3c 8192 4096", lun).exit()).isZero();
       assertThat(length(lun)).as("1 GiB before").isEqualTo(1L << 30);
 
-      UserEdits.edit(api.client.persistentVolumeClaims().inNamespace("default").withName("grow"), c ->
+      var userClaims = api.client.persistentVolumeClaims().inNamespace("default");
+      Updates.update(userClaims.withName("grow"), userClaims::resource, c ->
           new PersistentVolumeClaimBuilder(c).editSpec().editResources().addToRequests("storage", new Quantity("2Gi"))
               .endResources().endSpec().build());
       long t0 = System.nanoTime();

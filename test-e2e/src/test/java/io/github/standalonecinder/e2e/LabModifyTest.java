@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
 import io.fabric8.kubernetes.api.model.storage.VolumeAttributesClass;
 import io.fabric8.kubernetes.api.model.storage.VolumeAttributesClassBuilder;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
+import io.github.standalonecinder.provisioner.kube.Updates;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -54,7 +55,8 @@ class LabModifyTest {
       String id = cluster.pv(claim).getMetadata().getAnnotations().get("cinderVolumeId");
       assertThat(cinder.getVolume(id).orElseThrow().volumeType()).isEqualTo(lab.get("CINDER_VOLUME_TYPE"));
 
-      UserEdits.edit(api.client.persistentVolumeClaims().inNamespace("default").withName("db"), c ->
+      var userClaims = api.client.persistentVolumeClaims().inNamespace("default");
+      Updates.update(userClaims.withName("db"), userClaims::resource, c ->
           new PersistentVolumeClaimBuilder(c).editSpec().withVolumeAttributesClassName("gold").endSpec().build());
       long t0 = System.nanoTime();
       await().atMost(Duration.ofMinutes(2)).until(() -> "gold".equals(cluster.claim("db").getStatus()

@@ -25,7 +25,13 @@ final class ClearWhenBound {
     FINISH
   }
 
-  private enum State { SAVED, CLEARED }
+  /** Where this process is with a claim whose PV it saved. */
+  enum State {
+    /** Saved, its duplicates deleted, the intent not cleared yet. */
+    SAVED,
+    /** The intent cleared here: a copy that still holds it is from before that. */
+    CLEARED
+  }
 
   private record Mark(State state, Instant at) {}
 
@@ -52,18 +58,15 @@ final class ClearWhenBound {
   /** What a pass over a claim holding our intent, with its PV saved, does now. */
   Step step(PersistentVolumeClaim claim) {
     Mark m = marks.get(claim.getMetadata().getUid());
-    return step(m == null ? null : m.state() == State.SAVED, claim);
+    return step(m == null ? null : m.state(), claim);
   }
 
-  /**
-   * @param savedHere null: this process did not save the claim's PV (or has forgotten); true: saved it, intent not
-   *     cleared yet; false: cleared its intent (the copy at hand is from before that)
-   */
-  static Step step(Boolean savedHere, PersistentVolumeClaim claim) {
-    if (savedHere == null) {
+  /** @param state null when this process did not save the claim's PV (or has forgotten it) */
+  static Step step(State state, PersistentVolumeClaim claim) {
+    if (state == null) {
       return Step.FINISH;
     }
-    if (!savedHere) {
+    if (state == State.CLEARED) {
       return Step.WAIT;
     }
     String phase = claim.getStatus() == null ? null : claim.getStatus().getPhase();

@@ -724,10 +724,12 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
   }
 
   /**
-   * A claim whose PV is saved: its other volumes deleted and our intent dropped ({@link ClaimProvisioner#finish}).
-   * No Event: the claim is provisioned; a failure is logged and retried.
+   * A claim whose PV is saved: its other volumes deleted and our intent dropped ({@link ClaimProvisioner#finish}),
+   * or with no PV given only the intent dropped. No Event: the claim is provisioned; a failure is logged and
+   * retried (false).
    */
-  private void finish(ClaimKey key, PersistentVolumeClaim claim, Optional<PersistentVolume> pv, CloudScope scope) {
+  private boolean finish(ClaimKey key, PersistentVolumeClaim claim, Optional<PersistentVolume> pv,
+      CloudScope scope) {
     ClaimProvisioner provisioner = scope.provisioner;
     try {
       if (pv.isPresent()) {
@@ -737,9 +739,11 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
       }
       firstAttempt.remove(key);
       queue.forget(key);
+      return true;
     } catch (ProvisioningException | KubernetesClientException e) {
       Duration delay = queue.addRateLimited(key, null);
       log.warn("finishing {} failed, retrying in {} ms: {}", key, delay.toMillis(), e.getMessage());
+      return false;
     }
   }
 
@@ -756,13 +760,8 @@ public final class ProvisionController implements AutoCloseable, Replica.Workloa
         if (scope == null) {
           return true; // its cloud's scope is gone (a config reload): the full finish reports that
         }
-        try {
-          scope.provisioner.clearIntent(claim);
+        if (finish(key, claim, Optional.empty(), scope)) {
           clearWhenBound.cleared(claim.getMetadata().getUid());
-        } catch (KubernetesClientException e) {
-          Duration delay = queue.addRateLimited(key, null);
-          log.warn("clearing the intent of {} failed, retrying in {} ms: {}", key, delay.toMillis(),
-              e.getMessage());
         }
         return false;
       }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.github.standalonecinder.provisioner.controller.ClearWhenBound.State;
 import io.github.standalonecinder.provisioner.controller.ClearWhenBound.Step;
 import org.junit.jupiter.api.Test;
 
@@ -16,13 +17,13 @@ class ClearWhenBoundTest {
 
   @Test
   void savedHereWaitsForBothOfTheBinderWritesThenClears() {
-    assertThat(ClearWhenBound.step(true, claim(null, "Pending"))).as("PV saved, claim not bound yet")
+    assertThat(ClearWhenBound.step(State.SAVED, claim(null, "Pending"))).as("PV saved, claim not bound yet")
         .isEqualTo(Step.WAIT);
-    assertThat(ClearWhenBound.step(true, claim("pvc-1", null))).isEqualTo(Step.WAIT);
-    assertThat(ClearWhenBound.step(true, claim("pvc-1", "Pending"))).as("volumeName written, status next")
+    assertThat(ClearWhenBound.step(State.SAVED, claim("pvc-1", null))).isEqualTo(Step.WAIT);
+    assertThat(ClearWhenBound.step(State.SAVED, claim("pvc-1", "Pending"))).as("volumeName written, status next")
         .isEqualTo(Step.WAIT);
-    assertThat(ClearWhenBound.step(true, claim("pvc-1", "Bound"))).isEqualTo(Step.CLEAR);
-    assertThat(ClearWhenBound.step(true, claim("pvc-1", "Lost"))).as("never waits past Pending")
+    assertThat(ClearWhenBound.step(State.SAVED, claim("pvc-1", "Bound"))).isEqualTo(Step.CLEAR);
+    assertThat(ClearWhenBound.step(State.SAVED, claim("pvc-1", "Lost"))).as("never waits past Pending")
         .isEqualTo(Step.CLEAR);
   }
 
@@ -30,7 +31,7 @@ class ClearWhenBoundTest {
   void notSavedHereIsTheFullFinishAndACopyFromBeforeOurClearWaits() {
     assertThat(ClearWhenBound.step(null, claim("pvc-1", "Bound"))).isEqualTo(Step.FINISH);
     assertThat(ClearWhenBound.step(null, claim(null, "Pending"))).isEqualTo(Step.FINISH);
-    assertThat(ClearWhenBound.step(false, claim("pvc-1", "Bound"))).isEqualTo(Step.WAIT);
+    assertThat(ClearWhenBound.step(State.CLEARED, claim("pvc-1", "Bound"))).isEqualTo(Step.WAIT);
   }
 
   @Test

@@ -26,7 +26,6 @@ import io.github.standalonecinder.mappers.SecretStore;
 import io.github.standalonecinder.mappers.VolumeMapperRegistry;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.github.standalonecinder.e2e.UserEdits;
 import io.github.standalonecinder.provisioner.cinder.CinderGateway;
 import io.github.standalonecinder.provisioner.cinder.VolumeCreateRequest;
 import io.github.standalonecinder.provisioner.config.CinderGateways;
@@ -290,16 +289,19 @@ class ChartRbacTest {
       secrets.delete(new SecretRef(NAMESPACE, "rbac-probe-chap"));
       // A claim write from a stale cached copy meets a 409 and reads the claim afresh: Updates.update's get.
       PersistentVolumeClaim stale = client.resource(claim).get();
-      UserEdits.edit(client.resource(stale), c -> new PersistentVolumeClaimBuilder(c).editMetadata()
-          .addToAnnotations("example.com/touched", "yes").endMetadata().build());
+      // The user's writes here, as kubectl edit: a 409 (the controller clearing its intent) means read again.
+      var userClaims = client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace());
+      Updates.update(userClaims.withName(stale.getMetadata().getName()), userClaims::resource,
+          c -> new PersistentVolumeClaimBuilder(c).editMetadata().addToAnnotations("example.com/touched", "yes")
+              .endMetadata().build());
       var claims = provisioner.persistentVolumeClaims().inNamespace(stale.getMetadata().getNamespace());
       Updates.update(claims.withName(stale.getMetadata().getName()), claims::resource,
           c -> new PersistentVolumeClaimBuilder(c).editMetadata().addToAnnotations("example.com/probe", "rbac")
               .endMetadata().build(), stale);
       await().atMost(Duration.ofSeconds(30)).until(() -> "Bound".equals(phase(claim)));
       // A resize: Cinder extend, the PV's capacity, the claim's status conditions.
-      UserEdits.edit(client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
-          .withName(claim.getMetadata().getName()), c -> new PersistentVolumeClaimBuilder(c).editSpec()
+      Updates.update(userClaims.withName(claim.getMetadata().getName()), userClaims::resource,
+          c -> new PersistentVolumeClaimBuilder(c).editSpec()
               .editResources().addToRequests("storage", new io.fabric8.kubernetes.api.model.Quantity("2Gi"))
               .endResources().endSpec().build());
       await().atMost(Duration.ofSeconds(30)).until(() -> {
@@ -312,8 +314,8 @@ class ChartRbacTest {
           new io.fabric8.kubernetes.api.model.storage.VolumeAttributesClassBuilder().withNewMetadata()
               .withName("same").endMetadata().withDriverName(ProvisionerSettings.DEFAULT_PROVISIONER_NAME)
               .withParameters(Map.of("type", "iscsi")).build()).create();
-      UserEdits.edit(client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
-          .withName(claim.getMetadata().getName()), c -> new PersistentVolumeClaimBuilder(c).editSpec()
+      Updates.update(userClaims.withName(claim.getMetadata().getName()), userClaims::resource,
+          c -> new PersistentVolumeClaimBuilder(c).editSpec()
               .withVolumeAttributesClassName("same").endSpec().build());
       await().atMost(Duration.ofSeconds(30)).until(() -> "same".equals(client.resource(claim).get().getStatus()
           .getCurrentVolumeAttributesClassName()));
@@ -342,10 +344,10 @@ class ChartRbacTest {
         return o;
       };
       GenericKubernetesResource staleSnapshot = vsApi.withName("snap").get();
-      UserEdits.edit(vsApi.withName("snap"), touch);
+      Updates.update(vsApi.withName("snap"), vsApi::resource, touch);
       Updates.update(ourSnapshots.withName("snap"), ourSnapshots::resource, probeLabel, staleSnapshot);
       GenericKubernetesResource staleContent = contentsApi.withName(contentName).get();
-      UserEdits.edit(contentsApi.withName(contentName), touch);
+      Updates.update(contentsApi.withName(contentName), contentsApi::resource, touch);
       Updates.update(ourContents.withName(contentName), ourContents::resource, probeLabel, staleContent);
       vsApi.withName("snap").delete();
       await().atMost(Duration.ofSeconds(30)).until(() -> vsApi.withName("snap").get() == null
