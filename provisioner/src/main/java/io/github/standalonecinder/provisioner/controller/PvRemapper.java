@@ -230,9 +230,10 @@ final class PvRemapper {
   }
 
   /**
-   * Deletes the old PV object, which is {@code Retain} by now (checked again on the copy read here), and waits until
-   * it is gone: the finalizers that hold a PV while it is bound ({@code kubernetes.io/pv-protection}) or until our
-   * delete path ran are taken off, as nothing is left for them to guard.
+   * Deletes the old PV object, which is {@code Retain} by now (checked again on the copy read here, and deleted only
+   * while it is that copy), and waits until it is gone: the finalizers that hold a PV while it is bound
+   * ({@code kubernetes.io/pv-protection}) or until our delete path ran are taken off, as nothing is left for them
+   * to guard.
    */
   private void deleteOld(PersistentVolume pv) throws ProvisioningException, InterruptedException {
     String name = pv.getMetadata().getName();
@@ -244,7 +245,9 @@ final class PvRemapper {
     if (!"Retain".equals(current.getSpec().getPersistentVolumeReclaimPolicy())) {
       throw ProvisioningException.retryable("PV " + name + " is not Retain; not deleting it for the re-map", null);
     }
-    resource.delete();
+    // On the copy checked: a delete arriving late (a replica frozen right after sending it) or after a change
+    // (the PV rebuilt under the same name) is refused with 409 instead of deleting a PV nobody looked at.
+    resource.lockResourceVersion(current.getMetadata().getResourceVersion()).delete();
     for (int i = 0; i < GONE_POLLS; i++) {
       PersistentVolume left = resource.get();
       if (left == null) {

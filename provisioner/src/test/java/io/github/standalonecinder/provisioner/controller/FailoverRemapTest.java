@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -138,6 +139,7 @@ class FailoverRemapTest {
   @Test
   void failoverRemapsIdlePvsWaitsForPodsThenFailsBack() throws Exception {
     start();
+    pvDeletes(); // what earlier tests sent
     PersistentVolumeClaim idle = bound("idle", "rep");
     PersistentVolumeClaim busy = bound("busy", "rep");
     PersistentVolumeClaim plain = bound("plain", "plain");
@@ -228,6 +230,21 @@ class FailoverRemapTest {
         .anyMatch(e -> e.startsWith("claim busy MODIFIED"));
     assertThat(seen).filteredOn(e -> e.startsWith("claim ")).allMatch(e -> e.endsWith(" Bound"));
     assertThat(seen).noneMatch(e -> e.contains("Released Delete"));
+    assertThat(pvDeletes()).as("each old PV deleted only as the copy found Retain (the mock ignores it; the API "
+        + "server refuses with 409 once it changed)").hasSize(4)
+        .allMatch(body -> body.contains("\"preconditions\":{\"resourceVersion\":\""), "has a precondition");
+  }
+
+  /** The bodies of the DELETEs of PVs the mock server received so far. */
+  private static List<String> pvDeletes() throws InterruptedException {
+    List<String> bodies = new java.util.ArrayList<>();
+    for (var r = server.takeRequest(10, TimeUnit.MILLISECONDS); r != null;
+        r = server.takeRequest(10, TimeUnit.MILLISECONDS)) {
+      if ("DELETE".equals(r.getMethod()) && r.getPath().startsWith("/api/v1/persistentvolumes/")) {
+        bodies.add(r.getBody().readUtf8());
+      }
+    }
+    return bodies;
   }
 
   @Test
