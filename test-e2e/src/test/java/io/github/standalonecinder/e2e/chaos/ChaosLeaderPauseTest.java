@@ -59,8 +59,11 @@ class ChaosLeaderPauseTest {
         // The standby waits out the lease on its own clock, takes over and provisions the rest.
         await().atMost(Duration.ofSeconds(60)).until(() -> "replica-b".equals(Chaos.leaseHolder(api)));
         await().atMost(Duration.ofSeconds(90)).until(() -> Chaos.countBound(api) >= boundAtPause + 3);
+        // Paused past its lease, whatever else: the standby may take over sooner than a lease duration after the
+        // pause (it counts from its own read of the leader's last renewal, which can come before the pause).
+        Thread.sleep(Math.max(0, LEASE_DURATION.toMillis() + 500 - Duration.ofNanos(System.nanoTime() - pausedAt)
+            .toMillis()));
         long pausedFor = System.nanoTime() - pausedAt;
-        assertThat(Duration.ofNanos(pausedFor)).isGreaterThan(LEASE_DURATION);
         assertThat(boundAtPause).as("claims were in flight when the leader was paused").isLessThan(claimCount);
 
         long resumedAt = System.nanoTime();
@@ -72,9 +75,10 @@ class ChaosLeaderPauseTest {
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
             .until(() -> Chaos.countBound(api) == claimCount);
         Chaos.awaitNothingLost(api.client, sim);
-        // The window docs/robustness.md names: a request whose fence check passed in the instant before the freeze
-        // leaves when the process thaws. Met with an Event (written by its own thread, unconditionally, and the
-        // most frequent write); state is never written that way in these runs, and an Event changes no state.
+        // The window docs/robustness.md names: a request whose last fence check (as its body starts on the wire)
+        // passed in the instant before the freeze leaves when the process thaws. Before that check existed, the
+        // window was the JDK client's hand-off between threads: a late Event in about one run in five, once a late
+        // claim update. An Event (the most frequent write) changes no state and is let through.
         List<ChaosApiServer.Request> late = api.writesSince("token-replica-a", resumedAt);
         assertThat(late).as("Kubernetes writes of the resumed replica other than an Event it was sending when frozen")
             .allMatch(r -> r.method().equals("POST") && r.path().contains("/events"));
