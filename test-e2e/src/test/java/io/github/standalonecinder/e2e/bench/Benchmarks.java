@@ -366,8 +366,7 @@ class Benchmarks {
       r.put("allocatedMiB", (jmx.allocatedBytes(sweeper) - allocated0) / 1048576.0);
       r.put("rssAfterMiB", c.rssKiB() / 1024.0);
       r.put("requestsDuringSweep", requests);
-      r.put("apiRequests", requests.entrySet().stream().filter(e -> !e.getKey().contains("(watch)"))
-          .mapToLong(Map.Entry::getValue).sum());
+      r.put("apiRequests", besidesWatches(requests));
       int sweeps = sampleHeap ? 1 : 2;
       awaitCondition(() -> sweepLines(c).size() >= sweeps, Duration.ofSeconds(sweeps * (SWEEP_DELAY + 120L)));
       List<Long> ms = new ArrayList<>();
@@ -716,8 +715,7 @@ class Benchmarks {
       Map<String, Long> cinderCalls = env.sim.requestCounts();
       Map<String, Long> kubeCalls = env.drainControllerRequests();
       long cinderTotal = cinderCalls.values().stream().mapToLong(Long::longValue).sum();
-      long kubeTotal = kubeCalls.entrySet().stream().filter(e -> !e.getKey().contains("(watch)"))
-          .mapToLong(Map.Entry::getValue).sum();
+      long kubeTotal = besidesWatches(kubeCalls);
       double callsPerVolume = (double) cinderTotal / n;
       double perClaimMs = createDelay.toMillis() + callsPerVolume * apiLatency.toMillis();
       double ideal = Math.ceil((double) n / workers) * perClaimMs / 1000.0;
@@ -819,8 +817,7 @@ class Benchmarks {
           r.put("deleteBackend", env.sim.capacityStats());
         }
         r.put("deleteStormClaimsHoldingIntent", holding);
-        long dKubeTotal = dKube.entrySet().stream().filter(e -> !e.getKey().contains("(watch)"))
-            .mapToLong(Map.Entry::getValue).sum();
+        long dKubeTotal = besidesWatches(dKube);
         r.put("deleteKubeCallsPerClaim", (double) dKubeTotal / n);
         System.out.printf("   delete storm: all gone in %.2f s; %d of %d claims still held our finalizer at its start; "
             + "%.2f Kubernetes and %.2f Cinder calls per claim%n", del, holding, n, (double) dKubeTotal / n, dCalls);
@@ -1024,6 +1021,12 @@ class Benchmarks {
       }
       Thread.sleep(5);
     }
+  }
+
+  /** The requests of a count by "METHOD path" (drainControllerRequests), the long-running watches left out. */
+  private static long besidesWatches(Map<String, Long> requests) {
+    return requests.entrySet().stream().filter(e -> !e.getKey().contains("(watch)")).mapToLong(Map.Entry::getValue)
+        .sum();
   }
 
   static Map<String, Double> percentiles(double[] values) {

@@ -11,7 +11,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -98,14 +98,9 @@ class FenceWindowBenchmark {
         + "wake-up included): " + percentiles(onTheWire));
   }
 
+  /** {@link Benchmarks#percentiles} of nanoseconds, in milliseconds. */
   private static String percentiles(List<Long> nanos) {
-    List<Long> sorted = new ArrayList<>(nanos);
-    Collections.sort(sorted);
-    return String.format("p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms", at(sorted, 0.5), at(sorted, 0.9),
-        at(sorted, 0.99), sorted.get(sorted.size() - 1) / 1e6);
-  }
-
-  private static double at(List<Long> sorted, double q) {
-    return sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * q))) / 1e6;
+    return Benchmarks.percentiles(nanos.stream().mapToDouble(n -> n / 1e6).toArray()).entrySet().stream()
+        .map(e -> String.format("%s %.3f ms", e.getKey(), e.getValue())).collect(Collectors.joining(", "));
   }
 }
